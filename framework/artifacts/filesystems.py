@@ -1,0 +1,193 @@
+"""The few file operations the artifact store needs, for local disks and for fsspec URLs.
+
+Why two tiny classes instead of always using fsspec: the local case is the default and
+the hot path. Plain ``os`` calls give real ``fsync`` and atomic ``os.replace``, symlink
+resolution for the "stays inside the root" check, and keep fsspec out of the import
+graph entirely. Remote URLs (``s3://…``, ``memory://…``) go through fsspec, imported only
+when such a store is created. Both classes have the same methods; paths passed around
+are their own full paths (`full`), shown to users through `display`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+from typing import IO, Any, Iterator
+
+__all__ = ["LocalFiles", "FsspecFiles"]
+
+#: (full path, file name, size in bytes, modification time or None)
+FileEntry = tuple[str, str, int, "float | None"]
+
+
+class LocalFiles:
+    """A directory on a local (or mounted) filesystem."""
+
+    is_local = True
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.abspath(os.path.expanduser(os.fspath(root)))
+        self.url = self.root
+
+    def full(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/"))
+
+    def display(self, path: str) -> str:
+        return path
+
+    def local_path(self, path: str) -> str | None:
+        return path
+
+    def is_inside(self, path: str) -> bool:
+        """True if ``path``, with every symlink resolved, lies strictly under the root."""
+        real_root = os.path.realpath(self.root)
+        return os.path.realpath(path).startswith(real_root.rstrip(os.sep) + os.sep)
+
+    def make_parent(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+
+    def open_new(self, path: str) -> IO[bytes]:
+        """Create ``path`` exclusively (a temp name is never shared) for binary writing."""
+        return open(path, "xb")
+
+    def finish(self, f: IO[bytes], fsync: bool) -> None:
+        """Flush, optionally fsync, and close a file from `open_new`."""
+        try:
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        finally:
+            f.close()
+
+    def replace(self, src: str, dst: str, fsync: bool) -> None:
+        """Atomically rename; with ``fsync`` also make the rename itself durable."""
+        os.replace(src, dst)
+        if fsync and hasattr(os, "O_DIRECTORY"):  # POSIX: persist the directory entry
+            fd = os.open(os.path.dirname(dst), os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def remove(self, path: str) -> bool:
+        """Delete a file (a symlink itself, never its target); False if it was missing."""
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def size(self, path: str) -> int | None:
+        """File size, or None if there is no such file."""
+        try:
+            return os.stat(path).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return open(path, "rb")
+
+    def list_files(self) -> Iterator[FileEntry]:
+        """Files in the two-character shard directories; nothing if the root is missing."""
+        try:
+            shards = [e for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+        except FileNotFoundError:
+            return
+        for shard in shards:
+            try:
+                entries = list(os.scandir(shard.path))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        st = entry.stat(follow_symlinks=False)
+                        yield entry.path, entry.name, st.st_size, st.st_mtime
+                except FileNotFoundError:
+                    continue  # removed while we were listing
+
+
+class FsspecFiles:
+    """Any fsspec URL (``s3://bucket/prefix``, ``memory://store``, ``gcs://…``)."""
+
+    is_local = False
+
+    def __init__(self, url: str) -> None:
+        import fsspec  # only remote stores pay for this import
+
+        self.fs, root = fsspec.core.url_to_fs(url)
+        self.root = root.rstrip("/") or "/"
+        self.url = url.rstrip("/")
+
+    def full(self, rel: str) -> str:
+        return f"{self.root.rstrip('/')}/{rel}"
+
+    def display(self, path: str) -> str:
+        return self.fs.unstrip_protocol(path)
+
+    def local_path(self, path: str) -> str | None:
+        return None
+
+    def is_inside(self, path: str) -> bool:
+        return posixpath.normpath(path).startswith(self.root.rstrip("/") + "/")
+
+    def make_parent(self, path: str) -> None:
+        self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
+
+    def open_new(self, path: str) -> IO[bytes]:
+        return self.fs.open(path, "wb")
+
+    def finish(self, f: IO[bytes], fsync: bool) -> None:
+        f.close()  # fsspec commits (uploads) on close; there is no fsync to ask for
+
+    def replace(self, src: str, dst: str, fsync: bool) -> None:
+        self.fs.mv(src, dst)
+
+    def remove(self, path: str) -> bool:
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def size(self, path: str) -> int | None:
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError:
+            return None
+        return int(info["size"]) if info.get("type") == "file" else None
+
+    def open_read(self, path: str) -> IO[bytes]:
+        return self.fs.open(path, "rb")
+
+    def list_files(self) -> Iterator[FileEntry]:
+        try:
+            found = self.fs.find(self.root, detail=True)
+        except FileNotFoundError:
+            return
+        for path, info in found.items():
+            yield path, posixpath.basename(path), int(info.get("size") or 0), _mtime(info)
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    """Best-effort modification time from an fsspec info dict (keys differ per backend)."""
+    for key in ("mtime", "created", "LastModified", "last_modified", "updated"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if hasattr(value, "timestamp"):
+            return value.timestamp()
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def describe_os_error(exc: BaseException) -> str:
+    """``"[Errno 28] ENOSPC: No space left on device"`` for OSErrors; type and text otherwise."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        code = errno.errorcode.get(exc.errno, "?")
+        return f"[Errno {exc.errno}] {code}: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,319 @@
+"""`ArtifactStore`: write values atomically under generated ids, and load only verified bytes.
+
+The contract is small on purpose (as TinyDB's ``Storage``): `save` returns an
+`ArtifactInfo` only once the file is complete under its final name, and `load` trusts the
+file only if it still has the recorded size and content hash. Everything else —
+`verify`, `exists`, `delete`, `path_of`, `iter_artifact_files`, `cleanup_temp_files` —
+serves checks and garbage collection.
+
+Why these rules:
+
+* **Atomic writes.** Bytes go to ``<final>.tmp-<random>`` in the same directory, are
+  fsynced, then renamed over the final name. A crash leaves a stray temp file (removed by
+  `cleanup_temp_files`), never a half-written artifact, and the metadata store records
+  the artifact only after `save` returned.
+* **Generated paths.** ``<root>/<id[:2]>/<id><ext>`` with a 32-hex id: user-given names
+  never reach the filesystem, and every path is checked (symlinks resolved) to stay inside
+  the root. Two-character shards keep directories small.
+* **Verify before load.** A missing, truncated or altered file raises
+  `ArtifactVerificationError` naming the caller's context (run, step, output) and the
+  path; the bytes are never handed to a materializer, so a swapped pickle never runs.
+  Files up to `IN_MEMORY_MAX` are read once and loaded from the verified bytes, so they
+  cannot change between check and use.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import secrets
+import time
+from typing import Any, Iterator
+
+from framework.artifacts.dotted import dotted_name
+from framework.artifacts.filesystems import FsspecFiles, LocalFiles, describe_os_error
+from framework.artifacts.info import ARTIFACT_ID_PATTERN, ArtifactInfo
+from framework.artifacts.materializers.base import BaseMaterializer
+from framework.artifacts.materializers.registry import (
+    materializer_by_name,
+    materializer_for_value,
+    remember_materializer,
+)
+from framework.artifacts.streams import HashingWriter
+from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError
+from framework.hashing import hash_bytes, hash_file
+
+__all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
+
+#: Artifacts up to this size are read into memory once, verified, and loaded from there;
+#: larger ones are verified by streaming and then loaded from the file (numpy: mmap).
+IN_MEMORY_MAX = 64 * 1024 * 1024
+_ARTIFACT_FILE = re.compile(r"^([0-9a-f]{32})(\.[A-Za-z0-9_.-]*)?$")
+_TEMP_MARK = ".tmp-"
+
+
+class ArtifactStore:
+    """Artifacts under one root: a local directory or an fsspec URL.
+
+    ``ArtifactStore("/data/artifacts")`` (made absolute) or
+    ``ArtifactStore("s3://bucket/artifacts")``. Nothing is created until the first save.
+    ``fsync=False`` skips the fsyncs: much faster for huge artifacts on slow disks, at
+    the cost that a power cut can leave a damaged file — which a later load then detects
+    by its hash (an error, or a cache miss), never silently uses.
+    """
+
+    def __init__(self, url: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        text = os.fspath(url)
+        if text.startswith("file://"):
+            text = text[len("file://"):]
+        self._files: LocalFiles | FsspecFiles = (
+            FsspecFiles(text) if "://" in text else LocalFiles(text))
+        self._fsync = fsync
+
+    @property
+    def url(self) -> str:
+        """The root: an absolute local path, or the fsspec URL as given (no trailing slash)."""
+        return self._files.url
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.url!r})"
+
+    # -- writing -----------------------------------------------------------------------
+
+    def save(self, value: Any, *, artifact_id: str,
+             materializer: type[BaseMaterializer] | None = None) -> ArtifactInfo:
+        """Write ``value`` under ``artifact_id`` and return its record.
+
+        The materializer is chosen from the value's type unless given (unknown types fall
+        back to pickle with a ``UserWarning``). ``artifact_id`` must be 32 lowercase hex
+        chars (``framework.hashing.new_id()``), else ``ValueError``; ids are never reused,
+        so an existing file of that name is replaced. On any failure the temp file is
+        removed, nothing appears under the final name, and `ArtifactError` (or the
+        materializer's own `MaterializerError`) is raised naming the path and the cause.
+        """
+        if not isinstance(artifact_id, str) or not ARTIFACT_ID_PATTERN.match(artifact_id):
+            raise ValueError(f"artifact_id must be 32 lowercase hex characters "
+                             f"(framework.hashing.new_id()), got {artifact_id!r}.")
+        if materializer is None:
+            materializer = materializer_for_value(value)
+        else:
+            remember_materializer(materializer)
+        files = self._files
+        rel = f"{artifact_id[:2]}/{artifact_id}{materializer.EXTENSION}"
+        final = files.full(rel)
+        temp = f"{final}{_TEMP_MARK}{secrets.token_hex(6)}"
+        try:
+            files.make_parent(final)
+            if not files.is_inside(final):
+                raise ArtifactError(f"Refusing to write artifact {artifact_id}: "
+                                    f"{files.display(final)} resolves outside the store root {self.url}.")
+            size, content_hash = self._write_temp(value, materializer(), temp)
+            files.replace(temp, final, self._fsync)
+        except BaseException as exc:
+            _quietly(files.remove, temp)
+            if isinstance(exc, ArtifactError) or not isinstance(exc, Exception):
+                raise
+            raise ArtifactError(f"Could not write artifact {artifact_id} to "
+                                f"{files.display(final)}: {describe_os_error(exc)}") from exc
+        return ArtifactInfo(
+            id=artifact_id, uri=rel, materializer=dotted_name(materializer),
+            data_type=dotted_name(type(value)), format_version=materializer.FORMAT_VERSION,
+            size=size, content_hash=content_hash, metadata=_summary(materializer(), value))
+
+    def _write_temp(self, value: Any, materializer: BaseMaterializer, temp: str) -> tuple[int, str]:
+        """Write the temp file; return (size, content hash)."""
+        f = self._files.open_new(temp)
+        ok = False
+        try:
+            if materializer.SEEKABLE_WRITE:
+                materializer.save(value, f)
+                writer = None
+            else:
+                writer = HashingWriter(f)
+                try:
+                    materializer.save(value, writer)
+                finally:
+                    writer.close()
+            ok = True
+        finally:
+            if ok:
+                self._files.finish(f, self._fsync)
+            else:
+                _quietly(f.close)
+        if writer is not None:
+            return writer.size, writer.content_hash
+        with self._files.open_read(temp) as back:  # hash what actually landed on disk
+            content_hash = hash_file(back)
+        return self._files.size(temp) or 0, content_hash
+
+    # -- reading -----------------------------------------------------------------------
+
+    def load(self, info: ArtifactInfo, *, context: str = "", mmap: bool | None = None) -> Any:
+        """Verify the artifact, then load it with its recorded materializer.
+
+        ``context`` (e.g. "run `x`, step `trainer`, output `model`") goes into error
+        messages. A missing, resized, altered or out-of-root file raises
+        `ArtifactVerificationError` and its bytes are never deserialized. ``mmap``: for
+        numpy artifacts in a local store, True always memory-maps, False never does,
+        None (default) maps files larger than 64 MiB; other materializers ignore it.
+        An unregistered materializer name raises `MaterializerError`.
+        """
+        path = self._checked_path(info, context)
+        files = self._files
+        local = files.local_path(path)
+        if info.size <= IN_MEMORY_MAX and not (mmap and local is not None):
+            source: Any = io.BytesIO(self._read_verified(info, path, context))
+        else:
+            problem = self._problem(info, path)
+            if problem:
+                raise self._verification_error(info, path, context, problem)
+            source = local if local is not None else files.open_read(path)
+        try:
+            cls = materializer_by_name(info.materializer)
+            if info.format_version > cls.FORMAT_VERSION:
+                raise MaterializerError(
+                    f"Artifact {info.id} ({context or 'no context'}) was written with format "
+                    f"version {info.format_version} of {info.materializer}, but this installation "
+                    f"only knows version {cls.FORMAT_VERSION}. Upgrade the package that defines it.")
+            options = {"mmap": mmap} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            return cls().load(source, info.data_type, **options)
+        except ArtifactError:
+            raise
+        except Exception as exc:
+            raise ArtifactError(f"Could not load artifact {info.id} ({context or 'no context'}) "
+                                f"from {files.display(path)}: {describe_os_error(exc)}") from exc
+        finally:
+            if not isinstance(source, str):
+                source.close()
+
+    def _read_verified(self, info: ArtifactInfo, path: str, context: str) -> bytes:
+        try:
+            with self._files.open_read(path) as f:
+                data = f.read(info.size + 1)  # one byte more reveals a grown file
+        except (FileNotFoundError, NotADirectoryError):
+            raise self._verification_error(info, path, context, "is missing") from None
+        problem = self._mismatch(info, len(data), lambda: hash_bytes(data))
+        if problem:
+            raise self._verification_error(info, path, context, problem)
+        return data
+
+    def _problem(self, info: ArtifactInfo, path: str) -> str | None:
+        """Why the file does not match ``info`` (streaming the hash), or None if it does."""
+        size = self._files.size(path)
+        if size is None:
+            return "is missing"
+
+        def digest() -> str:
+            with self._files.open_read(path) as f:
+                return hash_file(f)
+        return self._mismatch(info, size, digest)
+
+    @staticmethod
+    def _mismatch(info: ArtifactInfo, size: int, digest: Any) -> str | None:
+        if size != info.size:
+            return f"has {size} bytes but {info.size} were recorded (truncated or altered)"
+        actual = digest()
+        if actual != info.content_hash:
+            return f"has content hash {actual}, not the recorded {info.content_hash} (altered)"
+        return None
+
+    def _verification_error(self, info: ArtifactInfo, path: str, context: str,
+                            problem: str) -> ArtifactVerificationError:
+        where = f" for {context}" if context else ""
+        return ArtifactVerificationError(
+            f"Artifact {info.id}{where} at {self._files.display(path)} {problem}; it will not "
+            "be loaded. Re-run the step that produced it to recreate it.")
+
+    # -- checks and housekeeping -------------------------------------------------------
+
+    def verify(self, info: ArtifactInfo) -> bool:
+        """True if the file exists inside the root with the recorded size and hash.
+
+        Never raises for a bad artifact: missing, altered, unreadable or out-of-root → False.
+        """
+        try:
+            path = self._checked_path(info, "")
+            return self._problem(info, path) is None
+        except (ArtifactError, OSError):
+            return False
+
+    def exists(self, info: ArtifactInfo) -> bool:
+        """True if a file is at the artifact's path (contents not checked); False if missing
+        or if the path resolves outside the root."""
+        try:
+            return self._files.size(self._checked_path(info, "")) is not None
+        except ArtifactError:
+            return False
+
+    def delete(self, info: ArtifactInfo) -> bool:
+        """Remove the artifact's file; False if it was already gone (not an error).
+
+        A symlink is removed itself, never its target.
+        """
+        return self._files.remove(self._path(info, ""))
+
+    def path_of(self, info: ArtifactInfo) -> str:
+        """The artifact's full path (local) or URL (fsspec). The file may not exist."""
+        return self._files.display(self._path(info, ""))
+
+    def iter_artifact_files(self) -> Iterator[tuple[str, str, int]]:
+        """Yield ``(artifact_id, path, size)`` for every artifact file under the root.
+
+        Temp files and foreign files are skipped; an empty or missing root yields nothing.
+        Meant for garbage collection: compare the ids with those the metadata records.
+        """
+        for path, name, size, _mtime in self._files.list_files():
+            match = _ARTIFACT_FILE.match(name)
+            if match and _TEMP_MARK not in name:
+                yield match.group(1), self._files.display(path), size
+
+    def cleanup_temp_files(self, older_than_seconds: float = 0) -> int:
+        """Remove leftover ``*.tmp-*`` files at least this old; return how many were removed.
+
+        Temp files belong to saves that crashed — or to saves still running in another
+        process, so pass a generous age (e.g. 3600) when other writers may be active.
+        Files whose age the backend cannot tell are removed only when the age is 0.
+        """
+        now, removed = time.time(), 0
+        for path, name, _size, mtime in list(self._files.list_files()):
+            if _TEMP_MARK not in name:
+                continue
+            old_enough = older_than_seconds <= 0 or (mtime is not None and now - mtime >= older_than_seconds)
+            if old_enough and self._files.remove(path):
+                removed += 1
+        return removed
+
+    def _path(self, info: ArtifactInfo, context: str) -> str:
+        """The full path the record points at, after checking its uri has our layout."""
+        shard, _, name = info.uri.partition("/")
+        if shard != info.id[:2] or not name.startswith(info.id) or "/" in name:
+            raise ArtifactVerificationError(
+                f"Artifact {info.id}{' for ' + context if context else ''} has uri {info.uri!r}, "
+                "which is not a path this store writes; the record was altered.")
+        return self._files.full(info.uri)
+
+    def _checked_path(self, info: ArtifactInfo, context: str) -> str:
+        path = self._path(info, context)
+        if not self._files.is_inside(path):
+            raise self._verification_error(
+                info, path, context, f"resolves outside the store root {self.url} (a symlink?)")
+        return path
+
+
+def _summary(materializer: BaseMaterializer, value: Any) -> dict[str, Any]:
+    """The materializer's summary if it is small strict JSON; never fails a save."""
+    try:
+        summary = materializer.summary(value)
+        json.dumps(summary, allow_nan=False)
+        return dict(summary)
+    except Exception as exc:  # a summary is a convenience; record why it is absent
+        return {"summary_error": f"{type(exc).__name__}: {exc}"[:200]}
+
+
+def _quietly(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        pass

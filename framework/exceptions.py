@@ -1,0 +1,45 @@
+"""The error family users catch: every framework error subclasses ``FrameworkError``.
+
+Messages name the step, argument or file at fault and say how to fix it, so a
+traceback alone is enough to act on.
+"""
+
+
+class FrameworkError(Exception):
+    """Base class of every error raised by framework on purpose."""
+
+
+class StepInterfaceError(FrameworkError):
+    """A step is defined, instantiated, called or returns values in a way its signature forbids."""
+
+
+class MissingStepParameterError(StepInterfaceError):
+    """A step's parameters object lacks a required field and nothing supplied it."""
+
+
+class PipelineInterfaceError(FrameworkError):
+    """A pipeline is defined or wired with the wrong steps."""
+
+
+class DuplicateRunNameError(FrameworkError, RuntimeError):
+    """A run with this name already exists in the store."""
+
+
+class StoreCorruptedError(FrameworkError):
+    """A metadata store file is empty, truncated or unparsable."""
+
+
+class ArtifactError(FrameworkError):
+    """An artifact could not be written, or is missing or altered on load."""
+
+
+class ArtifactVerificationError(ArtifactError):
+    """An artifact's bytes no longer match the hash recorded when it was written."""
+
+
+class MaterializerError(ArtifactError):
+    """No materializer can handle a value, or a value is refused by its materializer."""
+
+
+class StepExecutionError(FrameworkError):
+    """A step failed while the pipeline ran; the original exception is chained."""

@@ -1,0 +1,51 @@
+"""Where each record lives below the store root (see the package docstring for the picture).
+
+Every path is built from a generated id or a hash, never from a user-given string, so a
+run name such as ``../x`` can never name a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+PIPELINES = "pipelines.json"  # tables: pipelines, running
+VERSIONS = "versions.json"  # table: versions
+INDEX_CHUNK = 256  # index entries per per-pipeline index file
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
+
+
+def is_safe_id(value: object) -> bool:
+    return type(value) is str and _SAFE_ID.match(value) is not None
+
+
+def check_id(value: object, what: str) -> str:
+    """``value`` if it can be a file name component; ``ValueError`` naming ``what`` otherwise."""
+    if not is_safe_id(value):
+        raise ValueError(
+            f"{what} must be a string of 2-128 letters, digits, '_' or '-' "
+            f"(e.g. uuid.uuid4().hex), got {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def run_file(run_id: str) -> str:
+    """One file per run: tables run (one doc), step_runs (execution order), artifacts."""
+    return f"runs/{run_id[:2]}/{run_id}.json"
+
+
+def name_file(name: str) -> str:
+    """Name claims, 4096 shards by sha1 of the name: table names {name, run_id}."""
+    return f"names/{hashlib.sha1(name.encode('utf-8')).hexdigest()[:3]}.json"
+
+
+def cache_file(cache_key: str) -> str:
+    """One small file per cache key: table entries (newest last, capped)."""
+    stem = cache_key if is_safe_id(cache_key) else hashlib.sha1(cache_key.encode()).hexdigest()
+    return f"cache/{stem[:2]}/{stem}.json"
+
+
+def index_file(pipeline_id: str, chunk: int) -> str:
+    """A pipeline's run index, ``INDEX_CHUNK`` runs per file: table runs {run_id, start_time}."""
+    return f"index/{pipeline_id}/{chunk:06d}.json"

@@ -1,0 +1,74 @@
+"""Is the process that owns a ``running`` run still alive?
+
+A run records ``host`` and ``pid``; when the store creates it on the same host it also
+records ``process_start`` (``"<boot id>:<start time in clock ticks>"`` from ``/proc`` on
+Linux), so a pid reused by another process after a reboot or a crash is not mistaken for
+the run's owner. The check costs one ``kill(pid, 0)`` and, on Linux, one small ``/proc``
+read — cheap enough for every read of a running run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+
+
+@functools.lru_cache(maxsize=1)
+def this_host() -> str:
+    """The host name runs record, cached for the life of the process."""
+    return socket.gethostname()
+
+
+@functools.lru_cache(maxsize=1)
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time) of ``pid`` from ``/proc``, or ``None`` where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    if len(fields) < 20:
+        return None
+    return fields[0].decode("ascii", "replace"), fields[19].decode("ascii", "replace")
+
+
+def process_token(pid: int) -> str | None:
+    """An identity for the process ``pid`` that differs for a later process reusing the pid."""
+    stat = _proc_stat(pid)
+    if stat is None:
+        return None
+    return f"{_boot_id()}:{stat[1]}"
+
+
+def is_dead(host: object, pid: object, token: object) -> bool:
+    """True only when the owner is known to be gone: same host and pid not alive (or reused).
+
+    Runs from other hosts, or without a pid, are never declared dead.
+    """
+    if host != this_host() or type(pid) is not int or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # exists, owned by someone else
+    except OSError:
+        return False
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    if stat[0] in ("Z", "X"):  # exited, not yet reaped by its parent
+        return True
+    return isinstance(token, str) and token != f"{_boot_id()}:{stat[1]}"

@@ -1,0 +1,342 @@
+"""Store files: a TinyDB ``Storage`` with atomic replace, and the one write transaction.
+
+``AtomicJSONStorage`` is the two-method TinyDB contract for one file:
+
+- ``read()`` parses the file *now* and returns its tables, or ``None`` when the file does
+  not exist yet (an empty database). An existing file that is empty, truncated, not valid
+  JSON or not a table mapping raises ``StoreCorruptedError`` naming the file and how to
+  recover — the store never silently starts over.
+- ``write(data)`` replaces the file atomically: strict JSON into a temp file in the same
+  directory, fsync, keep the previous version as ``<file>.bak`` (a hard link to the old
+  inode — no bytes copied), ``os.replace``, fsync the directory. Readers therefore see the
+  old or the new file, never a torn one, and need no lock.
+
+``StoreFiles.transaction()`` is the single path for mutations: it takes the process-wide
+file lock ``<root>/.lock`` (``StoreLock``: filelock's native lock, also exclusive between
+threads), gives a
+``Transaction`` whose TinyDB databases read each touched file fresh, once, and buffer
+writes; on success it writes the files that changed, in the order they were first
+changed; on an exception nothing is written. ``StoreFiles.snapshot()`` is the read path:
+one fresh, consistent read of one file, no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import filelock
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from framework.exceptions import FrameworkError, StoreCorruptedError
+
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT_S = 120.0
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-JSON constant {name}")
+
+
+def _corrupted(path: str, problem: str) -> StoreCorruptedError:
+    backup = path + ".bak"
+    if os.path.exists(backup):
+        fix = (
+            f"To recover, restore the last good copy kept next to it: `cp '{backup}' '{path}'` "
+            "(it lacks only the last write made to this file)."
+        )
+    else:
+        fix = (
+            f"No backup '{backup}' exists; restore the file from your own backup, or move it "
+            "aside to start this part of the store empty (its records are then lost)."
+        )
+    return StoreCorruptedError(
+        f"Metadata store file '{path}' {problem}; refusing to treat it as empty. {fix}"
+    )
+
+
+def load_tables(path: str) -> dict[str, dict[str, Any]] | None:
+    """Parse one store file: its tables, ``None`` if it does not exist, or ``StoreCorruptedError``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return None
+    if not raw.strip():
+        raise _corrupted(path, "is empty")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise _corrupted(path, f"is truncated or not valid JSON ({error})") from None
+    if type(data) is not dict or not all(type(table) is dict for table in data.values()):
+        raise _corrupted(path, "is valid JSON but not a TinyDB table mapping")
+    return data
+
+
+def encode_tables(data: dict[str, Any]) -> bytes:
+    """Strict, compact JSON bytes (``ValueError`` on NaN/Infinity or non-JSON values)."""
+    return json.dumps(data, allow_nan=False, check_circular=False, separators=(",", ":")).encode("utf-8")
+
+
+def fsync_dir(directory: str) -> None:
+    """Make renames and creations inside ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some platforms/filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(directory: str) -> None:
+    parent = os.path.dirname(directory)
+    if parent and parent != directory and not os.path.isdir(parent):
+        _make_dirs(parent)
+    try:
+        os.mkdir(directory)
+    except FileExistsError:
+        return
+    fsync_dir(parent or ".")
+
+
+def _keep_backup(path: str) -> None:
+    """Make ``<path>.bak`` the current (about to be replaced) version of ``path``."""
+    backup = path + ".bak"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(backup)
+    try:
+        os.link(path, backup)
+    except FileNotFoundError:
+        return  # first write of this file: nothing to keep
+    except OSError:  # no hard links on this filesystem: copy instead
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copyfile(path, backup)
+
+
+def replace_file(path: str, payload: bytes) -> None:
+    """Atomically make ``payload`` the content of ``path`` (temp, fsync, .bak, replace, fsync dir)."""
+    directory = os.path.dirname(path)
+    temp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temp, flags, 0o644)
+    except FileNotFoundError:
+        _make_dirs(directory)
+        fd = os.open(temp, flags, 0o644)
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _keep_backup(path)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_dir(directory)
+
+
+class AtomicJSONStorage(Storage):
+    """One store file. ``read()`` is fresh on every call; ``write()`` replaces atomically.
+
+    ``read()`` returns ``None`` when the file does not exist yet (the empty database) and
+    raises ``StoreCorruptedError`` when it exists but is empty, truncated or unparsable.
+    Call ``write()`` only while holding the store lock (``StoreFiles.transaction``).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return load_tables(self.path)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        replace_file(self.path, encode_tables(data))
+
+
+class _BufferedStorage(AtomicJSONStorage):
+    """Reads the file once (a consistent snapshot) and holds writes until ``flush()``.
+
+    Used for one transaction (``on_write`` set) or one read (``on_write`` is ``None``:
+    read-only). Never outlives the operation that made it.
+    """
+
+    _UNREAD = object()
+
+    def __init__(self, path: str, on_write: Callable[[_BufferedStorage], None] | None) -> None:
+        super().__init__(path)
+        self._data: Any = self._UNREAD
+        self._on_write = on_write
+        self.dirty = False
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if self._data is self._UNREAD:
+            self._data = super().read()
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self._on_write is None:
+            raise RuntimeError(f"{self.path} was opened for reading only")
+        self._data = data
+        if not self.dirty:
+            self.dirty = True
+            self._on_write(self)
+
+    def flush(self) -> None:
+        if self.dirty:
+            super().write(self._data)
+            self.dirty = False
+
+
+def _tinydb(storage: Storage) -> TinyDB:
+    return TinyDB(storage=lambda: storage)
+
+
+class Transaction:
+    """The files one write touches: each read fresh once, written at commit if changed."""
+
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self._dbs: dict[str, TinyDB] = {}
+        self._dirty: list[_BufferedStorage] = []
+
+    def db(self, relpath: str) -> TinyDB:
+        """The TinyDB database in ``<root>/<relpath>`` as of this transaction."""
+        db = self._dbs.get(relpath)
+        if db is None:
+            storage = _BufferedStorage(os.path.join(self._root, relpath), self._dirty.append)
+            db = self._dbs[relpath] = _tinydb(storage)
+        return db
+
+    def exists(self, relpath: str) -> bool:
+        return self.db(relpath).storage.read() is not None
+
+    def commit(self) -> None:
+        # In first-change order, so callers order writes to keep partial commits harmless.
+        for storage in self._dirty:
+            storage.flush()
+        self._dirty.clear()
+
+
+class StoreLock:
+    """The process-wide exclusive lock on ``<root>/.lock``, also exclusive between threads.
+
+    It takes the same native lock as ``filelock.FileLock`` on that path (``flock`` on
+    POSIX, ``LockFileEx`` on Windows), through ``filelock.lock_descriptor`` on a descriptor
+    opened once per process: ``FileLock`` re-opens and re-checks the file on every acquire,
+    which costs ~0.15 ms per transaction. One instance per lock file and process (see
+    ``for_path``), so every ``MetadataStore`` on a root shares it; re-made after a fork.
+    """
+
+    _instances: dict[str, StoreLock] = {}
+    _instances_guard = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pid = os.getpid()
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+
+    @classmethod
+    def for_path(cls, path: str) -> StoreLock:
+        with cls._instances_guard:
+            lock = cls._instances.get(path)
+            if lock is None or lock._pid != os.getpid():
+                lock = cls._instances[path] = cls(path)
+            return lock
+
+    def _descriptor(self) -> int:
+        if self._fd is None:
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                _make_dirs(directory)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        return self._fd
+
+    def _timeout(self) -> FrameworkError:
+        return FrameworkError(
+            f"The metadata store lock '{self.path}' was held by another writer for over "
+            f"{LOCK_TIMEOUT_S:.0f} s; check for a hung process writing to this store."
+        )
+
+    def acquire(self, timeout: float = LOCK_TIMEOUT_S) -> None:
+        if not self._threads.acquire(timeout=timeout):
+            raise self._timeout()
+        try:
+            fd = self._descriptor()
+            deadline = time.monotonic() + timeout
+            delay = 0.0002
+            while not _lock_descriptor(fd):
+                if time.monotonic() > deadline:
+                    raise self._timeout()
+                time.sleep(delay)
+                delay = min(delay * 2, 0.005)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            _unlock_descriptor(self._descriptor())
+        finally:
+            self._threads.release()
+
+
+if hasattr(filelock, "lock_descriptor"):  # filelock >= 3.30
+
+    def _lock_descriptor(fd: int) -> bool:
+        return filelock.lock_descriptor(fd, blocking=False)
+
+    _unlock_descriptor = filelock.unlock_descriptor
+else:  # older filelock: the same flock its UnixFileLock takes
+    import fcntl
+
+    def _lock_descriptor(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock_descriptor(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class StoreFiles:
+    """All files below one store root: locked transactions for writers, snapshots for readers."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+
+    def path(self, relpath: str) -> str:
+        return os.path.join(self.root, relpath)
+
+    def snapshot(self, relpath: str) -> TinyDB:
+        """A read-only TinyDB view of one file, read fresh (once) when first queried."""
+        return _tinydb(_BufferedStorage(self.path(relpath), None))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Lock, yield a fresh ``Transaction``, commit it if the block succeeds, unlock."""
+        lock = StoreLock.for_path(self.path(LOCK_NAME))
+        lock.acquire()
+        try:
+            txn = Transaction(self.root)
+            yield txn
+            txn.commit()
+        finally:
+            lock.release()

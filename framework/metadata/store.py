@@ -1,0 +1,450 @@
+"""``MetadataStore``: pipelines, versions, runs, step runs, artifacts and the cache index.
+
+Plain dicts in and out. Every write is one ``StoreFiles.transaction()`` (lock, fresh read,
+atomic replace of the few files it changes) through ``_write``; every read is a lock-free
+fresh read of the one or two files it needs. No operation a run performs reads or writes
+a file whose size grows with the number of stored runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from tinydb import TinyDB
+from tinydb.table import Table
+
+from framework.exceptions import DuplicateRunNameError
+from framework.metadata import layout
+from framework.metadata.liveness import is_dead, process_token, this_host
+from framework.metadata.records import Registration
+from framework.metadata.storage import StoreFiles, Transaction
+from framework.metadata.strict_json import to_strict_json
+
+MAX_CACHE_ENTRIES = 32  # newest completed step runs kept per cache key
+_RUN_REQUIRED = ("id", "name", "pipeline_name", "pipeline_id", "version", "status", "start_time")
+_T = TypeVar("_T")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _replace_with(new: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    def replace(doc: dict[str, Any]) -> None:
+        doc.clear()
+        doc.update(new)
+
+    return replace
+
+
+def _upsert_by_id(table: Table, docs: list[dict[str, Any]]) -> None:
+    """Replace the documents whose ``id`` matches, append the others (keeping their order)."""
+    if not docs:
+        return
+    wanted = {doc["id"] for doc in docs}
+    existing = {d["id"]: d.doc_id for d in table.search(lambda d: d.get("id") in wanted)}
+    for doc in docs:
+        if doc["id"] in existing:
+            table.update(_replace_with(doc), doc_ids=[existing[doc["id"]]])
+    table.insert_multiple(doc for doc in docs if doc["id"] not in existing)
+
+
+def _first(db: TinyDB, table: str) -> dict[str, Any] | None:
+    docs = db.table(table).all()
+    return dict(docs[0]) if docs else None
+
+
+def _crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None) -> None:
+    """Show a run whose owning process died as ``crashed`` (and its running step runs)."""
+    if run.get("status") == "running" and is_dead(
+        run.get("host"), run.get("pid"), run.get("process_start")
+    ):
+        run["status"] = "crashed"
+        for step_run in step_runs or ():
+            if step_run.get("status") == "running":
+                step_run["status"] = "crashed"
+
+
+def _index_key(entry: dict[str, Any]) -> tuple[str, str]:
+    return (entry.get("start_time") or "", entry.get("run_id") or "")
+
+
+class MetadataStore:
+    """The metadata of every pipeline run below ``root`` (created on the first write)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self._files = StoreFiles(root)
+
+    @property
+    def root(self) -> str:
+        return self._files.root
+
+    def __repr__(self) -> str:
+        return f"MetadataStore({self.root!r})"
+
+    # ------------------------------------------------------------------ the write funnel
+    def _write(self, operation: Callable[[Transaction], _T]) -> _T:
+        """Run ``operation`` as one transaction: every mutation of the store passes here."""
+        with self._files.transaction() as txn:
+            return operation(txn)
+
+    # ------------------------------------------------------------------ writes
+    def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
+        """The version of pipeline ``name`` whose definition hashes to ``version_hash``.
+
+        Same name and hash → that existing version (no write). A new hash → version max+1.
+        """
+        if type(name) is not str or not name:
+            raise ValueError(f"pipeline name must be a non-empty str, got {name!r}")
+        if type(version_hash) is not str or not version_hash:
+            raise ValueError(f"version_hash must be a non-empty str, got {version_hash!r}")
+        spec = to_strict_json(spec, "spec")
+        found = self._find_registration(
+            self._files.snapshot(layout.PIPELINES), self._files.snapshot(layout.VERSIONS),
+            name, version_hash,
+        )  # fast path: a known version needs no lock and no write
+        if found is not None:
+            return found
+
+        def register(txn: Transaction) -> Registration:
+            pipelines_db, versions_db = txn.db(layout.PIPELINES), txn.db(layout.VERSIONS)
+            again = self._find_registration(pipelines_db, versions_db, name, version_hash)
+            if again is not None:
+                return again
+            now = _now()
+            pipelines = pipelines_db.table("pipelines")
+            pipeline = next((doc for doc in pipelines if doc["name"] == name), None)
+            pipeline_id = pipeline["id"] if pipeline else uuid.uuid4().hex
+            versions = versions_db.table("versions")
+            number = 1 + max(
+                (v["number"] for v in versions if v["pipeline_id"] == pipeline_id), default=0
+            )
+            # The version first, then the pipeline that points at it (first-change order).
+            versions.insert({
+                "pipeline_id": pipeline_id, "pipeline_name": name, "number": number,
+                "hash": version_hash, "spec": spec, "created": now,
+            })
+            if pipeline is None:
+                pipelines.insert({
+                    "id": pipeline_id, "name": name, "created": now, "latest_version": number,
+                    "last_run_id": None, "run_count": 0,
+                })
+            else:
+                pipelines.update({"latest_version": number}, doc_ids=[pipeline.doc_id])
+            return Registration(pipeline_id, number, pipeline is None, True)
+
+        return self._write(register)
+
+    @staticmethod
+    def _find_registration(
+        pipelines_db: TinyDB, versions_db: TinyDB, name: str, version_hash: str
+    ) -> Registration | None:
+        pipeline = next((p for p in pipelines_db.table("pipelines") if p["name"] == name), None)
+        if pipeline is None:
+            return None
+        for version in versions_db.table("versions"):
+            if version["pipeline_id"] == pipeline["id"] and version["hash"] == version_hash:
+                return Registration(pipeline["id"], version["number"], False, False)
+        return None
+
+    def create_run(self, run: dict[str, Any]) -> None:
+        """Store a new run; ``DuplicateRunNameError`` (nothing written) if its name is taken.
+
+        Writes, in this order: the run file, the name claim, the pipeline's run index, and
+        ``pipelines.json`` (``last_run_id``, ``run_count``, the ``running`` table).
+        """
+        run = to_strict_json(run, "run")
+        if type(run) is not dict:
+            raise ValueError(f"run must be a dict, got {type(run).__name__}")
+        missing = [key for key in _RUN_REQUIRED if key not in run]
+        if missing:
+            raise ValueError(f"run is missing the field(s) {', '.join(missing)}")
+        run_id = layout.check_id(run["id"], "run['id']")
+        name = run["name"]
+        if type(name) is not str or not name:
+            raise ValueError(f"run['name'] must be a non-empty str, got {name!r}")
+        if run.get("host") == this_host() and type(run.get("pid")) is int:
+            run["process_start"] = process_token(run["pid"])
+
+        def create(txn: Transaction) -> None:
+            names = txn.db(layout.name_file(name)).table("names")
+            taken = next((doc for doc in names if doc["name"] == name), None)
+            if taken is not None:
+                raise DuplicateRunNameError(
+                    f"A run named '{name}' already exists (run id {taken['run_id']}); run names "
+                    "are unique in the store and the existing run was left untouched. Choose "
+                    "another name, or put the {date} and {time} placeholders in run_name "
+                    "(e.g. run_name='my_run-{date}-{time}') so each run gets its own."
+                )
+            pipelines = txn.db(layout.PIPELINES).table("pipelines")
+            pipeline = next((p for p in pipelines if p["id"] == run["pipeline_id"]), None)
+            if pipeline is None or pipeline["name"] != run["pipeline_name"]:
+                raise ValueError(
+                    f"run '{name}' names pipeline '{run['pipeline_name']}' with id "
+                    f"{run['pipeline_id']!r}, which is not registered; call register_pipeline first"
+                )
+            run_db = txn.db(layout.run_file(run_id))
+            if txn.exists(layout.run_file(run_id)):
+                raise ValueError(f"a run with id {run_id} already exists")
+            run_db.table("run").insert(run)
+            names.insert({"name": name, "run_id": run_id})
+            chunk = pipeline.get("run_count", 0) // layout.INDEX_CHUNK
+            txn.db(layout.index_file(pipeline["id"], chunk)).table("runs").insert(
+                {"run_id": run_id, "start_time": run["start_time"]}
+            )
+            pipelines.update(
+                {"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1},
+                doc_ids=[pipeline.doc_id],
+            )
+            if run["status"] == "running":
+                txn.db(layout.PIPELINES).table("running").insert({
+                    "run_id": run_id, "host": run.get("host"), "pid": run.get("pid"),
+                    "process_start": run.get("process_start"),
+                })
+
+        self._write(create)
+
+    def record_step(self, run_id: str, step_run: dict[str, Any], artifacts: list[dict[str, Any]]) -> None:
+        """Upsert ``step_run`` (by its ``id``) and ``artifacts`` (by ``id``) into the run.
+
+        A ``completed`` step run with a ``cache_key`` also becomes the newest entry of that
+        key's cache file (written after the run file).
+        """
+        layout.check_id(run_id, "run_id")
+        step = to_strict_json(step_run, "step_run")
+        if type(step) is not dict or type(step.get("id")) is not str or not step["id"]:
+            raise ValueError("step_run must be a dict with a non-empty str 'id'")
+        new_artifacts = to_strict_json(list(artifacts), "artifacts")
+        for index, artifact in enumerate(new_artifacts):
+            if type(artifact) is not dict or type(artifact.get("id")) is not str:
+                raise ValueError(f"artifacts[{index}] must be a dict with a str 'id'")
+        entry = None
+        cache_key = step.get("cache_key")
+        if step.get("status") == "completed" and cache_key:
+            if type(cache_key) is not str:
+                raise ValueError(f"step_run.cache_key must be a str, got {cache_key!r}")
+            entry = {
+                "cache_key": cache_key, "run_id": run_id, "step_run_id": step["id"],
+                "outputs": step.get("outputs") or {},
+                "artifacts": {artifact["id"]: artifact for artifact in new_artifacts},
+                "created": step.get("end_time") or step.get("start_time") or _now(),
+            }
+
+        def record(txn: Transaction) -> None:
+            run_db = txn.db(layout.run_file(run_id))
+            if not txn.exists(layout.run_file(run_id)):
+                raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
+            _upsert_by_id(run_db.table("step_runs"), [step])
+            _upsert_by_id(run_db.table("artifacts"), new_artifacts)
+            if entry is not None:
+                entries = txn.db(layout.cache_file(cache_key)).table("entries")
+                entries.remove(lambda doc: doc.get("step_run_id") == step["id"])
+                entries.insert(entry)
+                docs = sorted(entries.all(), key=lambda doc: (doc.get("created") or "", doc.doc_id))
+                if len(docs) > MAX_CACHE_ENTRIES:
+                    entries.remove(doc_ids=[doc.doc_id for doc in docs[:-MAX_CACHE_ENTRIES]])
+
+        self._write(record)
+
+    def finish_run(
+        self, run_id: str, status: str, end_time: str, duration: float, error: str | None = None
+    ) -> None:
+        """Set the run's final status, end time, duration (s) and error text."""
+        layout.check_id(run_id, "run_id")
+        fields = to_strict_json(
+            {"status": status, "end_time": end_time, "duration": duration, "error": error}, "finish_run"
+        )
+
+        def finish(txn: Transaction) -> None:
+            run_db = txn.db(layout.run_file(run_id))
+            if not txn.exists(layout.run_file(run_id)):
+                raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
+            run_db.table("run").update(fields)
+            if status != "running":
+                running = txn.db(layout.PIPELINES).table("running")
+                gone = [doc.doc_id for doc in running if doc.get("run_id") == run_id]
+                if gone:
+                    running.remove(doc_ids=gone)
+
+        self._write(finish)
+
+    def mark_crashed_runs(self) -> list[str]:
+        """Persist ``crashed`` for running runs whose process died; return their ids."""
+        snapshot = self._files.snapshot(layout.PIPELINES).table("running").all()
+        if not any(is_dead(e.get("host"), e.get("pid"), e.get("process_start")) for e in snapshot):
+            return []
+
+        def mark(txn: Transaction) -> list[str]:
+            running = txn.db(layout.PIPELINES).table("running")
+            marked, done = [], []
+            for entry in running.all():
+                if not is_dead(entry.get("host"), entry.get("pid"), entry.get("process_start")):
+                    continue
+                run_db = txn.db(layout.run_file(entry["run_id"]))
+                run = _first(run_db, "run")
+                if run is not None and run.get("status") == "running":
+                    run_db.table("run").update({
+                        "status": "crashed",
+                        "error": f"process {entry.get('pid')} on {entry.get('host')} ended "
+                                 "without finishing the run",
+                    })
+                    run_db.table("step_runs").update(
+                        {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running"
+                    )
+                    marked.append(entry["run_id"])
+                done.append(entry.doc_id)
+            if done:
+                running.remove(doc_ids=done)
+            return marked
+
+        return self._write(mark)
+
+    # ------------------------------------------------------------------ reads
+    def get_run_by_id(self, run_id: str) -> dict[str, Any] | None:
+        """The run with ``step_runs`` (execution order) and ``artifacts`` (id → artifact)."""
+        if not layout.is_safe_id(run_id):
+            return None
+        db = self._files.snapshot(layout.run_file(run_id))
+        run = _first(db, "run")
+        if run is None:
+            return None
+        run["step_runs"] = [dict(doc) for doc in db.table("step_runs")]
+        run["artifacts"] = {doc["id"]: dict(doc) for doc in db.table("artifacts")}
+        _crash_view(run, run["step_runs"])
+        return run
+
+    def _run_id_for_name(self, name: str) -> str | None:
+        for doc in self._files.snapshot(layout.name_file(name)).table("names"):
+            if doc["name"] == name:
+                return doc["run_id"]
+        return None
+
+    def get_run(self, name_or_id: str) -> dict[str, Any] | None:
+        """The run with this name, else with this id, else ``None``."""
+        if type(name_or_id) is not str or not name_or_id:
+            return None
+        run_id = self._run_id_for_name(name_or_id)
+        return self.get_run_by_id(run_id if run_id is not None else name_or_id)
+
+    def get_step_run(self, run_id: str, step_run_id: str) -> dict[str, Any] | None:
+        """One step run of one run (step run ids are unique within their run)."""
+        if not layout.is_safe_id(run_id):
+            return None
+        db = self._files.snapshot(layout.run_file(run_id))
+        run = _first(db, "run")
+        if run is None:
+            return None
+        step = next((dict(doc) for doc in db.table("step_runs") if doc.get("id") == step_run_id), None)
+        if step is not None:
+            _crash_view(run, [step])
+        return step
+
+    def _index_chunk(self, pipeline_id: str, chunk: int) -> list[dict[str, Any]]:
+        docs = self._files.snapshot(layout.index_file(pipeline_id, chunk)).table("runs").all()
+        return sorted(docs, key=_index_key, reverse=True)
+
+    def _index_newest_first(self, pipeline: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A pipeline's index entries by start time, newest first, reading chunks lazily.
+
+        Chunks are in creation order; one chunk of look-ahead keeps the order exact when
+        concurrent writers created runs slightly out of start-time order.
+        """
+        chunk = pipeline.get("run_count", 0) // layout.INDEX_CHUNK
+        pending = self._index_chunk(pipeline["id"], chunk)
+        for older_chunk in range(chunk - 1, -1, -1):
+            older = self._index_chunk(pipeline["id"], older_chunk)
+            if not older:
+                continue
+            bound = _index_key(older[0])
+            cut = 0
+            while cut < len(pending) and _index_key(pending[cut]) >= bound:
+                cut += 1
+            yield from pending[:cut]
+            pending = sorted(pending[cut:] + older, key=_index_key, reverse=True)
+        yield from pending
+
+    def list_runs(
+        self, pipeline_name: str | None = None, status: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run records (without step runs), newest ``start_time`` first."""
+        if limit is not None and limit <= 0:
+            return []
+        pipelines = self.list_pipelines()
+        if pipeline_name is not None:
+            pipelines = [p for p in pipelines if p["name"] == pipeline_name]
+        streams = [self._index_newest_first(p) for p in pipelines]
+        runs: list[dict[str, Any]] = []
+        for entry in heapq.merge(*streams, key=_index_key, reverse=True):
+            run = _first(self._files.snapshot(layout.run_file(entry["run_id"])), "run")
+            if run is None:
+                continue  # an index entry whose run file never made it (crash mid-commit)
+            _crash_view(run)
+            if status is not None and run.get("status") != status:
+                continue
+            runs.append(run)
+            if limit is not None and len(runs) >= limit:
+                break
+        return runs
+
+    def get_pipeline(self, name: str) -> dict[str, Any] | None:
+        """``{id, name, created, latest_version, last_run_id, run_count}`` or ``None``."""
+        for doc in self._files.snapshot(layout.PIPELINES).table("pipelines"):
+            if doc["name"] == name:
+                return dict(doc)
+        return None
+
+    def list_pipelines(self) -> list[dict[str, Any]]:
+        docs = self._files.snapshot(layout.PIPELINES).table("pipelines").all()
+        return sorted((dict(doc) for doc in docs), key=lambda p: p["name"])
+
+    def list_versions(self, name: str) -> list[dict[str, Any]]:
+        """The versions of pipeline ``name``, ascending by number."""
+        pipeline = self.get_pipeline(name)
+        if pipeline is None:
+            return []
+        versions = self._files.snapshot(layout.VERSIONS).table("versions")
+        mine = [dict(v) for v in versions if v["pipeline_id"] == pipeline["id"]]
+        return sorted(mine, key=lambda v: v["number"])
+
+    def cache_candidates(self, cache_key: str) -> list[dict[str, Any]]:
+        """Completed step runs stored under ``cache_key``, newest first (at most 32).
+
+        The caller still checks that artifacts exist and verify (and may skip runs it
+        does not trust); a failed or cached step run never becomes an entry.
+        """
+        if type(cache_key) is not str or not cache_key:
+            return []
+        docs = self._files.snapshot(layout.cache_file(cache_key)).table("entries").all()
+        mine = [doc for doc in docs if doc.get("cache_key") == cache_key]
+        mine.sort(key=lambda doc: (doc.get("created") or "", doc.doc_id), reverse=True)
+        return [dict(doc) for doc in mine]
+
+    def referenced_artifact_ids(self) -> set[str]:
+        """Every artifact id a run or cache entry refers to (a full scan: for the GC only)."""
+        ids: set[str] = set()
+        for path in self._store_files("runs"):
+            db = self._files.snapshot(path)
+            ids.update(doc["id"] for doc in db.table("artifacts"))
+            for step in db.table("step_runs"):
+                ids.update(v for v in (step.get("outputs") or {}).values() if type(v) is str)
+        for path in self._store_files("cache"):
+            for entry in self._files.snapshot(path).table("entries"):
+                ids.update(entry.get("artifacts") or {})
+                ids.update(v for v in (entry.get("outputs") or {}).values() if type(v) is str)
+        return ids
+
+    def _store_files(self, top: str) -> Iterator[str]:
+        """Relative paths of the live ``.json`` files two levels below ``top``."""
+        try:
+            shards = sorted(entry.name for entry in os.scandir(self._files.path(top)) if entry.is_dir())
+        except FileNotFoundError:
+            return
+        for shard in shards:
+            for entry in os.scandir(self._files.path(f"{top}/{shard}")):
+                if entry.name.endswith(".json") and not entry.name.startswith("."):
+                    yield f"{top}/{shard}/{entry.name}"

@@ -1,0 +1,59 @@
+"""Strict JSON validation for everything the metadata store writes.
+
+The store accepts only values that survive a JSON round trip unchanged in meaning:
+``dict`` with ``str`` keys, ``list``, ``str``, ``int``, finite ``float``, ``bool`` and
+``None``. Tuples become lists (the only conversion). Everything else — NaN/Infinity,
+numpy scalars (even ``numpy.float64``, a ``float`` subclass), datetimes, enums, sets,
+bytes — raises ``ValueError`` naming the key path, e.g. ``step_run.parameters.gamma``.
+Converting is the caller's job; the store only checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if _IDENTIFIER.match(key) else f"{path}[{key!r}]"
+
+
+def to_strict_json(value: Any, path: str) -> Any:
+    """Return a JSON-safe deep copy of ``value``; ``ValueError`` naming ``path`` otherwise.
+
+    ``path`` names ``value`` in the message (``"run"``, ``"step_run"``, ``"artifacts[0]"``).
+    The copy also isolates the store from later mutation of the caller's objects.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(
+                f"{path} is {value!r}, which strict JSON cannot hold; "
+                "store None or a string such as 'nan' instead."
+            )
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise ValueError(
+                    f"{path} has the key {key!r} of type {type(key).__name__}; "
+                    "metadata keys must be str — convert the key before storing."
+                )
+            out[key] = to_strict_json(item, _child(path, key))
+        return out
+    if kind is list or kind is tuple:
+        return [to_strict_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    raise ValueError(
+        f"{path} is a {kind.__module__}.{kind.__qualname__} ({shown}), not a JSON value; "
+        "convert it to str, int, float, bool, None, list or dict before storing it "
+        "(e.g. numpy scalars with .item(), datetimes with .isoformat())."
+    )

@@ -1,0 +1,413 @@
+"""Reading a legacy file: which names are framework's, and its parameter classes, steps and pipelines.
+
+Only module-level definitions are recognised (that is where the legacy API wants
+them). Everything here is read-only: the result is a ``Legacy`` summary that the
+planning modules turn into edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import (
+    GlobalScope,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from framework.migrate.nodes import dotted, is_constant, string_value
+
+STEP = frozenset({"framework.steps.step", "framework.step"})
+BASE_STEP = frozenset({"framework.steps.BaseStep", "framework.BaseStep"})
+BASE_PARAMETERS = frozenset({"framework.steps.BaseParameters", "framework.BaseParameters"})
+LEGACY_PIPELINE = frozenset({"framework.pipelines.pipeline"})
+BASE_PIPELINE = frozenset({"framework.pipelines.BasePipeline"})
+NEW_PIPELINE = frozenset({"framework.pipelines.new.pipeline", "framework.pipeline"})
+
+_STAR_EXPORTS = {
+    "framework.steps": ("step", "BaseStep", "BaseParameters", "Output"),
+    "framework.pipelines": ("pipeline", "BasePipeline"),
+    "framework.pipelines.new": ("pipeline",),
+}
+
+
+class Imports:
+    """Local name -> qualified name for everything imported at module level."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.aliases: dict[str, str] = {}
+        for stmt in _module_level_statements(module):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                    self._from(small)
+                elif isinstance(small, cst.Import):
+                    for alias in small.names:
+                        full = dotted(alias.name) or ""
+                        if alias.asname is not None:
+                            self.aliases[dotted(alias.asname.name) or ""] = full
+                        else:
+                            head = full.split(".")[0]
+                            self.aliases[head] = head
+
+    def _from(self, node: cst.ImportFrom) -> None:
+        module = dotted(node.module) or ""
+        if isinstance(node.names, cst.ImportStar):
+            for name in _STAR_EXPORTS.get(module, ()):
+                self.aliases[name] = f"{module}.{name}"
+            return
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            local = dotted(alias.asname.name) if alias.asname is not None else name
+            self.aliases[local or name] = f"{module}.{name}"
+
+    def resolve(self, expr: cst.BaseExpression | None) -> str | None:
+        """The qualified name an expression like ``pipeline`` or ``fw.steps.step`` refers to."""
+        text = dotted(expr)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        if head not in self.aliases:
+            return None
+        qualified = self.aliases[head]
+        return f"{qualified}.{rest}" if rest else qualified
+
+    def is_(self, expr: cst.BaseExpression | None, names: frozenset[str]) -> bool:
+        return self.resolve(expr) in names
+
+    def locals_of(self, names: frozenset[str]) -> list[str]:
+        return [local for local, q in self.aliases.items() if q in names]
+
+
+def _module_level_statements(module: cst.Module):
+    """Simple statement lines at module level, also inside module-level if/try blocks."""
+    stack = list(module.body)
+    while stack:
+        stmt = stack.pop(0)
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield stmt
+        elif isinstance(stmt, (cst.If, cst.Try)):
+            stack[:0] = list(stmt.body.body)
+            orelse = getattr(stmt, "orelse", None)
+            if orelse is not None:
+                stack.extend(orelse.body.body if hasattr(orelse.body, "body") else [])
+            for handler in getattr(stmt, "handlers", ()):
+                stack.extend(handler.body.body)
+
+
+@dataclass
+class Field:
+    name: str
+    annotation: cst.BaseExpression
+    default: cst.BaseExpression | None  # None: required
+    comments: list[str]
+
+
+@dataclass
+class ParamsClass:
+    name: str
+    node: cst.ClassDef
+    fields: list[Field]
+    reason: str | None = None  # why its fields cannot become step arguments
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass
+class StepDef:
+    name: str  # the module-level name it is bound to
+    step_name: str | None  # the name runs record (None: not a literal)
+    kind: str  # "function" | "class"
+    node: cst.FunctionDef | cst.ClassDef
+    func: cst.FunctionDef  # the function, or the class's entrypoint
+    args: list[cst.Param]  # without self
+    params_arg: str | None
+    params_class: str | None
+    plain: bool  # only ordinary positional-or-keyword arguments
+
+    @property
+    def inputs(self) -> list[str]:
+        return [p.name.value for p in self.args if p.name.value != self.params_arg]
+
+    def arg(self, name: str) -> cst.Param | None:
+        return next((p for p in self.args if p.name.value == name), None)
+
+
+@dataclass
+class LegacyPipeline:
+    name: str  # module-level name
+    pipeline_name: str | None  # the name runs are recorded under
+    kind: str  # "function" | "class"
+    node: cst.FunctionDef | cst.ClassDef
+    func: cst.FunctionDef  # the function, or the class's connect
+    slots: list[str]
+    decorator_args: list[cst.Arg]
+    reasons: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+
+
+@dataclass
+class Legacy:
+    """Everything the planners need to know about one parsed file."""
+
+    wrapper: MetadataWrapper
+    module: cst.Module
+    imports: Imports
+    params: dict[str, ParamsClass]
+    steps: dict[str, StepDef]
+    pipelines: dict[str, LegacyPipeline]
+    scopes: dict
+    parents: dict
+    positions: dict
+
+    # ---------------------------------------------------------------- navigation
+    def line(self, node: cst.CSTNode) -> int:
+        return self.positions[node].start.line
+
+    def pos(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self.positions[node].start
+        return (start.line, start.column)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The innermost statement (simple line or compound) that contains ``node``."""
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            current = self.parents.get(current)
+        return current if current is not None else node
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self.scopes.get(node)
+
+    def global_scope(self) -> GlobalScope:
+        return self.scopes[self.module.body[0]] if self.module.body else None
+
+    def references(self, name: str, node: cst.CSTNode | None = None) -> list[cst.Name]:
+        """Every use (in any scope) of the module-level binding ``name`` made by ``node``."""
+        scope = self.global_scope()
+        if scope is None:
+            return []
+        found = []
+        for assignment in scope.assignments[name]:
+            if node is not None and getattr(assignment, "node", None) is not node:
+                continue
+            found.extend(access.node for access in assignment.references if isinstance(access.node, cst.Name))
+        return sorted(set(found), key=self.pos)
+
+
+def analyse(source_module: cst.Module) -> Legacy:
+    wrapper = MetadataWrapper(source_module)
+    module = wrapper.module
+    imports = Imports(module)
+    legacy = Legacy(
+        wrapper=wrapper,
+        module=module,
+        imports=imports,
+        params={},
+        steps={},
+        pipelines={},
+        scopes=wrapper.resolve(ScopeProvider),
+        parents=wrapper.resolve(ParentNodeProvider),
+        positions=wrapper.resolve(PositionProvider),
+    )
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            _class(legacy, stmt)
+        elif isinstance(stmt, cst.FunctionDef):
+            _function(legacy, stmt)
+    return legacy
+
+
+# ---------------------------------------------------------------------- classes
+def _class(legacy: Legacy, node: cst.ClassDef) -> None:
+    imports = legacy.imports
+    bases = [b.value for b in node.bases]
+    if any(imports.is_(b, BASE_PARAMETERS) or dotted(b) in legacy.params for b in bases):
+        legacy.params[node.name.value] = _params_class(legacy, node)
+    elif any(imports.is_(b, BASE_STEP) or dotted(b) in legacy.steps for b in bases):
+        entry = _method(node, "entrypoint")
+        if entry is not None:
+            legacy.steps[node.name.value] = _step(legacy, node.name.value, node.name.value, "class", node, entry)
+    elif any(imports.is_(b, BASE_PIPELINE) for b in bases):
+        legacy.pipelines[node.name.value] = _class_pipeline(node)
+
+
+def _method(node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            return stmt
+    return None
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
+    name = node.name.value
+    result = ParamsClass(name=name, node=node, fields=[])
+    bases = [b for b in node.bases]
+    if len(bases) != 1 or bases[0].keyword is not None or not legacy.imports.is_(bases[0].value, BASE_PARAMETERS):
+        result.reason = f"`{name}` inherits from another parameters class or sets class options"
+    if node.decorators:
+        result.reason = f"`{name}` is decorated"
+    for stmt in node.body.body:
+        if _is_docstring(stmt):
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body):
+            continue
+        if (
+            isinstance(stmt, cst.SimpleStatementLine)
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.AnnAssign)
+            and isinstance(stmt.body[0].target, cst.Name)
+        ):
+            ann = stmt.body[0]
+            fname = ann.target.value
+            annotation = ann.annotation.annotation
+            if "ClassVar" in (dotted(annotation) or dotted(getattr(annotation, "value", None)) or ""):
+                result.reason = result.reason or f"`{name}.{fname}` is a ClassVar"
+                continue
+            if ann.value is not None and not is_constant(ann.value):
+                result.reason = result.reason or (
+                    f"the default of `{name}.{fname}` is not a literal, so it cannot move into the step's signature"
+                )
+            comments = [line.comment.value for line in stmt.leading_lines if line.comment is not None]
+            if stmt.trailing_whitespace.comment is not None:
+                comments.append(stmt.trailing_whitespace.comment.value)
+            result.fields.append(Field(fname, annotation, ann.value, comments))
+            continue
+        result.reason = result.reason or f"`{name}` has more than plain fields (validators, methods or config)"
+    return result
+
+
+def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
+    connect = _method(node, "connect")
+    pipe = LegacyPipeline(
+        name=node.name.value,
+        pipeline_name=node.name.value,
+        kind="class",
+        node=node,
+        func=connect,
+        slots=[],
+        decorator_args=[],
+    )
+    if connect is None:
+        pipe.reasons.append((node, f"pipeline class `{pipe.name}` has no `connect` method"))
+        return pipe
+    for stmt in node.body.body:
+        if stmt is connect or _is_docstring(stmt):
+            continue
+        pipe.reasons.append(
+            (node, f"pipeline class `{pipe.name}` defines more than `connect`; move the rest out of the class")
+        )
+        break
+    if node.decorators or len(node.bases) != 1 or node.keywords:
+        pipe.reasons.append((node, f"pipeline class `{pipe.name}` has decorators, several bases or class options"))
+    params = connect.params
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg or params.posonly_params:
+        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args/**kwargs or keyword-only slots"))
+    names = [p.name.value for p in params.params]
+    if not names or names[0] != "self":
+        pipe.reasons.append((connect, f"`{pipe.name}.connect` must take `self` first"))
+    pipe.slots = names[1:]
+    if any(p.default is not None for p in params.params):
+        pipe.reasons.append((connect, f"`{pipe.name}.connect` has slot defaults"))
+    return pipe
+
+
+# ---------------------------------------------------------------------- functions
+def _decorator_call(dec: cst.Decorator) -> tuple[cst.BaseExpression, list[cst.Arg] | None]:
+    if isinstance(dec.decorator, cst.Call):
+        return dec.decorator.func, list(dec.decorator.args)
+    return dec.decorator, None
+
+
+def _function(legacy: Legacy, node: cst.FunctionDef) -> None:
+    imports = legacy.imports
+    for dec in node.decorators:
+        target, args = _decorator_call(dec)
+        if imports.is_(target, STEP):
+            step_name: str | None = node.name.value
+            for arg in args or ():
+                if arg.keyword is not None and arg.keyword.value == "name":
+                    step_name = string_value(arg.value)
+            legacy.steps[node.name.value] = _step(legacy, node.name.value, step_name, "function", node, node)
+            return
+        if imports.is_(target, LEGACY_PIPELINE):
+            legacy.pipelines[node.name.value] = _function_pipeline(node, args)
+            return
+
+
+def _function_pipeline(node: cst.FunctionDef, args: list[cst.Arg] | None) -> LegacyPipeline:
+    name = node.name.value
+    pipeline_name: str | None = name
+    for arg in args or ():
+        if arg.keyword is not None and arg.keyword.value == "name":
+            pipeline_name = string_value(arg.value)
+    pipe = LegacyPipeline(
+        name=name,
+        pipeline_name=pipeline_name,
+        kind="function",
+        node=node,
+        func=node,
+        slots=[p.name.value for p in node.params.params],
+        decorator_args=list(args or ()),
+    )
+    params = node.params
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg or params.posonly_params:
+        pipe.reasons.append((node, f"pipeline `{name}` takes *args/**kwargs or keyword-only slots"))
+    if any(p.default is not None for p in params.params):
+        pipe.reasons.append((node, f"pipeline `{name}` has slot defaults"))
+    if len(node.decorators) != 1:
+        pipe.reasons.append((node, f"pipeline `{name}` has more decorators than @pipeline"))
+    if any(a.keyword is None for a in args or ()):
+        pipe.reasons.append((node, f"@pipeline on `{name}` has positional arguments"))
+    return pipe
+
+
+def _step(
+    legacy: Legacy,
+    name: str,
+    step_name: str | None,
+    kind: str,
+    node: cst.FunctionDef | cst.ClassDef,
+    func: cst.FunctionDef,
+) -> StepDef:
+    params = func.params
+    args = list(params.params)
+    if kind == "class" and args and args[0].name.value == "self":
+        args = args[1:]
+    plain = not (
+        params.star_arg is not cst.MaybeSentinel.DEFAULT
+        or params.kwonly_params
+        or params.star_kwarg
+        or params.posonly_params
+    )
+    params_arg = params_class = None
+    for p in args:
+        ann = dotted(p.annotation.annotation) if p.annotation is not None else None
+        if ann is not None and ann in legacy.params:
+            params_arg, params_class = p.name.value, ann
+            break
+    return StepDef(
+        name=name,
+        step_name=step_name,
+        kind=kind,
+        node=node,
+        func=func,
+        args=args,
+        params_arg=params_arg,
+        params_class=params_class,
+        plain=plain,
+    )

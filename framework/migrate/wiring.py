@@ -1,0 +1,340 @@
+"""Where legacy pipelines are instantiated and run, and which step instance fills each slot.
+
+A legacy pipeline is only half a definition: its body calls slots, and the
+instantiation ``first_pipeline(step_1=loader(), step_2=trainer(P(gamma=0.01)))``
+says which step (with which parameters and options) each slot stands for. This
+module finds every instantiation, reads each slot's step expression
+(``trainer(...)``, ``trainer().configure(...)``, or a variable bound to one) and
+every ``.run(...)`` made on the resulting instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import GlobalScope
+
+from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
+from framework.migrate.nodes import code, comments_in, dotted, string_value
+
+STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers")
+
+
+class Unsupported(Exception):
+    """A construct the codemod cannot rewrite; ``node`` is where the TODO goes."""
+
+    def __init__(self, node: cst.CSTNode, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+@dataclass
+class StepUse:
+    """The step instance wired into one slot of one instantiation."""
+
+    expr: cst.BaseExpression  # the slot's argument as written
+    callee: cst.BaseExpression  # what to call in the new pipeline: `trainer`, `mod.Trainer`, `trainer_instance`
+    step: StepDef | None  # its definition, when it is in this file
+    params_obj: cst.BaseExpression | None = None  # the BaseParameters object given at instantiation
+    parameters: dict[str, cst.BaseExpression] = field(default_factory=dict)  # configure(parameters={...})
+    options: dict[str, cst.Arg] = field(default_factory=dict)  # name=, enable_cache=, ... (last one wins)
+    opaque: bool = False  # `callee` is a ready-made instance variable: call it as it is
+    folded: list[cst.Name] = field(default_factory=list)  # instance variables resolved to their expression
+    references: list[cst.Name] = field(default_factory=list)  # step-name references this use accounts for
+    comments: list[str] = field(default_factory=list)
+    opaque_name: str | None = None  # the step name of an opaque instance, when it can be read
+
+    @property
+    def key(self) -> str:
+        """Two uses with the same key need the same function-API pipeline code (values aside)."""
+        opts = ",".join(f"{k}={code(a.value)}" for k, a in sorted(self.options.items()))
+        return f"{code(self.callee)}|{opts}|{'opaque' if self.opaque else ''}"
+
+    @property
+    def step_name(self) -> str | None:
+        if "name" in self.options:
+            return string_value(self.options["name"].value)
+        if self.step is not None and not self.opaque:
+            return self.step.step_name
+        if self.opaque:
+            return self.opaque_name
+        text = dotted(self.callee)
+        return text.split(".")[-1] if text else None
+
+
+@dataclass
+class RunCall:
+    call: cst.Call  # the `.run(...)` call
+    instantiation: "Instantiation"
+
+
+@dataclass
+class Instantiation:
+    pipeline: LegacyPipeline
+    call: cst.Call
+    statement: cst.CSTNode
+    target: cst.Name | None = None  # `inst` in `inst = first_pipeline(...)`
+    slots: dict[str, StepUse] = field(default_factory=dict)
+    runs: list[RunCall] = field(default_factory=list)
+
+
+@dataclass
+class PipelineUses:
+    pipeline: LegacyPipeline
+    instantiations: list[Instantiation] = field(default_factory=list)
+    blockers: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # keep the pipeline legacy
+    notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # TODOs that do not block
+
+
+def collect(legacy: Legacy, pipe: LegacyPipeline) -> PipelineUses:
+    uses = PipelineUses(pipe)
+    for ref in legacy.references(pipe.name, pipe.node):
+        parent = legacy.parent(ref)
+        if isinstance(parent, cst.Call) and parent.func is ref:
+            try:
+                uses.instantiations.append(_instantiation(legacy, pipe, parent))
+            except Unsupported as exc:
+                uses.blockers.append((exc.node, exc.message))
+        else:
+            uses.notes.append(
+                (
+                    ref,
+                    f"`{pipe.name}` is used here as a legacy pipeline class; it is now a function-API pipeline: "
+                    f"call it to run it, `{pipe.name}.with_options(...)` to configure a run",
+                )
+            )
+    if not uses.instantiations and not uses.blockers:
+        uses.blockers.append(
+            (
+                pipe.node,
+                f"legacy pipeline `{pipe.name}` is never instantiated in this file, so which step fills each slot "
+                f"is unknown: rewrite it as a function-API pipeline that calls the steps directly",
+            )
+        )
+    return uses
+
+
+# ---------------------------------------------------------------------- instantiation
+def _instantiation(legacy: Legacy, pipe: LegacyPipeline, call: cst.Call) -> Instantiation:
+    statement = legacy.statement_of(call)
+    inst = Instantiation(pipeline=pipe, call=call, statement=statement)
+    parent = legacy.parent(call)
+    grand = legacy.parent(parent) if parent is not None else None
+    if isinstance(parent, cst.Attribute) and parent.attr.value == "run" and isinstance(grand, cst.Call) and grand.func is parent:
+        inst.runs.append(RunCall(grand, inst))
+    elif isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call:
+        targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+        if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+            raise Unsupported(statement, f"the `{pipe.name}` instance is unpacked or stored in an attribute")
+        inst.target = targets[0]
+        _instance_runs(legacy, inst)
+    elif isinstance(parent, cst.Expr):
+        pass  # instantiated for nothing: the wiring moves into the pipeline
+    else:
+        raise Unsupported(
+            statement,
+            f"`{pipe.name}(...)` is instantiated inside an expression; assign the instance to a variable "
+            "or call `.run()` on it directly",
+        )
+    _bind_slots(legacy, inst)
+    return inst
+
+
+def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
+    pipe, call = inst.pipeline, inst.call
+    exprs: dict[str, cst.Arg] = {}
+    positional = [a for a in call.args if a.keyword is None]
+    for arg in call.args:
+        if arg.star:
+            raise Unsupported(inst.statement, f"`{pipe.name}(...)` is given *args/**kwargs; name each step slot")
+    if len(positional) > len(pipe.slots):
+        raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets more steps than it has slots")
+    for slot, arg in zip(pipe.slots, positional):
+        exprs[slot] = arg
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value not in pipe.slots or arg.keyword.value in exprs:
+                raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets an unknown or repeated slot `{arg.keyword.value}`")
+            exprs[arg.keyword.value] = arg
+    missing = [s for s in pipe.slots if s not in exprs]
+    if missing:
+        raise Unsupported(inst.statement, f"`{pipe.name}(...)` leaves slot(s) {', '.join(missing)} empty")
+    for slot in pipe.slots:
+        arg = exprs[slot]
+        use = step_use(legacy, arg.value, inst.statement)
+        use.comments = comments_in(arg)
+        inst.slots[slot] = use
+
+
+def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> StepUse:
+    """Read ``trainer(P(...), name=...).configure(...)`` (or a variable bound to such) into a StepUse."""
+    chain: list[cst.Call] = []
+    node = expr
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("configure", "with_options")
+    ):
+        chain.insert(0, node)
+        node = node.func.value
+    if isinstance(node, cst.Name) and node.value not in legacy.steps and not chain:
+        return _variable(legacy, node, where)
+    if not isinstance(node, cst.Call):
+        if dotted(node) is not None and (dotted(node) in legacy.steps or not chain):
+            raise Unsupported(
+                where,
+                f"the step `{code(node)}` is passed without brackets; use `{code(node)}()`",
+            )
+        raise Unsupported(where, f"cannot tell which step `{code(expr)}` is")
+    callee = node.func
+    name = dotted(callee)
+    if name is None:
+        raise Unsupported(where, f"cannot tell which step `{code(expr)}` is")
+    step = legacy.steps.get(name)
+    use = StepUse(expr=expr, callee=callee, step=step)
+    if isinstance(callee, cst.Name) and step is not None:
+        use.references.append(callee)
+    for arg in node.args:
+        _step_arg(use, arg, where)
+    for link in chain:
+        for arg in link.args:
+            _configure_arg(use, arg, where)
+    return use
+
+
+def _step_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
+    label = code(use.callee)
+    if arg.star:
+        raise Unsupported(where, f"`{label}(...)` is given *args/**kwargs")
+    if arg.keyword is None:
+        if use.params_obj is not None:
+            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
+        use.params_obj = arg.value
+        return
+    key = arg.keyword.value
+    if key in STEP_OPTIONS:
+        use.options[key] = arg
+    elif key == "params" or (use.step is not None and key == use.step.params_arg):
+        if use.params_obj is not None:
+            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
+        use.params_obj = arg.value
+    else:
+        raise Unsupported(where, f"`{label}(...)` gets the unknown keyword `{key}`")
+
+
+def _configure_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
+    label = code(use.callee)
+    if arg.star or arg.keyword is None:
+        raise Unsupported(where, f"`{label}.configure(...)`: pass options by keyword")
+    key = arg.keyword.value
+    if key in STEP_OPTIONS:
+        use.options[key] = arg
+    elif key == "parameters" and isinstance(arg.value, cst.Dict):
+        for element in arg.value.elements:
+            fname = string_value(element.key) if isinstance(element, cst.DictElement) else None
+            if fname is None:
+                raise Unsupported(where, f"`{label}.configure(parameters=...)`: use a dict with string keys")
+            use.parameters[fname] = element.value
+    else:
+        raise Unsupported(where, f"`{label}.configure({key}=...)` has no direct function-API equivalent")
+
+
+def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
+    """A slot filled by a variable: fold it when it only exists for the wiring, else call the instance."""
+    assignment = _binding(legacy, name)
+    if assignment is None:
+        raise Unsupported(where, f"cannot tell which step instance `{name.value}` is")
+    value_parent = legacy.parent(assignment)
+    statement = legacy.statement_of(assignment)
+    value = value_parent.value if isinstance(value_parent, (cst.Assign, cst.AnnAssign)) else None
+    refs = [a.node for a in _assignment_of(legacy, assignment).references]
+    only_slots = all(_is_slot_argument(legacy, r) for r in refs)
+    if value is not None and only_slots:
+        try:
+            use = step_use(legacy, value, statement)
+        except Unsupported:
+            use = None
+        if use is not None:
+            use.folded.append(assignment)
+            return use
+    if isinstance(legacy.scope(assignment), GlobalScope) and len(legacy.global_scope().assignments[name.value]) == 1:
+        use = StepUse(expr=name, callee=name, step=None, opaque=True)
+        if value is not None:
+            try:
+                inner = step_use(legacy, value, statement)
+            except Unsupported:
+                inner = None
+            if inner is not None:
+                use.step = inner.step
+                use.opaque_name = inner.step_name
+        return use
+    raise Unsupported(
+        where,
+        f"the step instance `{name.value}` is made in another scope or assigned twice; "
+        "create it at module level or inline it into the pipeline instantiation",
+    )
+
+
+def _is_slot_argument(legacy: Legacy, ref: cst.CSTNode) -> bool:
+    arg = legacy.parent(ref)
+    call = legacy.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or arg.value is not ref:
+        return False
+    callee = dotted(call.func)
+    return callee in legacy.pipelines
+
+
+def _assignment_of(legacy: Legacy, target: cst.Name):
+    scope = legacy.scope(target)
+    for assignment in scope.assignments[target.value]:
+        if getattr(assignment, "node", None) is target:
+            return assignment
+    raise KeyError(target.value)
+
+
+def _binding(legacy: Legacy, ref: cst.Name) -> cst.Name | None:
+    """The assignment target (a Name) that ``ref`` reads: the latest one before it in its scope."""
+    scope = legacy.scope(ref)
+    if scope is None:
+        return None
+    access = next((a for a in scope.accesses[ref.value] if a.node is ref), None)
+    if access is None:
+        return None
+    targets = [getattr(a, "node", None) for a in access.referents]
+    if not targets or not all(isinstance(t, cst.Name) for t in targets):
+        return None
+    if len(targets) == 1:
+        return targets[0]
+    if all(legacy.scope(t) is scope for t in targets):
+        before = [t for t in targets if legacy.pos(t) < legacy.pos(ref)]
+        return max(before, key=legacy.pos) if before else None
+    return None
+
+
+# ---------------------------------------------------------------------- runs
+def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
+    target = inst.target
+    assignment = _assignment_of(legacy, target)
+    for access in assignment.references:
+        ref = access.node
+        if _binding(legacy, ref) is not target:
+            continue
+        attr = legacy.parent(ref)
+        call = legacy.parent(attr) if attr is not None else None
+        if (
+            isinstance(attr, cst.Attribute)
+            and attr.value is ref
+            and attr.attr.value == "run"
+            and isinstance(call, cst.Call)
+            and call.func is attr
+        ):
+            inst.runs.append(RunCall(call, inst))
+        else:
+            raise Unsupported(
+                legacy.statement_of(ref),
+                f"the pipeline instance `{target.value}` is used for more than `.run()`; function-API "
+                f"pipelines have no instances: call `{inst.pipeline.name}(...)` where it is run",
+            )
+    inst.runs.sort(key=lambda r: legacy.pos(r.call))

@@ -1,0 +1,164 @@
+"""``BasePipeline``: the legacy class API, where step instances are wired into slots.
+
+``connect`` is traced with private copies of the step instances, so a run
+never mutates the user's objects and the same pipeline instance runs again.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, ClassVar
+
+from framework import tracing
+from framework.compiler import compile_graph
+from framework.config import build_run_config
+from framework.exceptions import PipelineInterfaceError
+from framework.graph import PipelineGraph
+from framework.settings import merge_dicts, validate_settings
+from framework.steps.base_step import BaseStep
+
+
+def _pipeline_config(name=None, enable_cache=None, settings=None, extra=None) -> dict[str, Any]:
+    return {"name": name, "enable_cache": enable_cache, "settings": settings or {}, "extra": extra or {}}
+
+
+class BasePipeline:
+    """A legacy pipeline: subclass and define ``connect(self, step_1, step_2, ...)``, or use ``@pipeline``."""
+
+    _connect_fn: ClassVar[Any]
+    _connect_is_method: ClassVar[bool]
+    _slots: ClassVar[list[str]]
+    _class_config: ClassVar[dict[str, Any]] = _pipeline_config()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        raw = cls.__dict__.get("connect")
+        if raw is None:
+            if not hasattr(cls, "_slots"):
+                raise PipelineInterfaceError(f"Pipeline class `{cls.__name__}` has no `connect(self, ...)` method.")
+            return
+        is_method = not isinstance(raw, staticmethod)
+        func = raw.__func__ if isinstance(raw, staticmethod) else raw
+        params = list(inspect.signature(func).parameters.values())[1 if is_method else 0:]
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise PipelineInterfaceError(
+                    f"Pipeline `{cls.__name__}`: `{p.name}` is a variable argument; name each step slot."
+                )
+        cls._connect_fn, cls._connect_is_method = func, is_method
+        cls._slots = [p.name for p in params]
+        if "_class_config" not in cls.__dict__:
+            cls._class_config = copy.deepcopy(cls._class_config)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        self._config = copy.deepcopy(cls._class_config)
+        slots = cls._slots
+        if len(args) > len(slots):
+            raise PipelineInterfaceError(
+                f"Pipeline `{self.name}` takes {len(slots)} step(s) ({', '.join(slots)}) but got {len(args)}."
+            )
+        wired: dict[str, Any] = dict(zip(slots, args))
+        for key, value in kwargs.items():
+            if key not in slots:
+                raise PipelineInterfaceError(
+                    f"Pipeline `{self.name}` got an unexpected step `{key}`; its step slots are: {', '.join(slots)}."
+                )
+            if key in wired:
+                raise PipelineInterfaceError(f"Pipeline `{self.name}` got two steps for slot `{key}`.")
+            wired[key] = value
+        missing = [s for s in slots if s not in wired]
+        if missing:
+            raise PipelineInterfaceError(
+                f"Pipeline `{self.name}` is missing step(s) for slot(s) {', '.join(missing)}; pass e.g. "
+                f"`{missing[0]}=my_step()`."
+            )
+        seen_objects: dict[int, str] = {}
+        seen_names: dict[str, str] = {}
+        for slot in slots:
+            value = wired[slot]
+            if isinstance(value, type) and issubclass(value, BaseStep):
+                raise PipelineInterfaceError(
+                    f"Pipeline `{self.name}`: slot `{slot}` got the step class `{value.__name__}`, missing brackets: "
+                    f"use {slot}={value.__name__}()."
+                )
+            if not isinstance(value, BaseStep):
+                raise PipelineInterfaceError(
+                    f"Pipeline `{self.name}`: slot `{slot}` got {value!r}, which is not a step; pass a step "
+                    "instance such as `my_step()`."
+                )
+            if id(value) in seen_objects:
+                raise PipelineInterfaceError(
+                    f"Pipeline `{self.name}`: the same step object is passed to slots `{seen_objects[id(value)]}` "
+                    f"and `{slot}`; create a second instance for the second slot."
+                )
+            if value.name in seen_names:
+                raise PipelineInterfaceError(
+                    f"Pipeline `{self.name}`: slots `{seen_names[value.name]}` and `{slot}` hold two steps named "
+                    f"`{value.name}`; give one another name, e.g. `{type(value).__name__}(name=\"{value.name}_2\")`."
+                )
+            seen_objects[id(value)] = slot
+            seen_names[value.name] = slot
+        self.steps: dict[str, BaseStep] = {slot: wired[slot] for slot in slots}
+
+    @property
+    def name(self) -> str:
+        return self._config.get("name") or type(self).__name__
+
+    @property
+    def enable_cache(self) -> bool | None:
+        return self._config.get("enable_cache")
+
+    def configure(self, enable_cache: bool | None = None, settings: dict | None = None,
+                  extra: dict | None = None) -> "BasePipeline":
+        """Change this pipeline instance's caching, settings or extra in place."""
+        if enable_cache is not None:
+            self._config["enable_cache"] = enable_cache
+        if settings is not None:
+            self._config["settings"] = merge_dicts(self._config["settings"],
+                                                   validate_settings(settings, owner=f"Pipeline `{self.name}`"))
+        if extra is not None:
+            self._config["extra"] = merge_dicts(self._config["extra"], extra)
+        return self
+
+    def connect(self, *args: Any, **kwargs: Any) -> None:  # replaced by subclasses
+        raise NotImplementedError
+
+    def compile(self, run_config=None) -> PipelineGraph:
+        """Trace ``connect`` with copies of the steps and compile the graph for one run."""
+        run_config = run_config or build_run_config()
+        copies = {slot: step._clone() for slot, step in self.steps.items()}
+        tracer = tracing.Tracer(tracing.LEGACY)
+        tracer.slots = {id(step): slot for slot, step in copies.items()}
+        cls = type(self)
+        with tracing.tracing(tracing.LEGACY, tracer):
+            if cls._connect_is_method:
+                cls._connect_fn(self, **copies)
+            else:
+                cls._connect_fn(**copies)
+        known = set(self.steps) | {s.name for s in self.steps.values()}
+        return compile_graph(
+            self.name, tracer.calls, api="legacy", pipeline_config=self._config, run_config=run_config,
+            after=tracer.pending_after, known_step_keys=known,
+        )
+
+    def run(
+        self,
+        run_name: str | None = None,
+        enable_cache: bool | None = None,
+        config_path: str | None = None,
+        step_configurations: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        unlisted: bool = False,
+    ):
+        """Run the pipeline once; returns the finished run (see ``framework.client``)."""
+        from framework.execution.launcher import launch
+
+        run_config = build_run_config(
+            config_path=config_path, run_name=run_name, enable_cache=enable_cache,
+            step_configurations=step_configurations, settings=settings, extra=extra,
+        )
+        graph = self.compile(run_config)
+        return launch(graph, run_config=run_config, pipeline_parameters={}, unlisted=unlisted)

@@ -1,0 +1,70 @@
+"""Run names: templates with ``{date}``/``{time}`` placeholders, rendered and validated.
+
+A run name is a key in the store (and may appear in URLs), never a path, so it
+is validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import string
+import unicodedata
+
+DEFAULT_TEMPLATE = "{pipeline}-{date}-{time}"
+PLACEHOLDERS = ("date", "time")
+MAX_LENGTH = 200
+
+
+def _normalize(template: str) -> str:
+    for name in PLACEHOLDERS:
+        template = template.replace("{{" + name + "}}", "{" + name + "}")
+    return template
+
+
+def validate_template(template: str) -> str:
+    """Check a ``run_name`` template; returns it with ``{{date}}`` written as ``{date}``."""
+    if not isinstance(template, str):
+        raise ValueError(f"run_name must be a string, got {type(template).__name__}.")
+    normalized = _normalize(template)
+    double = re.search(r"\{\{\s*(\w*)\s*\}\}", normalized)
+    if double:
+        raise ValueError(
+            f"Invalid run name template {template!r}: unknown placeholder {{{{{double.group(1)}}}}}; "
+            "the placeholders are {date} and {time} (also written {{date}} and {{time}})."
+        )
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(normalized) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"Invalid run name template {template!r}: {exc}. Use {{date}} and {{time}} only.") from None
+    unknown = [f for f in fields if f not in PLACEHOLDERS]
+    if unknown:
+        raise ValueError(
+            f"Invalid run name template {template!r}: unknown placeholder {{{unknown[0]}}}; "
+            "the placeholders are {date} and {time} (also written {{date}} and {{time}})."
+        )
+    return normalized
+
+
+def validate_name(name: str, *, what: str = "run name") -> str:
+    """A name is a key: non-empty, no path separators, no '.'/'..', no control characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"The {what} must be a non-empty string.")
+    if len(name) > MAX_LENGTH:
+        raise ValueError(f"The {what} {name[:40]!r}… is longer than {MAX_LENGTH} characters; shorten it.")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(f"The {what} {name!r} contains a path separator or is '.'/'..'; names are keys, not paths.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
+        raise ValueError(f"The {what} {name!r} contains control or invisible characters; remove them.")
+    return name
+
+
+def render(template: str | None, *, pipeline: str, now: _dt.datetime | None = None) -> str:
+    """Render a run name (default ``{pipeline}-{date}-{time}``, UTC) and validate it."""
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    values = {"date": now.strftime("%Y_%m_%d"), "time": now.strftime("%H_%M_%S_%f")}
+    if template is None:
+        name = DEFAULT_TEMPLATE.format(pipeline=pipeline, **values)
+    else:
+        name = validate_template(template).format(**values)
+    return validate_name(name)

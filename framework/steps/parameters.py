@@ -1,0 +1,144 @@
+"""Resolving a step's parameters: the parameters object and plain-value arguments.
+
+Both APIs and the direct call use this one function, so a value means the same
+thing however it reached the step. The result is two views of the same data:
+``flat`` (JSON, what runs record and caching hashes) and ``call_values`` (the
+Python objects the entrypoint receives).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from framework.exceptions import MissingStepParameterError, StepInterfaceError
+from framework.steps.signature import StepSignature
+
+
+def to_jsonable(value: Any, *, step: str, argument: str) -> Any:
+    """A JSON-compatible copy of a parameter value, or a clear error naming step and argument."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v, step=step, argument=argument) for v in value]
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise StepInterfaceError(
+                    f"Step `{step}`: parameter `{argument}` has a non-string key {k!r}; "
+                    "parameters must be JSON-serialisable (string keys) or pydantic models."
+                )
+            out[k] = to_jsonable(v, step=step, argument=argument)
+        return out
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return to_jsonable(item(), step=step, argument=argument)
+    raise StepInterfaceError(
+        f"Step `{step}`: parameter `{argument}` is a {type(value).__module__}.{type(value).__qualname__}, "
+        "which is neither JSON-serialisable nor a pydantic model. Pass it as the output of an upstream "
+        "step (an artifact) or convert it to plain values."
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(annotation: Any) -> TypeAdapter:
+    return TypeAdapter(annotation, config=ConfigDict(arbitrary_types_allowed=True))
+
+
+def _coerce(value: Any, annotation: Any, *, step: str, argument: str) -> Any:
+    try:
+        adapter = _adapter(annotation)
+    except Exception:  # unhashable or unsupported annotation: keep the value as given
+        return value
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        raise StepInterfaceError(f"Step `{step}`: parameter `{argument}` is invalid: {exc}") from None
+
+
+def build_params_object(signature: StepSignature, step: str, values: dict[str, Any]) -> Any:
+    cls = signature.params_class
+    try:
+        return cls(**values)
+    except ValidationError as exc:
+        missing = [".".join(str(p) for p in e["loc"]) for e in exc.errors() if e["type"] == "missing"]
+        if missing:
+            field = missing[0]
+            raise MissingStepParameterError(
+                f"Step `{step}`: parameter `{field}` of {cls.__name__} has no value. Supply it in one of "
+                f"three ways: pass `{cls.__name__}({field}=...)` when creating the step, call "
+                f"`.configure(parameters={{'{field}': ...}})` on the step, or set "
+                f"`steps.<step>.parameters.{field}` in the run configuration YAML."
+            ) from None
+        raise StepInterfaceError(f"Step `{step}`: invalid parameters for {cls.__name__}: {exc}") from None
+
+
+def resolve_parameters(
+    signature: StepSignature,
+    step: str,
+    *,
+    bound_inputs: set[str],
+    values: dict[str, Any],
+    params_obj: Any = None,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge, validate and flatten parameters; returns ``(flat, call_values)``.
+
+    Precedence, low to high: parameters-class defaults and input defaults <
+    the parameters object / values given in code < ``overrides`` (step
+    configuration, YAML, run arguments, already merged by the caller).
+    """
+    overrides = dict(overrides or {})
+    flat: dict[str, Any] = {}
+    call_values: dict[str, Any] = {}
+    field_names: set[str] = set()
+    if signature.params_class is not None:
+        field_names = set(signature.params_class.model_fields)
+        merged = params_obj.model_dump(exclude_unset=True) if params_obj is not None else {}
+        for name in list(values):
+            if name in field_names and name not in signature.inputs:
+                merged[name] = values.pop(name)
+        for name in list(overrides):
+            if name in field_names and name not in signature.inputs:
+                merged[name] = overrides.pop(name)
+        obj = build_params_object(signature, step, merged)
+        call_values[signature.params_arg] = obj
+        flat.update(obj.model_dump(mode="json"))
+    for name, spec in signature.inputs.items():
+        if name in bound_inputs:
+            continue
+        if name in overrides:
+            value = overrides.pop(name)
+        elif name in values:
+            value = values.pop(name)
+        elif spec.has_default:
+            value = spec.default
+        else:
+            raise StepInterfaceError(
+                f"Step `{step}`: input `{name}` is not connected; pass the output of an upstream step "
+                f"(or a value) as `{name}=...`."
+            )
+        value = _coerce(value, spec.annotation, step=step, argument=name) if value is not spec.default else value
+        if name in flat:
+            raise StepInterfaceError(
+                f"Step `{step}`: `{name}` is both an input and a field of {signature.params_class.__name__}; "
+                "rename one of them."
+            )
+        flat[name] = to_jsonable(value, step=step, argument=name)
+        call_values[name] = value
+    unknown = sorted(set(values) | set(overrides))
+    if unknown:
+        known = sorted(set(signature.inputs) | field_names)
+        raise StepInterfaceError(
+            f"Step `{step}` got unknown parameter(s) {', '.join(f'`{u}`' for u in unknown)}; "
+            f"valid names are: {', '.join(known) or '(none)'}."
+        )
+    return flat, call_values

@@ -1,0 +1,41 @@
+"""``import framework`` stays light and free of side effects."""
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pandas", "sklearn", "pyarrow", "dask", "distributed", "skops", "fsspec", "fastapi")
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_import_framework_pulls_no_heavy_library_and_configures_no_logging():
+    out = _run(
+        "import json, logging, sys\n"
+        "import framework, framework.steps, framework.pipelines, framework.pipelines.new\n"
+        f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules],\n"
+        "  'root_handlers': len(logging.getLogger().handlers),\n"
+        "  'fw_handlers': len(logging.getLogger('framework').handlers)}))\n"
+    )
+    result = json.loads(out)
+    assert result == {"heavy": [], "root_handlers": 0, "fw_handlers": 0}
+
+
+def test_import_does_no_file_io(tmp_path):
+    home = tmp_path / "home"
+    subprocess.run([sys.executable, "-c", "import framework, framework.steps, framework.client"],
+                   check=True, env={"FRAMEWORK_HOME": str(home), "PATH": ""})
+    assert not home.exists()
+
+
+def test_public_names():
+    import framework
+    from framework.exceptions import (DuplicateRunNameError, FrameworkError, MissingStepParameterError,
+                                      PipelineInterfaceError, StepInterfaceError)
+
+    assert framework.step.__module__ == "framework.steps.decorator"
+    assert callable(framework.Client)
+    for exc in (StepInterfaceError, PipelineInterfaceError, MissingStepParameterError, DuplicateRunNameError):
+        assert issubclass(exc, FrameworkError)
