@@ -43,3 +43,8 @@ class MaterializerError(ArtifactError):
 
 class StepExecutionError(FrameworkError):
     """A step failed while the pipeline ran; the original exception is chained."""
+
+
+class OrchestratorError(FrameworkError, RuntimeError):
+    """An orchestrator could not run a step: an unreachable cluster, a worker that died, or a
+    step (function or parameters) that cannot be sent to the cluster."""

@@ -32,9 +32,24 @@ class LocalOrchestratorSettings(BaseSettings):
     max_workers: int = 1
 
 
+class DaskOrchestratorSettings(BaseSettings):
+    """How the Dask orchestrator submits a step (on a step: that step; on a pipeline or run
+    configuration: every step, a step's own value winning key by key).
+
+    ``resources`` are Dask worker resources, e.g. ``{"GPU": 1}``: the step runs only on a
+    worker started with at least that much (``dask worker ... --resources "GPU=1"``); a step
+    asking for a resource no connected worker offers fails with an error instead of
+    waiting forever. ``priority``: when workers are busy, higher runs first.
+    """
+
+    resources: dict[str, float] = {}
+    priority: int = 0
+
+
 _REGISTRY: dict[str, type[BaseSettings]] = {
     "resources": ResourceSettings,
     "orchestrator.local": LocalOrchestratorSettings,
+    "orchestrator.dask": DaskOrchestratorSettings,
 }
 
 

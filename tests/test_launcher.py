@@ -186,3 +186,24 @@ def test_tampered_cached_artifact_is_a_miss():
     rerun = p.run()
     assert rerun.steps["loader"].status == "completed"
     assert CALLS[0] == "loader"
+
+
+def test_keyboard_interrupt_stops_the_run_and_marks_it_failed():
+    @step
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    @step
+    def later(x: int) -> int:
+        CALLS.append("later")
+        return x
+
+    @pipeline
+    def p(step_1, step_2):
+        step_2(step_1())
+
+    with pytest.raises(KeyboardInterrupt):
+        p(step_1=interrupted(), step_2=later()).run(run_name="interrupted_run")
+    run = Client().get_run("interrupted_run")
+    assert run.status == "failed" and run.steps["interrupted"].status == "failed"
+    assert CALLS == []

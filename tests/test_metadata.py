@@ -101,7 +101,8 @@ def test_registration_and_versioning(store):
     assert versions[1]["hash"] == "h2" and versions[1]["spec"] == {"a": 2}
     assert set(versions[0]) == {"pipeline_id", "pipeline_name", "number", "hash", "spec", "created"}
     pipeline = store.get_pipeline("p")
-    assert set(pipeline) == {"id", "name", "created", "latest_version", "last_run_id", "run_count"}
+    assert set(pipeline) == {"id", "name", "created", "latest_version", "last_run_id", "run_count",
+                             "index_chunk"}
     assert (pipeline["latest_version"], pipeline["last_run_id"], pipeline["run_count"]) == (2, None, 0)
     assert [p["name"] for p in store.list_pipelines()] == ["p", "q"]
 
@@ -252,6 +253,7 @@ def _populated(store) -> dict[str, str]:
     pipeline_id = store.get_pipeline("p")["id"]
     return {
         "pipelines": layout.PIPELINES, "versions": layout.VERSIONS, "run": layout.run_file(run["id"]),
+        "steps": layout.steps_file(run["id"]),
         "name": layout.name_file("r"), "cache": layout.cache_file("k" * 8),
         "index": layout.index_file(pipeline_id, 0),
     }
@@ -260,7 +262,8 @@ def _populated(store) -> dict[str, str]:
 READS = {
     "pipelines": lambda s: s.get_pipeline("p"),
     "versions": lambda s: s.list_versions("p"),
-    "run": lambda s: s.get_run_by_id(s.get_pipeline("p")["last_run_id"]),
+    "run": lambda s: s.list_runs("p"),
+    "steps": lambda s: s.get_run_by_id(s.get_pipeline("p")["last_run_id"]),
     "name": lambda s: s.get_run("r"),
     "cache": lambda s: s.cache_candidates("k" * 8),
     "index": lambda s: s.list_runs("p"),
@@ -289,13 +292,13 @@ def test_corrupt_store_file_raises_naming_the_file(store, kind, corruption):
         assert ".bak" in str(info.value) and "cp " in str(info.value)
 
 
-@pytest.mark.parametrize("kind", ["pipelines", "run", "name", "index"])
+@pytest.mark.parametrize("kind", ["pipelines", "run", "steps", "name", "index"])
 def test_writes_refuse_corrupt_files_and_leave_them(store, kind):
     files = _populated(store)
     path = Path(store.root, files[kind])
     path.write_bytes(b"")
     with pytest.raises(StoreCorruptedError, match="refusing"):
-        if kind == "run":
+        if kind in ("run", "steps"):
             store.record_step(store.get_pipeline("p")["last_run_id"], step(), [])
         else:
             make_run(store, "r" if kind == "name" else "r2")
@@ -387,7 +390,8 @@ def test_crashed_run_detected_and_persisted(store):
 
     assert store.mark_crashed_runs() == [run_id]
     raw = json.loads(Path(store.root, layout.run_file(run_id)).read_text())
-    assert raw["run"]["1"]["status"] == "crashed" and raw["step_runs"]["1"]["status"] == "crashed"
+    steps = json.loads(Path(store.root, layout.steps_file(run_id)).read_text())
+    assert raw["run"]["1"]["status"] == "crashed" and steps["step_runs"]["1"]["status"] == "crashed"
     assert "ended without finishing" in raw["run"]["1"]["error"]
     assert store.mark_crashed_runs() == []
     assert store.get_run_by_id(alive["id"])["status"] == "running"
@@ -408,8 +412,8 @@ def test_pid_reuse_and_other_hosts(store):
 
 # ---------------------------------------------------------------- concurrency
 
-def _writer(root: str, pipeline_id: str, worker: int, count: int) -> None:
-    s = MetadataStore(root)
+def _writer(root: str | MetadataStore, pipeline_id: str, worker: int, count: int) -> None:
+    s = root if isinstance(root, MetadataStore) else MetadataStore(root)
     for i in range(count):
         run_id = new_id()
         s.create_run({"id": run_id, "name": f"w{worker}-{i}", "pipeline_name": "p", "pipeline_id": pipeline_id,
@@ -486,7 +490,7 @@ def test_racing_for_one_name_has_exactly_one_winner(store):
 
 def test_threads_sharing_a_store_lose_nothing(store):
     pipeline_id = store.register_pipeline("p", "h1", {}).pipeline_id
-    threads = [threading.Thread(target=_writer, args=(store.root, pipeline_id, w, 10)) for w in range(4)]
+    threads = [threading.Thread(target=_writer, args=(store, pipeline_id, w, 10)) for w in range(4)]
     for t in threads:
         t.start()
     for t in threads:

@@ -113,10 +113,13 @@ class FsspecFiles:
 
     is_local = False
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
         import fsspec  # only remote stores pay for this import
 
-        self.fs, root = fsspec.core.url_to_fs(url)
+        # No listings cache: another process (a Dask worker) may have written since we listed,
+        # and a stale listing would call a fresh artifact missing.
+        options = {"use_listings_cache": False, **(storage_options or {})}
+        self.fs, root = fsspec.core.url_to_fs(url, **options)
         self.root = root.rstrip("/") or "/"
         self.url = url.rstrip("/")
 
@@ -142,6 +145,14 @@ class FsspecFiles:
         f.close()  # fsspec commits (uploads) on close; there is no fsync to ask for
 
     def replace(self, src: str, dst: str, fsync: bool) -> None:
+        """Move the finished temp object to its final name.
+
+        On S3 this is a server-side copy and a delete of the temp key. An S3 object becomes
+        visible only once complete (a PUT or a copy is all-or-nothing), so the final key
+        never holds a partial artifact. A direct PUT of the final key would be atomic too,
+        but the temp name keeps one rule for every backend (memory, network mounts, GCS),
+        and an interrupted upload leaves only a ``.tmp-`` key for `cleanup_temp_files`.
+        """
         self.fs.mv(src, dst)
 
     def remove(self, path: str) -> bool:

@@ -18,8 +18,9 @@ Why these rules:
 * **Verify before load.** A missing, truncated or altered file raises
   `ArtifactVerificationError` naming the caller's context (run, step, output) and the
   path; the bytes are never handed to a materializer, so a swapped pickle never runs.
-  Files up to `IN_MEMORY_MAX` are read once and loaded from the verified bytes, so they
-  cannot change between check and use.
+  Files up to `IN_MEMORY_MAX` — and pickles of any size — are read once and loaded
+  from the verified bytes, so they cannot change between check and use; larger files
+  are verified by streaming and then read (or memory-mapped) from disk.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from framework.artifacts.materializers.registry import (
     remember_materializer,
 )
 from framework.artifacts.streams import HashingWriter
+from framework.artifacts.verification import file_problem, read_verified, verification_error
 from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError
-from framework.hashing import hash_bytes, hash_file
+from framework.hashing import hash_file
 
 __all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
 
@@ -59,18 +61,22 @@ class ArtifactStore:
 
     ``ArtifactStore("/data/artifacts")`` (made absolute) or
     ``ArtifactStore("s3://bucket/artifacts")``. Nothing is created until the first save.
+    ``storage_options`` go to fsspec for URLs (e.g. ``{"endpoint_url": "http://minio:9000"}``
+    for an S3-compatible server); local paths ignore them.
     ``fsync=False`` skips the fsyncs: much faster for huge artifacts on slow disks, at
     the cost that a power cut can leave a damaged file — which a later load then detects
     by its hash (an error, or a cache miss), never silently uses.
     """
 
-    def __init__(self, url: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(self, url: str | os.PathLike[str], *, fsync: bool = True,
+                 storage_options: dict[str, Any] | None = None) -> None:
         text = os.fspath(url)
         if text.startswith("file://"):
             text = text[len("file://"):]
         self._files: LocalFiles | FsspecFiles = (
-            FsspecFiles(text) if "://" in text else LocalFiles(text))
+            FsspecFiles(text, storage_options) if "://" in text else LocalFiles(text))
         self._fsync = fsync
+        self.storage_options: dict[str, Any] = dict(storage_options or {})
 
     @property
     def url(self) -> str:
@@ -90,8 +96,9 @@ class ArtifactStore:
         back to pickle with a ``UserWarning``). ``artifact_id`` must be 32 lowercase hex
         chars (``framework.hashing.new_id()``), else ``ValueError``; ids are never reused,
         so an existing file of that name is replaced. On any failure the temp file is
-        removed, nothing appears under the final name, and `ArtifactError` (or the
-        materializer's own `MaterializerError`) is raised naming the path and the cause.
+        removed, nothing appears under the final name, and `ArtifactError` is raised
+        naming the path and the cause (errno for OS errors; the original is chained) — or
+        the materializer's own `MaterializerError`, which says what to change.
         """
         if not isinstance(artifact_id, str) or not ARTIFACT_ID_PATTERN.match(artifact_id):
             raise ValueError(f"artifact_id must be 32 lowercase hex characters "
@@ -162,16 +169,23 @@ class ArtifactStore:
         """
         path = self._checked_path(info, context)
         files = self._files
+        try:
+            cls: type[BaseMaterializer] | None = materializer_by_name(info.materializer)
+            unknown = None
+        except MaterializerError as exc:  # reported after verification, which comes first
+            cls, unknown = None, exc
         local = files.local_path(path)
-        if info.size <= IN_MEMORY_MAX and not (mmap and local is not None):
-            source: Any = io.BytesIO(self._read_verified(info, path, context))
+        wants_path = bool(mmap) and local is not None and cls is not None and cls.SUPPORTS_MMAP
+        if (info.size <= IN_MEMORY_MAX and not wants_path) or (cls is not None and cls.LOADS_CODE):
+            source: Any = io.BytesIO(read_verified(files, info, path, context))
         else:
-            problem = self._problem(info, path)
+            problem = file_problem(files, info, path)
             if problem:
-                raise self._verification_error(info, path, context, problem)
+                raise verification_error(files, info, path, context, problem)
             source = local if local is not None else files.open_read(path)
         try:
-            cls = materializer_by_name(info.materializer)
+            if cls is None:
+                raise unknown  # type: ignore[misc]
             if info.format_version > cls.FORMAT_VERSION:
                 raise MaterializerError(
                     f"Artifact {info.id} ({context or 'no context'}) was written with format "
@@ -188,44 +202,6 @@ class ArtifactStore:
             if not isinstance(source, str):
                 source.close()
 
-    def _read_verified(self, info: ArtifactInfo, path: str, context: str) -> bytes:
-        try:
-            with self._files.open_read(path) as f:
-                data = f.read(info.size + 1)  # one byte more reveals a grown file
-        except (FileNotFoundError, NotADirectoryError):
-            raise self._verification_error(info, path, context, "is missing") from None
-        problem = self._mismatch(info, len(data), lambda: hash_bytes(data))
-        if problem:
-            raise self._verification_error(info, path, context, problem)
-        return data
-
-    def _problem(self, info: ArtifactInfo, path: str) -> str | None:
-        """Why the file does not match ``info`` (streaming the hash), or None if it does."""
-        size = self._files.size(path)
-        if size is None:
-            return "is missing"
-
-        def digest() -> str:
-            with self._files.open_read(path) as f:
-                return hash_file(f)
-        return self._mismatch(info, size, digest)
-
-    @staticmethod
-    def _mismatch(info: ArtifactInfo, size: int, digest: Any) -> str | None:
-        if size != info.size:
-            return f"has {size} bytes but {info.size} were recorded (truncated or altered)"
-        actual = digest()
-        if actual != info.content_hash:
-            return f"has content hash {actual}, not the recorded {info.content_hash} (altered)"
-        return None
-
-    def _verification_error(self, info: ArtifactInfo, path: str, context: str,
-                            problem: str) -> ArtifactVerificationError:
-        where = f" for {context}" if context else ""
-        return ArtifactVerificationError(
-            f"Artifact {info.id}{where} at {self._files.display(path)} {problem}; it will not "
-            "be loaded. Re-run the step that produced it to recreate it.")
-
     # -- checks and housekeeping -------------------------------------------------------
 
     def verify(self, info: ArtifactInfo) -> bool:
@@ -235,7 +211,7 @@ class ArtifactStore:
         """
         try:
             path = self._checked_path(info, "")
-            return self._problem(info, path) is None
+            return file_problem(self._files, info, path) is None
         except (ArtifactError, OSError):
             return False
 
@@ -297,8 +273,8 @@ class ArtifactStore:
     def _checked_path(self, info: ArtifactInfo, context: str) -> str:
         path = self._path(info, context)
         if not self._files.is_inside(path):
-            raise self._verification_error(
-                info, path, context, f"resolves outside the store root {self.url} (a symlink?)")
+            raise verification_error(
+                self._files, info, path, context, f"resolves outside the store root {self.url} (a symlink?)")
         return path
 
 

@@ -18,6 +18,7 @@ from framework import run_names
 from framework.caching import cache_key
 from framework.config import RunConfig
 from framework.execution.artifact_records import info_of
+from framework.execution.progress import ProgressReporter
 from framework.execution.step_runner import StepOutcome, StepTask
 from framework.graph import Invocation, PipelineGraph
 from framework.hashing import new_id
@@ -40,6 +41,7 @@ class RunLauncher:
         self.metadata = stack.metadata_store()
         self.artifacts = stack.artifact_store()
         self.logger = ensure_console_handler()
+        self.progress = ProgressReporter()  # a no-op unless stdout is a terminal
         self.run_id = new_id()
         self.run_name = ""
         self.outputs: dict[str, dict[str, dict[str, Any]]] = {}  # invocation -> output -> artifact record
@@ -101,6 +103,7 @@ class RunLauncher:
         name = self._display(inv)
         self.started[inv_id] = (time.perf_counter(), _now())
         self.logger.info("Step `%s` has started.", name)
+        self.progress.step_started(name)
         key = self._key(inv)
         if self._caching_enabled(inv):
             hit = self._cache_hit(key)
@@ -114,12 +117,13 @@ class RunLauncher:
                     original_step_run_id=hit["step_run_id"], original_run_id=hit["run_id"], **fields)
                 self.metadata.record_step(self.run_id, record, list(self.outputs[inv_id].values()))
                 self.logger.info("Step `%s` has finished in %.3fs.", name, fields["duration"])
+                self.progress.step_finished(name, "cached")
                 return None
         self._pending_keys[inv_id] = key
         self.metadata.record_step(self.run_id, self._step_record(inv, "running", cache_key=key), [])
         inputs = {arg: self.outputs[b.invocation_id][b.output_name] for arg, b in inv.inputs.items()}
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
-                        inv.output_materializers, self.artifacts.url)
+                        inv.output_materializers, self.artifacts.url, self.artifacts.storage_options)
 
     def _cache_hit(self, key: str) -> dict[str, Any] | None:
         for entry in self.metadata.cache_candidates(key):
@@ -140,6 +144,9 @@ class RunLauncher:
             record = self._step_record(inv, "failed", cache_key=key, outputs=outputs, error=outcome.error_text, **fields)
             self.metadata.record_step(self.run_id, record, artifacts)
             self.logger.error("Step `%s` failed after %.3fs: %s", name, fields["duration"], outcome.error_text)
+            self.progress.step_finished(name, "failed")
+            if isinstance(outcome.error, (KeyboardInterrupt, SystemExit)):
+                raise outcome.error  # stop scheduling now; `launch` marks the run failed
             if self.first_error is None:
                 self.first_error, self.failed_step = outcome.error, name
             return False
@@ -147,6 +154,7 @@ class RunLauncher:
         record = self._step_record(inv, "completed", cache_key=key, outputs=outputs, **fields)
         self.metadata.record_step(self.run_id, record, artifacts)
         self.logger.info("Step `%s` has finished in %.3fs.", name, fields["duration"])
+        self.progress.step_finished(name, "completed")
         return True
 
     def skip(self, inv_id: str) -> None:
@@ -155,6 +163,7 @@ class RunLauncher:
         record = self._step_record(inv, "skipped", end_time=_now(), duration=0.0,
                                    error="skipped because an upstream step failed")
         self.metadata.record_step(self.run_id, record, [])
+        self.progress.step_finished(self._display(inv), "skipped")
 
     # ------------------------------------------------------------------ the run
     def launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
@@ -198,14 +207,18 @@ class RunLauncher:
                 "pipeline run. The default caching strategy is retained for future pipeline runs.",
                 config.enable_cache)
         self.logger.info("Using stack `%s` to run pipeline `%s`...", self.stack.name, graph.name)
+        self.progress.run_started(run_name, len(graph.invocations))
         status, error = "completed", None
         try:
             self._orchestrator().run(graph, self)
         except BaseException as exc:  # interrupted (Ctrl-C, SIGTERM) or an engine error: never leave `running`
+            self.progress.run_finished("failed")
             status, error = "failed", f"{type(exc).__name__}: {exc}"
+            self._fail_pending(error)
             self.metadata.finish_run(self.run_id, status, _now(), time.perf_counter() - start, error)
             raise
         duration = time.perf_counter() - start
+        self.progress.run_finished()
         if self.first_error is not None:
             status, error = "failed", f"step `{self.failed_step}` failed: {self.first_error}"
         self.metadata.finish_run(self.run_id, status, _now(), duration, error)
@@ -214,6 +227,19 @@ class RunLauncher:
             raise self.first_error
         self.logger.info("Pipeline run `%s` has finished in %.3fs.", run_name, duration)
         return run_name
+
+    def _fail_pending(self, error: str) -> None:
+        """Steps handed to the orchestrator whose outcome never came back are recorded
+        `failed` (never left `running`) when the run itself fails."""
+        for inv_id, key in list(self._pending_keys.items()):
+            inv = self.graph.invocations[inv_id]
+            record = self._step_record(inv, "failed", cache_key=key, error=f"the run stopped: {error}",
+                                       **self._finish_fields(inv))
+            try:
+                self.metadata.record_step(self.run_id, record, [])
+            except Exception:  # the store itself may be what failed; the run record still gets closed
+                pass
+        self._pending_keys.clear()
 
     def _orchestrator(self):
         return self.stack.orchestrator_instance()

@@ -29,6 +29,7 @@ class StepTask:
     inputs: dict[str, dict[str, Any]]  # argument -> artifact record (with producer step / output names)
     output_materializers: dict[str, str]
     artifact_store_url: str
+    artifact_store_options: dict[str, Any] = attrs.field(factory=dict)  # fsspec storage options
 
 
 @attrs.define
@@ -39,15 +40,18 @@ class StepOutcome:
     error_text: str | None = None
 
 
-_STORES: dict[str, Any] = {}
+_STORES: dict[tuple[str, str], Any] = {}
 
 
-def _artifact_store(url: str):
-    store = _STORES.get(url)
+def _artifact_store(url: str, options: dict[str, Any] | None = None):
+    import json
+
+    key = (url, json.dumps(options or {}, sort_keys=True, default=str))
+    store = _STORES.get(key)
     if store is None:
         from framework.artifacts import ArtifactStore
 
-        store = _STORES[url] = ArtifactStore(url)
+        store = _STORES[key] = ArtifactStore(url, storage_options=options)
     return store
 
 
@@ -82,7 +86,7 @@ def run_step(task: StepTask) -> StepOutcome:
     outcome = StepOutcome()
     start = time.perf_counter()
     try:
-        store = _artifact_store(task.artifact_store_url)
+        store = _artifact_store(task.artifact_store_url, task.artifact_store_options)
         arguments = _load_inputs(task, store)
         arguments.update(task.call_values)
         returned = task.step.call_entrypoint(arguments)

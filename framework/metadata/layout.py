@@ -11,7 +11,7 @@ import re
 
 PIPELINES = "pipelines.json"  # tables: pipelines, running
 VERSIONS = "versions.json"  # table: versions
-INDEX_CHUNK = 256  # index entries per per-pipeline index file
+INDEX_CHUNK = 64  # index entries per per-pipeline index file
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
 
@@ -31,8 +31,13 @@ def check_id(value: object, what: str) -> str:
 
 
 def run_file(run_id: str) -> str:
-    """One file per run: tables run (one doc), step_runs (execution order), artifacts."""
+    """The run record: table run (one doc). Small, so listings stay cheap."""
     return f"runs/{run_id[:2]}/{run_id}.json"
+
+
+def steps_file(run_id: str) -> str:
+    """The run's step runs and artifacts: tables step_runs (execution order), artifacts."""
+    return f"runs/{run_id[:2]}/{run_id}.steps.json"
 
 
 def name_file(name: str) -> str:

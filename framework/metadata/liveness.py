@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,3 +73,14 @@ def is_dead(host: object, pid: object, token: object) -> bool:
     if stat[0] in ("Z", "X"):  # exited, not yet reaped by its parent
         return True
     return isinstance(token, str) and token != f"{_boot_id()}:{stat[1]}"
+
+
+def crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None) -> None:
+    """Show a running run whose owner died as ``crashed``, with its running step runs."""
+    if run.get("status") == "running" and is_dead(
+        run.get("host"), run.get("pid"), run.get("process_start")
+    ):
+        run["status"] = "crashed"
+        for step_run in step_runs or ():
+            if step_run.get("status") == "running":
+                step_run["status"] = "crashed"

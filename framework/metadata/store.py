@@ -8,7 +8,6 @@ a file whose size grows with the number of stored runs.
 
 from __future__ import annotations
 
-import heapq
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,8 +18,8 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from framework.exceptions import DuplicateRunNameError
-from framework.metadata import layout
-from framework.metadata.liveness import is_dead, process_token, this_host
+from framework.metadata import layout, run_index
+from framework.metadata.liveness import crash_view, is_dead, process_token, this_host
 from framework.metadata.records import Registration
 from framework.metadata.storage import StoreFiles, Transaction
 from framework.metadata.strict_json import to_strict_json
@@ -57,21 +56,6 @@ def _upsert_by_id(table: Table, docs: list[dict[str, Any]]) -> None:
 def _first(db: TinyDB, table: str) -> dict[str, Any] | None:
     docs = db.table(table).all()
     return dict(docs[0]) if docs else None
-
-
-def _crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None) -> None:
-    """Show a run whose owning process died as ``crashed`` (and its running step runs)."""
-    if run.get("status") == "running" and is_dead(
-        run.get("host"), run.get("pid"), run.get("process_start")
-    ):
-        run["status"] = "crashed"
-        for step_run in step_runs or ():
-            if step_run.get("status") == "running":
-                step_run["status"] = "crashed"
-
-
-def _index_key(entry: dict[str, Any]) -> tuple[str, str]:
-    return (entry.get("start_time") or "", entry.get("run_id") or "")
 
 
 class MetadataStore:
@@ -132,7 +116,7 @@ class MetadataStore:
             if pipeline is None:
                 pipelines.insert({
                     "id": pipeline_id, "name": name, "created": now, "latest_version": number,
-                    "last_run_id": None, "run_count": 0,
+                    "last_run_id": None, "run_count": 0, "index_chunk": 0,
                 })
             else:
                 pipelines.update({"latest_version": number}, doc_ids=[pipeline.doc_id])
@@ -193,12 +177,15 @@ class MetadataStore:
                 raise ValueError(f"a run with id {run_id} already exists")
             run_db.table("run").insert(run)
             names.insert({"name": name, "run_id": run_id})
-            chunk = pipeline.get("run_count", 0) // layout.INDEX_CHUNK
-            txn.db(layout.index_file(pipeline["id"], chunk)).table("runs").insert(
-                {"run_id": run_id, "start_time": run["start_time"]}
-            )
+            chunk = pipeline.get("index_chunk", 0)
+            index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
+            if len(index) >= layout.INDEX_CHUNK:
+                chunk += 1
+                index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
+            index.insert({"run_id": run_id, "start_time": run["start_time"]})
             pipelines.update(
-                {"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1},
+                {"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1,
+                 "index_chunk": chunk},
                 doc_ids=[pipeline.doc_id],
             )
             if run["status"] == "running":
@@ -236,11 +223,11 @@ class MetadataStore:
             }
 
         def record(txn: Transaction) -> None:
-            run_db = txn.db(layout.run_file(run_id))
             if not txn.exists(layout.run_file(run_id)):
                 raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
-            _upsert_by_id(run_db.table("step_runs"), [step])
-            _upsert_by_id(run_db.table("artifacts"), new_artifacts)
+            steps_db = txn.db(layout.steps_file(run_id))
+            _upsert_by_id(steps_db.table("step_runs"), [step])
+            _upsert_by_id(steps_db.table("artifacts"), new_artifacts)
             if entry is not None:
                 entries = txn.db(layout.cache_file(cache_key)).table("entries")
                 entries.remove(lambda doc: doc.get("step_run_id") == step["id"])
@@ -288,14 +275,15 @@ class MetadataStore:
                 run_db = txn.db(layout.run_file(entry["run_id"]))
                 run = _first(run_db, "run")
                 if run is not None and run.get("status") == "running":
+                    # steps first: a crash in between leaves a run still shown as crashed
+                    txn.db(layout.steps_file(entry["run_id"])).table("step_runs").update(
+                        {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running"
+                    )
                     run_db.table("run").update({
                         "status": "crashed",
                         "error": f"process {entry.get('pid')} on {entry.get('host')} ended "
                                  "without finishing the run",
                     })
-                    run_db.table("step_runs").update(
-                        {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running"
-                    )
                     marked.append(entry["run_id"])
                 done.append(entry.doc_id)
             if done:
@@ -309,13 +297,13 @@ class MetadataStore:
         """The run with ``step_runs`` (execution order) and ``artifacts`` (id → artifact)."""
         if not layout.is_safe_id(run_id):
             return None
-        db = self._files.snapshot(layout.run_file(run_id))
-        run = _first(db, "run")
+        run = _first(self._files.snapshot(layout.run_file(run_id)), "run")
         if run is None:
             return None
-        run["step_runs"] = [dict(doc) for doc in db.table("step_runs")]
-        run["artifacts"] = {doc["id"]: dict(doc) for doc in db.table("artifacts")}
-        _crash_view(run, run["step_runs"])
+        steps_db = self._files.snapshot(layout.steps_file(run_id))
+        run["step_runs"] = [dict(doc) for doc in steps_db.table("step_runs")]
+        run["artifacts"] = {doc["id"]: dict(doc) for doc in steps_db.table("artifacts")}
+        crash_view(run, run["step_runs"])
         return run
 
     def _run_id_for_name(self, name: str) -> str | None:
@@ -335,38 +323,14 @@ class MetadataStore:
         """One step run of one run (step run ids are unique within their run)."""
         if not layout.is_safe_id(run_id):
             return None
-        db = self._files.snapshot(layout.run_file(run_id))
-        run = _first(db, "run")
+        run = _first(self._files.snapshot(layout.run_file(run_id)), "run")
         if run is None:
             return None
-        step = next((dict(doc) for doc in db.table("step_runs") if doc.get("id") == step_run_id), None)
+        steps = self._files.snapshot(layout.steps_file(run_id)).table("step_runs")
+        step = next((dict(doc) for doc in steps if doc.get("id") == step_run_id), None)
         if step is not None:
-            _crash_view(run, [step])
+            crash_view(run, [step])
         return step
-
-    def _index_chunk(self, pipeline_id: str, chunk: int) -> list[dict[str, Any]]:
-        docs = self._files.snapshot(layout.index_file(pipeline_id, chunk)).table("runs").all()
-        return sorted(docs, key=_index_key, reverse=True)
-
-    def _index_newest_first(self, pipeline: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """A pipeline's index entries by start time, newest first, reading chunks lazily.
-
-        Chunks are in creation order; one chunk of look-ahead keeps the order exact when
-        concurrent writers created runs slightly out of start-time order.
-        """
-        chunk = pipeline.get("run_count", 0) // layout.INDEX_CHUNK
-        pending = self._index_chunk(pipeline["id"], chunk)
-        for older_chunk in range(chunk - 1, -1, -1):
-            older = self._index_chunk(pipeline["id"], older_chunk)
-            if not older:
-                continue
-            bound = _index_key(older[0])
-            cut = 0
-            while cut < len(pending) and _index_key(pending[cut]) >= bound:
-                cut += 1
-            yield from pending[:cut]
-            pending = sorted(pending[cut:] + older, key=_index_key, reverse=True)
-        yield from pending
 
     def list_runs(
         self, pipeline_name: str | None = None, status: str | None = None, limit: int | None = None
@@ -377,13 +341,12 @@ class MetadataStore:
         pipelines = self.list_pipelines()
         if pipeline_name is not None:
             pipelines = [p for p in pipelines if p["name"] == pipeline_name]
-        streams = [self._index_newest_first(p) for p in pipelines]
         runs: list[dict[str, Any]] = []
-        for entry in heapq.merge(*streams, key=_index_key, reverse=True):
+        for entry in run_index.newest_first(self._files, pipelines):
             run = _first(self._files.snapshot(layout.run_file(entry["run_id"])), "run")
             if run is None:
                 continue  # an index entry whose run file never made it (crash mid-commit)
-            _crash_view(run)
+            crash_view(run)
             if status is not None and run.get("status") != status:
                 continue
             runs.append(run)
@@ -392,7 +355,10 @@ class MetadataStore:
         return runs
 
     def get_pipeline(self, name: str) -> dict[str, Any] | None:
-        """``{id, name, created, latest_version, last_run_id, run_count}`` or ``None``."""
+        """``{id, name, created, latest_version, last_run_id, run_count, index_chunk}`` or ``None``.
+
+        ``index_chunk`` is the number of the pipeline's newest run index file.
+        """
         for doc in self._files.snapshot(layout.PIPELINES).table("pipelines"):
             if doc["name"] == name:
                 return dict(doc)
@@ -427,24 +393,24 @@ class MetadataStore:
     def referenced_artifact_ids(self) -> set[str]:
         """Every artifact id a run or cache entry refers to (a full scan: for the GC only)."""
         ids: set[str] = set()
-        for path in self._store_files("runs"):
+        for path in self._store_files("runs", ".steps.json"):
             db = self._files.snapshot(path)
             ids.update(doc["id"] for doc in db.table("artifacts"))
             for step in db.table("step_runs"):
                 ids.update(v for v in (step.get("outputs") or {}).values() if type(v) is str)
-        for path in self._store_files("cache"):
+        for path in self._store_files("cache", ".json"):
             for entry in self._files.snapshot(path).table("entries"):
                 ids.update(entry.get("artifacts") or {})
                 ids.update(v for v in (entry.get("outputs") or {}).values() if type(v) is str)
         return ids
 
-    def _store_files(self, top: str) -> Iterator[str]:
-        """Relative paths of the live ``.json`` files two levels below ``top``."""
+    def _store_files(self, top: str, suffix: str) -> Iterator[str]:
+        """Relative paths of the live ``*<suffix>`` files two levels below ``top``."""
         try:
             shards = sorted(entry.name for entry in os.scandir(self._files.path(top)) if entry.is_dir())
         except FileNotFoundError:
             return
         for shard in shards:
             for entry in os.scandir(self._files.path(f"{top}/{shard}")):
-                if entry.name.endswith(".json") and not entry.name.startswith("."):
+                if entry.name.endswith(suffix) and not entry.name.startswith("."):
                     yield f"{top}/{shard}/{entry.name}"

@@ -103,7 +103,8 @@ class Field:
     name: str
     annotation: cst.BaseExpression
     default: cst.BaseExpression | None  # None: required
-    comments: list[str]
+    leading: list[str]  # comment lines above the field
+    trailing: str | None  # the comment at the end of its line
 
 
 @dataclass
@@ -282,10 +283,9 @@ def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
                 result.reason = result.reason or (
                     f"the default of `{name}.{fname}` is not a literal, so it cannot move into the step's signature"
                 )
-            comments = [line.comment.value for line in stmt.leading_lines if line.comment is not None]
-            if stmt.trailing_whitespace.comment is not None:
-                comments.append(stmt.trailing_whitespace.comment.value)
-            result.fields.append(Field(fname, annotation, ann.value, comments))
+            leading = [line.comment.value for line in stmt.leading_lines if line.comment is not None]
+            trailing = stmt.trailing_whitespace.comment
+            result.fields.append(Field(fname, annotation, ann.value, leading, trailing.value if trailing else None))
             continue
         result.reason = result.reason or f"`{name}` has more than plain fields (validators, methods or config)"
     return result

@@ -67,12 +67,20 @@ def is_constant(expr: cst.BaseExpression, call_ok: Callable[[str], bool] = lambd
 
 
 def names_in(node: cst.CSTNode) -> set[str]:
-    """Every identifier (``Name``) that appears anywhere in ``node``."""
+    """Every variable name (``Name``, not keyword or attribute names) anywhere in ``node``."""
     found: set[str] = set()
 
     class _Names(cst.CSTVisitor):
         def visit_Name(self, n: cst.Name) -> None:
             found.add(n.value)
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
 
     node.visit(_Names())
     return found
@@ -116,78 +124,117 @@ def parse_expr(text: str) -> cst.BaseExpression:
     return cst.parse_expression(text)
 
 
-def _is_multiline(items: Sequence[T], opening: cst.BaseParenthesizableWhitespace | None) -> bool:
-    if isinstance(opening, cst.ParenthesizedWhitespace):
-        return True
-    return any(
-        isinstance(i.comma, cst.Comma) and isinstance(i.comma.whitespace_after, cst.ParenthesizedWhitespace)
-        for i in items
+def _after_attr(item: cst.CSTNode) -> str | None:
+    if isinstance(item, cst.Param):
+        return "whitespace_after_param"
+    if isinstance(item, cst.Arg):
+        return "whitespace_after_arg"
+    return None
+
+
+def _pw(ws: object) -> cst.ParenthesizedWhitespace | None:
+    return ws if isinstance(ws, cst.ParenthesizedWhitespace) else None
+
+
+def arrange(
+    items: Sequence[T],
+    original: Sequence[T],
+    opening: cst.BaseParenthesizableWhitespace | None,
+    leading: dict[int, list[str]] | None = None,
+) -> tuple[list[T], cst.BaseParenthesizableWhitespace | None]:
+    """Lay out ``items`` (a new list of args or params) in the style of ``original``.
+
+    Returns the items with their commas and the whitespace after the opening bracket.
+    One-line lists get ``, ``. Lists with one item per line keep one item per line with
+    the original indentation; an item taken from ``original`` keeps its end-of-line
+    comment and the comment lines that were above it, wherever it moves; ``leading``
+    gives comment lines to put above new items (by index); a trailing comma stays.
+    """
+    items = list(items)
+    leading = leading or {}
+    if not items:
+        return items, (cst.SimpleWhitespace("") if _pw(opening) else opening)
+    where = [_index_of(item, original) for item in items]
+    attr = _after_attr(items[0])
+    had_trailing = bool(original) and isinstance(original[-1].comma, cst.Comma)
+    if attr is not None:
+        items = [i.with_changes(**{attr: cst.SimpleWhitespace("")}) for i in items]
+        if original:
+            items[-1] = items[-1].with_changes(**{attr: getattr(original[-1], attr)})
+    lines = any(isinstance(o.comma, cst.Comma) and _pw(o.comma.whitespace_after) for o in original[:-1]) or (
+        len(original) == 1 and had_trailing and _pw(original[-1].comma.whitespace_after) is not None
     )
+    if not lines:
+        out: list[T] = []
+        for i, item in enumerate(items):
+            if i == len(items) - 1:
+                comma = original[-1].comma if had_trailing else cst.MaybeSentinel.DEFAULT
+            elif isinstance(item.comma, cst.Comma) and not _pw(item.comma.whitespace_after):
+                comma = item.comma
+            else:
+                comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            out.append(item.with_changes(comma=comma))
+        return out, opening
+
+    inner = next(
+        (o.comma.whitespace_after for o in original[:-1] if isinstance(o.comma, cst.Comma) and _pw(o.comma.whitespace_after)),
+        None,
+    ) or _pw(opening) or cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace("    "))
+    closing = _pw(original[-1].comma.whitespace_after) if had_trailing else None
+
+    def lines_above(k: int | None, j: int) -> list[cst.EmptyLine]:
+        own = [cst.EmptyLine(indent=True, whitespace=inner.last_line, comment=cst.Comment(t)) for t in leading.get(j, [])]
+        if k is None:
+            return own
+        prev = original[k - 1].comma if k > 0 else None
+        source = opening if k == 0 else (prev.whitespace_after if isinstance(prev, cst.Comma) else None)
+        return (list(source.empty_lines) if _pw(source) else []) + own
+
+    above = [lines_above(k, j) for j, k in enumerate(where)]
+    new_opening = _pw(opening).with_changes(empty_lines=above[0]) if _pw(opening) else opening
+    out = []
+    for j, item in enumerate(items):
+        own = _pw(item.comma.whitespace_after) if isinstance(item.comma, cst.Comma) else None
+        first_line = own.first_line if own is not None else cst.TrailingWhitespace()
+        if j < len(items) - 1:
+            ws = inner.with_changes(first_line=first_line, empty_lines=above[j + 1])
+            out.append(item.with_changes(comma=cst.Comma(whitespace_after=ws)))
+        elif closing is not None:
+            out.append(item.with_changes(comma=cst.Comma(whitespace_after=closing.with_changes(first_line=first_line))))
+        elif had_trailing:
+            out.append(item.with_changes(comma=original[-1].comma))
+        elif first_line.comment is not None:
+            ws = cst.ParenthesizedWhitespace(first_line=first_line, indent=True, last_line=cst.SimpleWhitespace(""))
+            item = item.with_changes(comma=cst.Comma(whitespace_after=ws))
+            out.append(item.with_changes(**{attr: cst.SimpleWhitespace("")}) if attr else item)
+        else:
+            out.append(item.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    return out, new_opening
+
+
+def _index_of(item: cst.CSTNode, original: Sequence[cst.CSTNode]) -> int | None:
+    """Where ``item`` (possibly re-created by with_changes) sits in ``original``, by identity of its value."""
+    for k, o in enumerate(original):
+        if o is item:
+            return k
+    key = getattr(item, "value", None) if isinstance(item, cst.Arg) else getattr(item, "name", None)
+    if key is None:
+        return None
+    for k, o in enumerate(original):
+        okey = getattr(o, "value", None) if isinstance(o, cst.Arg) else getattr(o, "name", None)
+        if okey is key:
+            return k
+    return None
 
 
 def layout(
     items: Sequence[T],
     original: Sequence[T],
     opening: cst.BaseParenthesizableWhitespace | None,
+    leading: dict[int, list[str]] | None = None,
 ) -> list[T]:
-    """Give ``items`` (a new list of args or params) commas in the style of ``original``.
-
-    One-line lists get ``, ``; multi-line lists (one item per line) keep one item per
-    line with the original indentation, every item keeps the comment on its own line,
-    and a trailing comma stays a trailing comma.
-    """
-    items = list(items)
-    if not items:
-        return items
-    had_trailing = bool(original) and isinstance(original[-1].comma, cst.Comma)
-    if not _is_multiline(original, opening):
-        out: list[T] = []
-        for i, item in enumerate(items):
-            last = i == len(items) - 1
-            if last:
-                comma = original[-1].comma if had_trailing else cst.MaybeSentinel.DEFAULT
-            elif isinstance(item.comma, cst.Comma) and not isinstance(
-                item.comma.whitespace_after, cst.ParenthesizedWhitespace
-            ):
-                comma = item.comma
-            else:
-                comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            out.append(item.with_changes(comma=comma))
-        return out
-
-    inner: cst.ParenthesizedWhitespace | None = None
-    for item in original[:-1]:
-        if isinstance(item.comma, cst.Comma) and isinstance(item.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            inner = item.comma.whitespace_after
-            break
-    if inner is None and isinstance(opening, cst.ParenthesizedWhitespace):
-        inner = opening
-    closing = (
-        original[-1].comma.whitespace_after
-        if had_trailing and isinstance(original[-1].comma.whitespace_after, cst.ParenthesizedWhitespace)
-        else None
-    )
-    if inner is None:  # e.g. only the closing bracket is on its own line
-        inner = cst.ParenthesizedWhitespace(
-            first_line=cst.TrailingWhitespace(), indent=True, last_line=cst.SimpleWhitespace("    ")
-        )
-    out = []
-    for i, item in enumerate(items):
-        last = i == len(items) - 1
-        own = item.comma.whitespace_after if isinstance(item.comma, cst.Comma) else None
-        first_line = own.first_line if isinstance(own, cst.ParenthesizedWhitespace) else cst.TrailingWhitespace()
-        empty_lines = own.empty_lines if isinstance(own, cst.ParenthesizedWhitespace) else ()
-        if not last:
-            ws = inner.with_changes(first_line=first_line, empty_lines=empty_lines)
-            out.append(item.with_changes(comma=cst.Comma(whitespace_after=ws)))
-        elif closing is not None:
-            ws = closing.with_changes(first_line=first_line, empty_lines=empty_lines)
-            out.append(item.with_changes(comma=cst.Comma(whitespace_after=ws)))
-        elif had_trailing:
-            out.append(item.with_changes(comma=original[-1].comma))
-        else:
-            out.append(item.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-    return out
+    """``arrange`` without the opening whitespace (for lists whose first item has no comment above)."""
+    return arrange(items, original, opening, leading)[0]
 
 
 def with_trailing_comment(item: T, text: str) -> T:
@@ -201,9 +248,18 @@ def with_trailing_comment(item: T, text: str) -> T:
     return item
 
 
-def set_args(call: cst.Call, args: Iterable[cst.Arg]) -> cst.Call:
+def set_args(call: cst.Call, args: Iterable[cst.Arg], leading: dict[int, list[str]] | None = None) -> cst.Call:
     """``call`` with a new argument list laid out like the old one."""
-    return call.with_changes(args=layout(list(args), call.args, call.whitespace_before_args))
+    new, opening = arrange(list(args), call.args, call.whitespace_before_args, leading)
+    return call.with_changes(args=new, whitespace_before_args=opening)
+
+
+def set_params(
+    func: cst.FunctionDef, params: Iterable[cst.Param], leading: dict[int, list[str]] | None = None
+) -> cst.FunctionDef:
+    """``func`` with a new parameter list laid out like the old one."""
+    new, opening = arrange(list(params), func.params.params, func.whitespace_before_params, leading)
+    return func.with_changes(params=func.params.with_changes(params=new), whitespace_before_params=opening)
 
 
 def call(func: cst.BaseExpression, args: Sequence[cst.Arg]) -> cst.Call:

@@ -20,12 +20,11 @@ from framework.migrate.analysis import Legacy, ParamsClass, StepDef
 from framework.migrate.nodes import (
     as_keyword,
     code,
-    comment_line,
     dotted,
     kwarg,
-    layout,
     names_in,
-    with_trailing_comment,
+    set_args,
+    set_params,
 )
 from framework.migrate.wiring import Unsupported
 
@@ -118,35 +117,49 @@ def decompose(obj: cst.BaseExpression | None, pclass: ParamsClass) -> dict[str, 
 
 # ---------------------------------------------------------------------- the step definition
 def flatten_def(func: cst.FunctionDef, flat: Flat) -> tuple[cst.FunctionDef, list[str]]:
-    """The step function (or entrypoint) with fields as arguments; also comments to put above it."""
+    """The step function (or entrypoint) with fields as arguments; also comments to put above it.
+
+    Field comments follow the field into a one-per-line signature; in a one-line
+    signature they go above the function.
+    """
     step, pclass = flat.step, flat.pclass
     params = list(func.params.params)
     leading = params[:1] if step.kind == "class" and params and params[0].name.value == "self" else []
     rest = params[len(leading):]
     removed = next(p for p in rest if p.name.value == step.params_arg)
     inputs = [p for p in rest if p is not removed]
-    multiline = isinstance(func.whitespace_before_params, cst.ParenthesizedWhitespace) or any(
+    one_per_line = any(
         isinstance(p.comma, cst.Comma) and isinstance(p.comma.whitespace_after, cst.ParenthesizedWhitespace)
-        for p in params
-    )
+        for p in params[:-1]
+    ) or (len(params) == 1 and isinstance(params[0].comma, cst.Comma) and isinstance(params[0].comma.whitespace_after, cst.ParenthesizedWhitespace))
     above: list[str] = []
-    carried = _own_comment(removed)
+    carried = _comments_of(removed, params)
     required, defaulted = [], []
+    notes: dict[int, list[str]] = {}  # id(param) -> comment lines above it
     for f in pclass.fields:
         param = cst.Param(
             name=cst.Name(f.name),
             annotation=cst.Annotation(f.annotation.deep_clone()),
             default=f.default.deep_clone() if f.default is not None else None,
         )
-        comments = ([carried] if carried and not required + defaulted else []) + f.comments
-        if multiline and comments:
-            param = param.with_changes(comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace()))
-            param = with_trailing_comment(param, "  ".join(comments))
+        lines = ([*carried] if not (required or defaulted) else []) + f.leading
+        if one_per_line:
+            if f.trailing:
+                param = param.with_changes(
+                    comma=cst.Comma(
+                        whitespace_after=cst.ParenthesizedWhitespace(
+                            first_line=cst.TrailingWhitespace(
+                                whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(f.trailing)
+                            )
+                        )
+                    )
+                )
+            notes[id(param)] = lines
         else:
-            above.extend(comments)
+            above.extend(lines + ([f.trailing] if f.trailing else []))
         (required if f.default is None else defaulted).append(param)
     if carried and not pclass.fields:
-        above.append(carried)
+        above.extend(carried)
     ordered = (
         leading
         + [p for p in inputs if p.default is None]
@@ -154,9 +167,24 @@ def flatten_def(func: cst.FunctionDef, flat: Flat) -> tuple[cst.FunctionDef, lis
         + [p for p in inputs if p.default is not None]
         + defaulted
     )
-    new_params = func.params.with_changes(params=layout(ordered, params, func.whitespace_before_params))
+    comment_lines = {j: notes[id(p)] for j, p in enumerate(ordered) if notes.get(id(p))}
+    new = set_params(func, ordered, comment_lines)
     body = func.body.visit(_FieldReads(step.params_arg, {f.name for f in pclass.fields}))
-    return func.with_changes(params=new_params, body=body), above
+    return new.with_changes(body=body), above
+
+
+def _comments_of(param: cst.Param, params: list[cst.Param]) -> list[str]:
+    """Comments that belong to ``param``: on the lines above it and at the end of its line."""
+    texts = []
+    k = params.index(param)
+    if k > 0 and isinstance(params[k - 1].comma, cst.Comma):
+        ws = params[k - 1].comma.whitespace_after
+        if isinstance(ws, cst.ParenthesizedWhitespace):
+            texts.extend(line.comment.value for line in ws.empty_lines if line.comment is not None)
+    own = _own_comment(param)
+    if own:
+        texts.append(own)
+    return texts
 
 
 def _own_comment(param: cst.Param) -> str | None:
@@ -177,10 +205,6 @@ class _FieldReads(cst.CSTTransformer):
         if isinstance(updated.value, cst.Name) and updated.value.value == self.name and updated.attr.value in self.fields:
             return cst.Name(updated.attr.value, lpar=updated.lpar, rpar=updated.rpar)
         return updated
-
-
-def field_comment_lines(texts: list[str]) -> list[cst.EmptyLine]:
-    return [comment_line(t) for t in texts]
 
 
 # ---------------------------------------------------------------------- `.entrypoint(...)` calls
@@ -220,4 +244,4 @@ def entrypoint_values(call: cst.Call, flat: Flat) -> tuple[list[cst.Arg], dict[s
 def rewrite_entrypoint(call: cst.Call, flat: Flat) -> cst.Call:
     inputs, values = entrypoint_values(call, flat)
     args = inputs + [kwarg(k, v.deep_clone()) for k, v in values.items()]
-    return call.with_changes(args=layout(args, call.args, call.whitespace_before_args))
+    return set_args(call, args)

@@ -30,9 +30,11 @@ from framework.migrate.nodes import (
     dotted,
     is_constant,
     kwarg,
+    arrange,
     layout,
     names_in,
     parse_expr,
+    set_args,
 )
 from framework.migrate.params import Flat, decompose
 from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported
@@ -53,48 +55,54 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
     if not func.body.body or not isinstance(func.body, cst.IndentedBlock):
         raise Unsupported(pipe.node, f"pipeline `{pipe.name}` has an empty or one-line body")
     scope = legacy.scope(func.body.body[0])
-    handled: set[int] = set()
     names = list(pipe.slots) + (["self"] if pipe.kind == "class" else [])
+    refs: list[tuple[str, cst.Name]] = []
     for slot in names:
         assignments = list(scope.assignments[slot])
         if len(assignments) != 1:
             raise Unsupported(pipe.node, f"pipeline `{pipe.name}` reassigns `{slot}` in its body")
-        for access in sorted(assignments[0].references, key=lambda a: legacy.pos(a.node)):
-            ref = access.node
-            if id(ref) in handled:
-                continue
-            if slot == "self":
-                raise Unsupported(legacy.statement_of(ref), f"`{pipe.name}.connect` uses `self`")
-            parent = legacy.parent(ref)
-            if isinstance(parent, cst.Call) and parent.func is ref:
-                if slot in body.calls:
-                    raise Unsupported(legacy.statement_of(ref), f"slot `{slot}` of `{pipe.name}` is called twice")
-                body.calls[slot] = parent
-                body.order.append(slot)
-                continue
-            call = legacy.parent(parent)
-            if (
-                isinstance(parent, cst.Attribute)
-                and parent.attr.value == "after"
-                and isinstance(call, cst.Call)
-                and call.func is parent
-                and isinstance(legacy.parent(call), cst.Expr)
-                and len(legacy.statement_of(call).body) == 1
-                and call.args
-                and all(
-                    not a.star and a.keyword is None and isinstance(a.value, cst.Name) and a.value.value in pipe.slots
-                    for a in call.args
-                )
-            ):
-                body.after.setdefault(slot, []).extend(a.value.value for a in call.args)
-                body.after_statements.append(legacy.statement_of(call))
-                handled.update(id(a.value) for a in call.args)
-                continue
-            raise Unsupported(
-                legacy.statement_of(ref),
-                f"slot `{slot}` of `{pipe.name}` is used as a value, not just called; "
-                "call the step directly in a function-API pipeline",
+        refs.extend((slot, a.node) for a in assignments[0].references)
+    refs.sort(key=lambda item: legacy.pos(item[1]))
+    handled: set[int] = set()
+    for slot, ref in refs:  # `step_2.after(step_1)` statements first: they may come anywhere
+        parent = legacy.parent(ref)
+        call = legacy.parent(parent) if parent is not None else None
+        if (
+            slot != "self"
+            and isinstance(parent, cst.Attribute)
+            and parent.value is ref
+            and parent.attr.value == "after"
+            and isinstance(call, cst.Call)
+            and call.func is parent
+            and isinstance(legacy.parent(call), cst.Expr)
+            and len(legacy.statement_of(call).body) == 1
+            and call.args
+            and all(
+                not a.star and a.keyword is None and isinstance(a.value, cst.Name) and a.value.value in pipe.slots
+                for a in call.args
             )
+        ):
+            body.after.setdefault(slot, []).extend(a.value.value for a in call.args)
+            body.after_statements.append(legacy.statement_of(call))
+            handled.add(id(ref))
+            handled.update(id(a.value) for a in call.args)
+    for slot, ref in refs:
+        if id(ref) in handled:
+            continue
+        if slot == "self":
+            raise Unsupported(legacy.statement_of(ref), f"`{pipe.name}.connect` uses `self`")
+        parent = legacy.parent(ref)
+        if isinstance(parent, cst.Call) and parent.func is ref:
+            if slot in body.calls:
+                raise Unsupported(legacy.statement_of(ref), f"slot `{slot}` of `{pipe.name}` is called twice")
+            body.calls[slot] = parent
+            body.order.append(slot)
+            continue
+        raise Unsupported(
+            legacy.statement_of(ref),
+            f"slot `{slot}` of `{pipe.name}` is used as a value, not just called; "
+            "call the step directly in a function-API pipeline",
+        )
     for slot, others in body.after.items():
         for other in [slot, *others]:
             if other not in body.calls:
@@ -311,7 +319,7 @@ def new_call(original: cst.Call, sp: SlotPlan) -> cst.Call:
         quoted = [_quote(a) for a in sp.after]
         value = parse_expr(quoted[0] if len(quoted) == 1 else "[" + ", ".join(quoted) + "]")
         args.append(kwarg("after", value))
-    return original.with_changes(func=func, args=layout(args, original.args, original.whitespace_before_args))
+    return set_args(original.with_changes(func=func), args)
 
 
 class _Body(cst.CSTTransformer):
@@ -320,29 +328,37 @@ class _Body(cst.CSTTransformer):
         self.group = group
         self.calls = {id(call): slot for slot, call in pplan.body.calls.items()}
         self.drop = {id(s) for s in pplan.body.after_statements}
-        self.comments: dict[int, list[str]] = {}
+        self.above: dict[int, list[str]] = {}
+        self.trailing: dict[int, list[str]] = {}
         for slot, call in pplan.body.calls.items():
-            texts = group.slots[slot].use.comments
-            if texts:
-                self.comments.setdefault(id(legacy.statement_of(call)), []).extend(texts)
+            use = group.slots[slot].use
+            key = id(legacy.statement_of(call))
+            self.above.setdefault(key, []).extend(use.leading)
+            self.trailing.setdefault(key, []).extend(use.comments)
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         slot = self.calls.get(id(original))
         if slot is None:
             return updated
-        return new_call(updated, self.group.slots[slot])
+        try:
+            return new_call(updated, self.group.slots[slot])
+        except Unsupported as exc:
+            raise Unsupported(original, exc.message) from None
 
     def leave_SimpleStatementLine(self, original, updated):
-        texts = self.comments.get(id(original))
-        if not texts:
-            return updated
-        if len(texts) == 1 and updated.trailing_whitespace.comment is None:
-            return updated.with_changes(
+        above = list(self.above.get(id(original), []))
+        trailing = self.trailing.get(id(original), [])
+        if len(trailing) == 1 and updated.trailing_whitespace.comment is None:
+            updated = updated.with_changes(
                 trailing_whitespace=updated.trailing_whitespace.with_changes(
-                    whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(texts[0])
+                    whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(trailing[0])
                 )
             )
-        return updated.with_changes(leading_lines=[*updated.leading_lines, *(comment_line(t) for t in texts)])
+        else:
+            above.extend(trailing)
+        if not above:
+            return updated
+        return updated.with_changes(leading_lines=[*updated.leading_lines, *(comment_line(t) for t in above)])
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         body, pending = [], []
@@ -372,20 +388,20 @@ def new_definition(legacy: Legacy, pplan: PipelinePlan, group: Group, decorator_
                 name=cst.Name(h.name),
                 annotation=cst.Annotation(h.annotation.deep_clone()) if h.annotation is not None else None,
                 default=h.default.deep_clone() if h.default is not None else None,
-                equal=cst.AssignEqual() if h.annotation is not None or h.default is None else cst.AssignEqual(
-                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+                equal=(
+                    cst.MaybeSentinel.DEFAULT
+                    if h.default is None
+                    else cst.AssignEqual()
+                    if h.annotation is not None
+                    else cst.AssignEqual(
+                        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+                    )
                 ),
             )
         )
     original_params = [p for p in pipe.func.params.params if p.name.value != "self"]
-    if params:
-        new_params = pipe.func.params.with_changes(
-            params=layout(params, original_params, pipe.func.whitespace_before_params)
-        )
-        ws = pipe.func.whitespace_before_params
-    else:
-        new_params = cst.Parameters()
-        ws = cst.SimpleWhitespace("")
+    laid, ws = arrange(params, original_params, pipe.func.whitespace_before_params)
+    new_params = cst.Parameters(params=laid)
     dec_args = [a for a in pipe.decorator_args]
     if group.index > 1 and not any(a.keyword is not None and a.keyword.value == "name" for a in dec_args):
         dec_args.append(kwarg("name", parse_expr(_quote(pipe.pipeline_name or pipe.name))))

@@ -13,7 +13,7 @@ import os
 
 import libcst as cst
 
-from framework.migrate.nodes import as_keyword, code, kwarg, layout, string_value
+from framework.migrate.nodes import arrange, as_keyword, code, kwarg, layout, string_value
 from framework.migrate.wiring import Unsupported
 
 RUN_ARGUMENTS = ("run_name", "enable_cache", "config_path", "step_configurations", "settings", "extra", "unlisted")
@@ -48,22 +48,29 @@ def rewrite(
                     notes.append(note)
         elif key in _DEFAULTS and code(arg.value) in _DEFAULTS[key]:
             continue
+        elif key == "step_configurations":
+            kept.append(arg)
+            slots = ", ".join(f"{slot} -> {sid}" for slot, sid in slot_ids.items())
+            notes.append(
+                "`step_configurations=` has no function-API run option: configure each step with "
+                f"`<step>.with_options(...)` in the pipeline body instead (slots: {slots}), then delete it here"
+            )
         elif key in _DEFAULTS:
             kept.append(arg)
             notes.append(
-                f"`{key}=` is not a function-API run option in the spec; it is passed to with_options() - "
-                "check the run behaves as before or drop it"
+                f"`{key}=` is not among the function-API run options of the spec (run_name, enable_cache, "
+                "config_path, settings); it is kept in with_options() - check the run behaves as before or drop it"
             )
         else:
             kept.append(arg)
             notes.append(f"`.run({key}=...)` is not a legacy run option; check it")
     func: cst.BaseExpression = cst.Name(func_name)
     if kept:
-        options = layout(kept, run.args, run.whitespace_before_args)
+        options, opening = arrange(kept, run.args, run.whitespace_before_args)
         func = cst.Call(
             func=cst.Attribute(value=func, attr=cst.Name("with_options")),
             args=options,
-            whitespace_before_args=run.whitespace_before_args,
+            whitespace_before_args=opening,
         )
     return cst.Call(func=func, args=layout(values, (), None)), notes
 
@@ -71,7 +78,7 @@ def rewrite(
 def _config_note(value: cst.BaseExpression, slot_ids: dict[str, str], filename: str) -> str | None:
     """A TODO if the YAML may key its steps by legacy slot names."""
     renames = {slot: sid for slot, sid in slot_ids.items() if slot != sid}
-    if not renames:
+    if not renames or code(value) == "None":
         return None
     mapping = ", ".join(f"{slot} -> {sid}" for slot, sid in renames.items())
     message = (

@@ -31,6 +31,7 @@ class Plan:
     expand: dict[int, Callable[[cst.CSTNode], list[cst.CSTNode]]] = field(default_factory=dict)
     above: dict[int, list[str]] = field(default_factory=dict)
     todos: dict[int, list[str]] = field(default_factory=dict)
+    quiet: set[int] = field(default_factory=set)  # removed statements whose leading lines go too
     nodes: dict[int, cst.CSTNode] = field(default_factory=dict)  # keeps ids alive and unique
 
     def _key(self, node: cst.CSTNode) -> int:
@@ -40,8 +41,11 @@ class Plan:
     def set(self, node: cst.CSTNode, replacement: Replacement) -> None:
         self.replace[self._key(node)] = replacement
 
-    def drop(self, statement: cst.CSTNode, carry: list[str] | None = None) -> None:
+    def drop(self, statement: cst.CSTNode, carry: list[str] | None = None, keep_leading: bool = True) -> None:
+        """Remove a statement; its leading lines (unless ``keep_leading=False``) and ``carry`` move on."""
         self.remove.setdefault(self._key(statement), []).extend(carry or [])
+        if not keep_leading:
+            self.quiet.add(id(statement))
 
     def split(self, statement: cst.CSTNode, make: Callable[[cst.CSTNode], list[cst.CSTNode]]) -> None:
         self.expand[self._key(statement)] = make
@@ -96,8 +100,8 @@ class _Apply(cst.CSTTransformer):
         for orig, stmt in zip(original.body, updated.body):
             key = id(orig)
             if key in self.plan.remove:
-                lines = list(stmt.leading_lines) if hasattr(stmt, "leading_lines") else []
-                pending.extend(lines)
+                if key not in self.plan.quiet and hasattr(stmt, "leading_lines"):
+                    pending.extend(stmt.leading_lines)
                 pending.extend(comment_line(t) for t in self.plan.remove[key])
                 continue
             stmts = self.plan.expand[key](stmt) if key in self.plan.expand else [stmt]

@@ -43,7 +43,8 @@ class StepUse:
     opaque: bool = False  # `callee` is a ready-made instance variable: call it as it is
     folded: list[cst.Name] = field(default_factory=list)  # instance variables resolved to their expression
     references: list[cst.Name] = field(default_factory=list)  # step-name references this use accounts for
-    comments: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)  # inside the slot argument or at the end of its line
+    leading: list[str] = field(default_factory=list)  # comment lines above the slot argument
     opaque_name: str | None = None  # the step name of an opaque instance, when it can be read
 
     @property
@@ -164,8 +165,25 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
     for slot in pipe.slots:
         arg = exprs[slot]
         use = step_use(legacy, arg.value, inst.statement)
-        use.comments = comments_in(arg)
+        use.leading, use.comments = _arg_comments(call, arg)
         inst.slots[slot] = use
+
+
+def _arg_comments(call: cst.Call, arg: cst.Arg) -> tuple[list[str], list[str]]:
+    """Comment lines above ``arg`` in a multi-line call, and comments inside it or at the end of its line."""
+    k = list(call.args).index(arg)
+    ws = call.whitespace_before_args if k == 0 else (
+        call.args[k - 1].comma.whitespace_after if isinstance(call.args[k - 1].comma, cst.Comma) else None
+    )
+    above = []
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        above = [line.comment.value for line in ws.empty_lines if line.comment is not None]
+    inside = comments_in(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
+        first = arg.comma.whitespace_after.first_line.comment
+        if first is not None:
+            inside.append(first.value)
+    return above, inside
 
 
 def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> StepUse:
@@ -247,6 +265,8 @@ def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
     if assignment is None:
         raise Unsupported(where, f"cannot tell which step instance `{name.value}` is")
     value_parent = legacy.parent(assignment)
+    if isinstance(value_parent, cst.AssignTarget):
+        value_parent = legacy.parent(value_parent)
     statement = legacy.statement_of(assignment)
     value = value_parent.value if isinstance(value_parent, (cst.Assign, cst.AnnAssign)) else None
     refs = [a.node for a in _assignment_of(legacy, assignment).references]

@@ -46,6 +46,9 @@ class BaseMaterializer:
         must seek or read back; the store then hands it the real temp file and hashes the
         finished file (one extra read).
       SUPPORTS_MMAP: ``True`` if `load` accepts an ``mmap`` keyword (numpy does).
+      LOADS_CODE: ``True`` if loading can execute code (pickle). The store then always
+        loads from the very bytes it verified in memory, whatever the file size, so the
+        file cannot be swapped between the check and the load.
 
     Materializers are instantiated with no arguments for every save/load, so keep them
     stateless.
@@ -56,6 +59,7 @@ class BaseMaterializer:
     FORMAT_VERSION: ClassVar[int] = 1
     SEEKABLE_WRITE: ClassVar[bool] = False
     SUPPORTS_MMAP: ClassVar[bool] = False
+    LOADS_CODE: ClassVar[bool] = False
 
     @classmethod
     def unsupported_reason(cls, value: Any) -> str | None:

@@ -156,7 +156,8 @@ def _restore_dtypes(frame: Any, table: Any, record: dict[str, Any]) -> None:
             continue
         if wanted == "object":  # rebuild from Arrow so missing values stay None
             field = pandas_meta["columns"][i]["field_name"]
-            frame.isetitem(i, table.column(field).to_numpy(zero_copy_only=False))
+            values = table.column(field).to_numpy(zero_copy_only=False)
+            frame.isetitem(i, pd.Series(values, index=frame.index, dtype=object, copy=False))
         else:
             frame.isetitem(i, frame.iloc[:, i].astype(wanted))
     wanted_index = record["index_dtypes"]

@@ -23,6 +23,7 @@ class PickleMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES = ()  # never matched by type; only the fallback
     EXTENSION = ".pkl"
+    LOADS_CODE = True  # the store unpickles only the exact bytes it verified
 
     def save(self, value: Any, fileobj: IO[bytes]) -> None:
         pickle.dump(value, fileobj, protocol=pickle.HIGHEST_PROTOCOL)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 from framework.artifacts.dotted import dotted_name
 from framework.artifacts.materializers.base import BaseMaterializer
@@ -96,14 +96,18 @@ def remember_materializer(materializer_cls: type[BaseMaterializer]) -> None:
     _BY_NAME.setdefault(dotted_name(materializer_cls), materializer_cls)
 
 
-def _lookup(tp: type) -> type[BaseMaterializer] | None:
+def _candidates(tp: type) -> Iterator[type[BaseMaterializer]]:
+    """Registered materializers along ``tp``'s MRO, most specific first, user before built-in."""
     for c in tp.__mro__:
         name = f"{c.__module__}.{c.__qualname__}"
         for table in (_USER, _BUILTIN):
             found = table.get(c) or table.get(name)
             if found is not None:
-                return found
-    return None
+                yield found
+
+
+def _lookup(tp: type) -> type[BaseMaterializer] | None:
+    return next(_candidates(tp), None)
 
 
 def materializer_for_type(tp: Any) -> type[BaseMaterializer] | None:
@@ -119,17 +123,19 @@ def materializer_for_type(tp: Any) -> type[BaseMaterializer] | None:
 
 
 def materializer_for_value(value: Any) -> type[BaseMaterializer]:
-    """The materializer for this value; pickle (with a ``UserWarning``) if none fits exactly."""
-    tp = type(value)
-    found = _lookup(tp)
-    type_name = dotted_name(tp)
-    if found is None:
-        reason = f"No materializer is registered for type `{type_name}`"
-    else:
-        why = found.unsupported_reason(value)
+    """The materializer for this value; pickle (with a ``UserWarning``) if none fits exactly.
+
+    Candidates are tried along the MRO: one whose ``unsupported_reason`` objects passes the
+    value on to the next (``np.str_`` is refused by the ``str`` entry, taken by numpy's).
+    """
+    type_name = dotted_name(type(value))
+    reasons = []
+    for candidate in _candidates(type(value)):
+        why = candidate.unsupported_reason(value)
         if why is None:
-            return found
-        reason = f"{found.__qualname__} cannot store this `{type_name}` exactly: {why}"
+            return candidate
+        reasons.append(f"{candidate.__qualname__} cannot store this `{type_name}` exactly: {why}")
+    reason = "; ".join(reasons) or f"No materializer is registered for type `{type_name}`"
     warnings.warn(f"{reason}; falling back to pickle. {_HOW_TO_REGISTER.format(type_name=type_name)}",
                   UserWarning, stacklevel=3)
     return PickleMaterializer

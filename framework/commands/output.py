@@ -1,0 +1,179 @@
+"""Printing for every command: rich tables for people, ``--json`` for scripts, one-line errors.
+
+rich is imported on first use, so importing a command module stays cheap. Tables go to
+stdout; when stdout is not a terminal they are printed without colour and wide enough
+(``COLUMNS``, else 200 characters) that long run names are not cut.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import sys
+from typing import Any, Iterable, Sequence
+
+import click
+
+JSON_HELP = "Print JSON instead of a table (for scripts)."
+MISSING = "—"
+
+
+class CommandError(click.ClickException):
+    """A failure the user can act on: one line on stderr, exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))  # always exactly one line
+
+
+class NotFound(CommandError):
+    """An unknown run, pipeline, step, output or stack."""
+
+
+def json_option(func: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(func)
+
+
+# ---------------------------------------------------------------------- consoles
+def console(stderr: bool = False) -> Any:
+    """A rich console on the current stdout (or stderr), resolved at call time."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = _is_tty(stream)
+    width = None if terminal else int(os.environ.get("COLUMNS") or 0) or 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False,
+                   force_terminal=terminal or None, no_color=not terminal or None)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def print_json(data: Any) -> None:
+    """Indented JSON on stdout; non-JSON values (paths, numpy scalars) as strings."""
+    click.echo(json.dumps(data, indent=2, default=_jsonable, allow_nan=True))
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        try:
+            return value.item()
+        except Exception:
+            pass
+    return str(value)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+          styles: Sequence[str | None] | None = None, caption: str | None = None) -> Any:
+    """A rich ``Table``; ``styles`` gives one optional style per row."""
+    from rich import box
+    from rich.table import Table
+
+    result = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
+                   caption_justify="left", show_edge=False, pad_edge=False)
+    for name in columns:
+        result.add_column(name, overflow="fold")
+    styles = list(styles or [])
+    for index, row in enumerate(rows):
+        style = styles[index] if index < len(styles) else None
+        result.add_row(*(cell if hasattr(cell, "__rich__") else text(cell) for cell in row), style=style)
+    return result
+
+
+def text(value: Any) -> Any:
+    """A cell: plain text, never interpreted as rich markup."""
+    from rich.text import Text
+
+    return Text(MISSING if value is None else str(value))
+
+
+def show(*renderables: Any) -> None:
+    out = console()
+    for renderable in renderables:
+        out.print(renderable)
+
+
+def key_values(pairs: Iterable[tuple[str, Any]]) -> Any:
+    """A two-column grid of ``label  value`` lines (for a record's header)."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(overflow="fold")
+    for label, value in pairs:
+        grid.add_row(label, text(value))
+    return grid
+
+
+# ---------------------------------------------------------------------- formatting
+def format_size(size: int | None) -> str:
+    if size is None:
+        return MISSING
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return MISSING
+    if seconds < 60:
+        return f"{seconds:.3f}s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{int(minutes)}m{rest:04.1f}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{int(hours)}h{int(minutes):02d}m"
+
+
+def format_time(iso: str | None) -> str:
+    """An ISO timestamp as local ``YYYY-MM-DD HH:MM:SS``."""
+    if not iso:
+        return MISSING
+    try:
+        moment = _dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_value(value: Any, limit: int = 60) -> str:
+    """A parameter or output value, compact: JSON for containers, repr-like for str."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        shown = value
+    elif isinstance(value, (bool, int, float)):
+        shown = repr(value)
+    else:
+        try:
+            shown = json.dumps(value, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def format_params(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={format_value(v, 40)}" for k, v in params.items()) if params else ""
+
+
+STATUS_STYLES = {"completed": "green", "cached": "cyan", "running": "yellow", "failed": "red",
+                 "crashed": "red", "skipped": "dim"}
+
+
+def status_text(status: str | None) -> Any:
+    from rich.text import Text
+
+    return Text(status or MISSING, style=STATUS_STYLES.get(status or "", ""))

@@ -1,0 +1,186 @@
+"""HTML pages: Jinja2 templates (autoescaped) over the dicts of ``views``, plus the SVGs.
+
+One renderer serves the live app (absolute links, assets under ``/static/``) and the static
+export (relative links to ``.html`` files, CSS and JS inlined).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from importlib import resources
+from typing import Any, Iterable
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from framework.dashboard import dag, plot
+
+STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
+_PACKAGE = resources.files("framework.dashboard")
+
+
+def static_bytes(name: str) -> bytes | None:
+    """One of the package's own static files by its exact name, else ``None`` (never a path)."""
+    if name not in STATIC_FILES:
+        return None
+    return _PACKAGE.joinpath("static", name).read_bytes()
+
+
+def slug(*parts: str) -> str:
+    """A file-name-safe, collision-free stand-in for user-given names (export file names)."""
+    readable = "--".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", p).strip("._")[:48] for p in parts)
+    digest = hashlib.sha1("\x00".join(parts).encode("utf-8")).hexdigest()[:8]
+    return f"{readable or 'x'}-{digest}"
+
+
+class Links:
+    """Where each page lives: ``/runs/<name>`` on the server, ``runs/<slug>.html`` in an export."""
+
+    def __init__(self, static: bool = False, depth: int = 0) -> None:
+        self.static = static
+        self.up = "../" * depth
+
+    def _page(self, folder: str, key: str) -> str:
+        if self.static:
+            return f"{self.up}{folder}/{slug(key)}.html"
+        return f"/{folder}/{quote(key, safe='')}"
+
+    def home(self) -> str:
+        return f"{self.up}index.html" if self.static else "/"
+
+    def pipeline(self, name: str) -> str:
+        return self._page("pipelines", name)
+
+    def run(self, name: str) -> str:
+        return self._page("runs", name)
+
+    def step(self, run: str, key: str) -> str:
+        if self.static:
+            return f"{self.up}steps/{slug(run, key)}.html"
+        return f"/runs/{quote(run, safe='')}/steps/{quote(key, safe='')}"
+
+    def compare(self, pipeline: str, runs: Iterable[str] = (), x: str | None = None, y: str | None = None) -> str:
+        if self.static:
+            return self._page("compare", pipeline)
+        query = [("pipeline", pipeline)] + [("runs", r) for r in runs]
+        query += [(k, v) for k, v in (("x", x), ("y", y)) if v]
+        return "/compare?" + urlencode(query)
+
+    def api_run(self, name: str) -> str:
+        return f"/api/runs/{quote(name, safe='')}"
+
+    def asset(self, name: str) -> str:
+        return f"/static/{name}"
+
+
+# ---------------------------------------------------------------- filters
+def fmt_duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {sec:02d}s"
+
+
+def fmt_time(value: Any) -> str:
+    if not isinstance(value, str):
+        return "—"
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return value
+
+
+def fmt_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+_ENV: Environment | None = None
+
+
+def environment() -> Environment:
+    global _ENV
+    if _ENV is None:
+        env = Environment(
+            loader=FileSystemLoader(str(_PACKAGE.joinpath("templates"))),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True, lstrip_blocks=True,
+        )
+        env.filters.update(duration=fmt_duration, when=fmt_time, value=fmt_value)
+        _ENV = env
+    return _ENV
+
+
+# ---------------------------------------------------------------- SVGs
+def dag_svg(run: dict[str, Any], links: Links, selected: str | None = None) -> Markup:
+    nodes = []
+    for node in run["graph"]["nodes"]:
+        origin = node.get("cached_from") or {}
+        origin_href = None
+        if origin.get("run"):
+            origin_href = links.step(origin["run"], origin["step"]) if origin.get("step") else links.run(origin["run"])
+        nodes.append(dag.DagNode(
+            id=node["id"], label=node["label"], status=node["status"],
+            href=links.step(run["name"], node["step"]) if node.get("step") else None,
+            cached_from_href=origin_href, cached_from_label=origin.get("run"),
+            selected=bool(selected) and node.get("step") == selected,
+        ))
+    return Markup(dag.render_dag(nodes, [tuple(e) for e in run["graph"]["edges"]]))  # escaped in dag.py
+
+
+def trials_svg(data: dict[str, Any], links: Links) -> Markup:
+    points = [plot.Point(p["x"], p["y"], p["run"], links.run(p["run"]), p["status"]) for p in data["points"]]
+    return Markup(plot.scatter_svg(points, data["x"] or "", data["y"] or ""))  # escaped in plot.py
+
+
+# ---------------------------------------------------------------- pages
+class Pages:
+    """Renders every page; ``static=True`` for the export (relative links, inlined assets)."""
+
+    def __init__(self, static: bool = False, store: str | None = None) -> None:
+        self.static = static
+        self.store = store
+        self._assets = None
+        if static:
+            self._assets = {name: static_bytes(name).decode("utf-8") for name in STATIC_FILES}
+
+    def render(self, template: str, depth: int = 0, **context: Any) -> str:
+        links = Links(self.static, depth)
+        return environment().get_template(template).render(
+            links=links, static=self.static, assets=self._assets, store=self.store, **context
+        )
+
+    def pipelines(self, data: list[dict[str, Any]]) -> str:
+        return self.render("pipelines.html", 0, pipelines=data)
+
+    def pipeline(self, data: dict[str, Any]) -> str:
+        return self.render("pipeline.html", 1, pipeline=data)
+
+    def run(self, data: dict[str, Any], step: dict[str, Any] | None = None) -> str:
+        links = Links(self.static, 1)
+        svg = dag_svg(data, links, step["key"] if step else None)
+        return self.render("run.html", 1, run=data, step=step, dag=svg)
+
+    def compare(self, table: dict[str, Any] | None, trial_data: dict[str, Any] | None,
+                choices: list[dict[str, Any]]) -> str:
+        links = Links(self.static, 1)
+        svg = trials_svg(trial_data, links) if trial_data else None
+        return self.render("compare.html", 1, table=table, trials=trial_data, plot=svg, choices=choices)
+
+    def not_found(self, message: str) -> str:
+        return self.render("not_found.html", 0, message=message)
