@@ -5,11 +5,14 @@ a step's outputs:
 
 1. ``code``: the step's code fingerprint: its source with comments and
    docstrings stripped (via ``ast``), plus the fingerprints of functions and
-   classes from the user's own project that it references; where no source
+   classes from the user's own project that it references (also through a
+   project module, ``helpers.compute``, or a closure) and the values of the
+   constants (immutable globals and closure variables) they read; where no source
    exists (REPL, notebook cell, ``exec``) the code object itself (bytecode,
    constants, names), never a constant;
 2. ``parameters``: every parameter value in a canonical, type-aware encoding
-   (``1``, ``1.0``, ``"1"`` and ``True`` all differ; dict key order does not);
+   (``1``, ``1.0``, ``"1"``, ``True`` and ``np.float64(1.0)`` all differ; dict key
+   order does not; NaN equals NaN);
 3. ``inputs``: the content hash of each input artifact, by argument name;
 4. ``outputs``: output names with their declared types and materializers;
 5. ``artifact_store``: the URL of the store the outputs live in.
@@ -21,6 +24,7 @@ renamed run or a migrated pipeline still hits the cache.
 from __future__ import annotations
 
 import ast
+import enum
 import inspect
 import json
 import math
@@ -42,16 +46,22 @@ def canonical(value: Any) -> Any:
     """A type-tagged, order-independent structure that JSON-encodes the same for equal values."""
     if value is None:
         return ["none"]
+    kind = type(value)
+    if kind.__module__ == "numpy" and callable(getattr(value, "item", None)) and getattr(value, "ndim", 1) == 0:
+        # numpy scalars: their Python value plus their dtype, never their repr (which
+        # changed between numpy versions): np.float64(0.5) and 0.5 behave differently
+        plain = canonical(value.item())
+        return [plain[0], plain[1], f"numpy.{kind.__name__}"]
     if isinstance(value, bool):
-        return ["bool", value]
+        return _tagged("bool", value, bool(value))
     if isinstance(value, int):
-        return ["int", str(value)]
+        return _tagged("int", value, int.__repr__(value))
     if isinstance(value, float):
-        return ["float", "nan" if math.isnan(value) else repr(value)]
+        return _tagged("float", value, "nan" if math.isnan(value) else float.__repr__(value))
     if isinstance(value, str):
-        return ["str", value]
+        return _tagged("str", value, str.__str__(value))
     if isinstance(value, bytes):
-        return ["bytes", value.hex()]
+        return _tagged("bytes", value, bytes.hex(value))
     if isinstance(value, (list, tuple)):
         return [type(value).__name__, [canonical(v) for v in value]]
     if isinstance(value, (set, frozenset)):
@@ -63,10 +73,16 @@ def canonical(value: Any) -> Any:
     if callable(dump):  # pydantic models: class and field values
         cls = type(value)
         return ["model", f"{cls.__module__}.{cls.__qualname__}", canonical(dump())]
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
-        return canonical(item())
     raise TypeError(f"cannot build a cache key from a {type(value).__qualname__}")
+
+
+def _tagged(tag: str, value: Any, text: Any) -> list[Any]:
+    """``[tag, text]`` for the builtin type itself; a subclass (an enum, a str subclass)
+    also records its class, so it never shares a key with the plain value it equals."""
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return [tag, text]
+    return [tag, text, f"{kind.__module__}.{kind.__qualname__}"]
 
 
 def canonical_json(value: Any) -> str:
@@ -83,18 +99,25 @@ _LIBRARY_ROOTS = tuple(
 _FRAMEWORK_ROOT = os.path.dirname(os.path.realpath(__file__))
 
 
+def _is_project_path(path: str | None, module_name: str) -> bool:
+    if path is None:
+        return module_name == "__main__"
+    path = os.path.realpath(path)
+    if path.startswith(_FRAMEWORK_ROOT + os.sep):
+        return False
+    return not any(path.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
+
+
 def _is_project_object(obj: Any) -> bool:
     """True for functions and classes of the user's own code (not the stdlib, packages or framework)."""
     module = sys.modules.get(getattr(obj, "__module__", None) or "")
     if module is None:
         return False
-    path = getattr(module, "__file__", None)
-    if path is None:
-        return module.__name__ == "__main__"
-    path = os.path.realpath(path)
-    if path.startswith(_FRAMEWORK_ROOT + os.sep):
-        return False
-    return not any(path.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
+    return _is_project_path(getattr(module, "__file__", None), module.__name__)
+
+
+def _is_project_module(module: types.ModuleType) -> bool:
+    return _is_project_path(getattr(module, "__file__", None), module.__name__)
 
 
 class _StripDocstrings(ast.NodeTransformer):
@@ -159,10 +182,100 @@ def _functions_of(obj: Any) -> list[types.FunctionType]:
     return []
 
 
+_MISSING = object()
+_CODE_LIKE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
+
+
+_IMMUTABLE_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _is_constant(value: Any) -> bool:
+    """Immutable plain data: numbers, strings, bytes, None, enum members, numpy scalars,
+    and tuples/frozensets of those. Mutable globals (dicts, lists, arrays) are program
+    state — memo tables, counters, registries — whose contents at compile time would make
+    keys differ from process to process, so they are not part of a fingerprint."""
+    if isinstance(value, _IMMUTABLE_SCALARS) or isinstance(value, enum.Enum):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return all(_is_constant(item) for item in value)
+    kind = type(value)
+    return kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item")
+
+
+def _data_fingerprint(value: Any) -> str | None:
+    """Stable text for a constant a step reads from a global or a closure (``SCALE = 2``,
+    ``LABELS = ("a", "b")``); None for anything else, which is not part of the key."""
+    if not _is_constant(value):
+        return None
+    if isinstance(value, enum.Enum):
+        kind = type(value)
+        return json.dumps(["enum", f"{kind.__module__}.{kind.__qualname__}", value.name])
+    if isinstance(value, complex):
+        return json.dumps(["complex", repr(value)])
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
+    """(label, object) for every global, closure variable and project-module attribute
+    ``func`` may read: ``SCALE``, ``helpers.compute``, a factory's ``k``."""
+    names = _referenced_names(func.__code__)
+    found: list[tuple[str, Any]] = []
+    modules: list[tuple[str, types.ModuleType]] = []
+    for name in dict.fromkeys(names):
+        value = func.__globals__.get(name, _MISSING)
+        if value is _MISSING:
+            continue
+        label = f"{func.__module__}.{name}"
+        if isinstance(value, types.ModuleType):
+            if _is_project_module(value):
+                modules.append((value.__name__, value))
+            continue
+        found.append((label, value))
+    cells = func.__closure__ or ()
+    for name, cell in zip(func.__code__.co_freevars, cells):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell (the variable is not assigned yet)
+            continue
+        if isinstance(value, types.ModuleType):
+            if _is_project_module(value):
+                modules.append((value.__name__, value))
+            continue
+        found.append((f"{func.__module__}.{func.__qualname__}.<closure>.{name}", value))
+    seen_modules: set[str] = set()
+    while modules:  # `helpers.compute(x)`, `settings.THRESHOLD`: attributes of project modules
+        module_name, module = modules.pop()
+        if module_name in seen_modules:
+            continue
+        seen_modules.add(module_name)
+        for name in dict.fromkeys(names):
+            value = getattr(module, name, _MISSING)
+            if value is _MISSING:
+                continue
+            if isinstance(value, types.ModuleType):
+                if _is_project_module(value):
+                    modules.append((value.__name__, value))
+                continue
+            found.append((f"{module_name}.{name}", value))
+    return found
+
+
 def fingerprint(obj: Any) -> str:
-    """Fingerprint of a function or class and of the project functions/classes it references."""
+    """Fingerprint of a function or class and of what it depends on in the user's project.
+
+    Covered: its own normalized source (or code object), the project functions and
+    classes it references (directly, as attributes of project modules, or from a
+    closure), recursively, and the values of the constants — immutable globals and
+    closure variables — they read (``SCALE = 2`` → ``3`` changes the fingerprint).
+    Library code is not followed; mutable globals (dicts, lists: program state) and
+    other objects (loggers, clients) are left out.
+    """
     seen: dict[int, str] = {}
     parts: list[str] = []
+    data: dict[str, str] = {}
     stack = [obj]
     while stack:
         current = stack.pop()
@@ -171,13 +284,16 @@ def fingerprint(obj: Any) -> str:
         seen[id(current)] = own = _own_fingerprint(current)
         parts.append(own)
         for func in _functions_of(current):
-            for ref_name in _referenced_names(func.__code__):
-                ref = func.__globals__.get(ref_name)
-                if ref is None or id(ref) in seen:
+            for label, ref in _references(func):
+                if inspect.isfunction(ref) or isinstance(ref, type):
+                    if id(ref) not in seen and _is_project_object(ref):
+                        stack.append(getattr(ref, "__wrapped__", ref) if not isinstance(ref, type) else ref)
                     continue
-                if (inspect.isfunction(ref) or isinstance(ref, type)) and _is_project_object(ref):
-                    stack.append(getattr(ref, "__wrapped__", ref) if not isinstance(ref, type) else ref)
+                text = _data_fingerprint(ref)
+                if text is not None:
+                    data[label] = text
     parts[1:] = sorted(parts[1:])
+    parts.extend(f"{label}={text}" for label, text in sorted(data.items()))
     return hash_bytes("\n".join(parts).encode())
 
 

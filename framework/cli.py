@@ -108,7 +108,7 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("file", type=click.Path(path_type=str))
 @click.option("--write", is_flag=True, help="Rewrite FILE in place instead of printing the result.")
 @click.option("--diff", is_flag=True, help="Print a unified diff instead of the migrated source.")
 @click.pass_context

@@ -29,6 +29,13 @@ class StoreCorruptedError(FrameworkError):
     """A metadata store file is empty, truncated or unparsable."""
 
 
+class StoreWriteError(FrameworkError, OSError):
+    """A metadata store file could not be written (disk full, read-only, no permission).
+
+    An ``OSError`` too: ``errno`` and ``filename`` say what failed where; the file was
+    left unchanged."""
+
+
 class ArtifactError(FrameworkError):
     """An artifact could not be written, or is missing or altered on load."""
 
@@ -48,3 +55,12 @@ class StepExecutionError(FrameworkError):
 class OrchestratorError(FrameworkError, RuntimeError):
     """An orchestrator could not run a step: an unreachable cluster, a worker that died, or a
     step (function or parameters) that cannot be sent to the cluster."""
+
+
+class RunTerminated(BaseException):
+    """SIGTERM arrived while a run was active in the main thread.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that a step's ``except Exception``
+    does not swallow it. The launcher records the step and the run as failed, restores
+    the default SIGTERM action and sends the signal again, so the process still ends by
+    SIGTERM."""

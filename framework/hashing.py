@@ -65,8 +65,12 @@ def hash_file(source: PathOrFile, chunk_size: int = CHUNK_SIZE) -> str:
 
 def _hash_stream(f: IO[bytes], chunk_size: int) -> str:
     hasher = new_hasher()
+    # A first plain read: a small file (the common case) then costs no zeroed chunk-size
+    # buffer (allocating and zeroing 8 MiB takes longer than reading a small file).
+    first = f.read(chunk_size)
+    hasher.update(first)
     readinto = getattr(f, "readinto", None)
-    if readinto is None:  # minimal file-likes: plain read() loop
+    if len(first) < chunk_size or readinto is None:  # small file, or a minimal file-like
         while chunk := f.read(chunk_size):
             hasher.update(chunk)
         return format_digest(hasher)

@@ -47,12 +47,19 @@ def validate_template(template: str) -> str:
 
 
 def validate_name(name: str, *, what: str = "run name") -> str:
-    """A name is a key: non-empty, no path separators, no '.'/'..', no control characters."""
+    """A name is a key: non-empty, at most 200 characters, no path separators (nor look-alikes
+    that Unicode NFKC folds into one), not '.'/'..', no control or invisible characters.
+
+    Used for run, pipeline and step names, invocation ids and output names. None of them
+    ever becomes a file name (files are named by generated ids); this keeps them safe to
+    show and to use in URLs and exports.
+    """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"The {what} must be a non-empty string.")
     if len(name) > MAX_LENGTH:
         raise ValueError(f"The {what} {name[:40]!r}… is longer than {MAX_LENGTH} characters; shorten it.")
-    if "/" in name or "\\" in name or name in (".", ".."):
+    folded = unicodedata.normalize("NFKC", name)  # '／' (fullwidth) folds to '/', '．．' to '..'
+    if "/" in folded or "\\" in folded or folded.strip() in (".", ".."):
         raise ValueError(f"The {what} {name!r} contains a path separator or is '.'/'..'; names are keys, not paths.")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
         raise ValueError(f"The {what} {name!r} contains control or invisible characters; remove them.")

@@ -89,8 +89,9 @@ class Stack:
                 "artifact_store": self.artifact_store_url, "metadata_store": str(self.metadata_root)}
         for key, value in self.orchestrator_options.items():
             info[key] = value if isinstance(value, (str, int, float, bool)) else repr(value)
-        for key, value in self.artifact_store_options.items():
-            info[f"storage_option.{key}"] = "***" if _SECRET.search(key) else str(value)
+        if self.artifact_store_options:
+            info["storage_options"] = ", ".join(f"{k}={'***' if _SECRET.search(k) else v}"
+                                                for k, v in sorted(self.artifact_store_options.items()))
         return info
 
 

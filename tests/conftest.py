@@ -12,7 +12,62 @@ from framework import stacks
 BACKENDS = {
     "local": {"orchestrator": "local", "orchestrator_options": {}},
     "local-threads": {"orchestrator": "local", "orchestrator_options": {"max_workers": 2}},
+    # a callable backend gets the test's request (to reach fixtures such as a shared cluster)
+    "dask": lambda request: {"orchestrator": "dask",
+                             "orchestrator_options": {"scheduler": request.getfixturevalue("dask_client")}},
 }
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (moto) on 127.0.0.1 and a free port, with dummy credentials
+    in the environment (so worker processes started later inherit them). Yields the
+    storage options an ``ArtifactStore("s3://...")`` needs: ``{"endpoint_url": ...}``."""
+    import os
+    import socket
+
+    moto_server = pytest.importorskip("moto.server")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    dummy = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+             "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {key: os.environ.get(key) for key in dummy}
+    os.environ.update(dummy)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield {"endpoint_url": f"http://127.0.0.1:{port}"}
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def s3_url(s3_server):
+    """A fresh bucket on the test S3 server; returns ``s3://<bucket>/artifacts``."""
+    import uuid
+
+    import fsspec
+
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    fsspec.filesystem("s3", use_listings_cache=False, **s3_server).mkdir(bucket)
+    return f"s3://{bucket}/artifacts"
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One in-process Dask cluster (2 workers, 1 thread each) shared by every Dask-backed test."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=":0")
+    client = distributed.Client(cluster, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +82,8 @@ def home(tmp_path, monkeypatch):
 def backend(request, monkeypatch, home):
     """Run the test once per backend: the active stack uses that orchestrator."""
     options = BACKENDS[request.param]
+    if callable(options):
+        options = options(request)
 
     def active_stack():
         base = stacks.default_stack()

@@ -481,30 +481,24 @@ def test_gc_on_an_empty_home_creates_nothing(home):
 
 
 # ---------------------------------------------------------------------- logging, import cost
-def test_cli_installs_and_removes_its_log_handler(home):
+def test_cli_installs_and_removes_its_log_handler(in_store, monkeypatch):
+    from framework.commands import runs as runs_module
+
     logger = logging.getLogger("framework")
-    before, level = list(logger.handlers), logger.level
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # an application without logging set up
+    level = logger.level
     seen = []
-    monkeypatch_root = logging.getLogger()
-    saved_root = list(monkeypatch_root.handlers)
-    monkeypatch_root.handlers = []  # an application without logging set up
-    try:
-        from framework.commands import runs as runs_module
+    original = runs_module.run_row
 
-        original = runs_module.run_row
+    def spy(record):
+        seen.append([type(h).__name__ for h in logger.handlers])
+        return original(record)
 
-        def spy(record):
-            seen.append([type(h).__name__ for h in logger.handlers])
-            return original(record)
-
-        runs_module.run_row = spy
-        cli_pipeline.with_options(run_name="logged")(C=1.0)
-        assert cli("runs", "list").exit_code == 0
-    finally:
-        runs_module.run_row = original
-        monkeypatch_root.handlers = saved_root
-    assert seen and all("_StdoutHandler" in names or names for names in seen)
-    assert logger.handlers == before and logger.level == level
+    monkeypatch.setattr(runs_module, "run_row", spy)
+    assert cli("runs", "list").exit_code == 0
+    assert seen and all(names == ["_StdoutHandler"] for names in seen)
+    assert logger.handlers == [] and logger.level == level
 
 
 def test_import_cli_is_light():
@@ -606,17 +600,26 @@ class _FakeTerminal(io.StringIO):
 
 
 def test_progress_on_a_terminal_prints_log_lines_intact(monkeypatch):
-    from rich.console import Console
-
-    from framework.execution.progress import ProgressReporter
-
     terminal = _FakeTerminal()
     monkeypatch.setattr(sys, "stdout", terminal)
     logger = logging.getLogger("framework")
     handler = logging.StreamHandler(terminal)
     handler.setFormatter(logging.Formatter("%(message)s"))
     monkeypatch.setattr(logger, "handlers", [handler])
-    monkeypatch.setattr(logger, "level", logging.INFO)
+    monkeypatch.setattr(logger, "disabled", False)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel, not the attribute: it clears the isEnabledFor cache
+    try:
+        _drive_reporter(terminal, handler, logger)
+    finally:
+        logger.setLevel(level)
+
+
+def _drive_reporter(terminal, handler, logger):
+    from rich.console import Console
+
+    from framework.execution.progress import ProgressReporter
+
     reporter = ProgressReporter(enabled=True, console=Console(file=terminal, force_terminal=True, width=120),
                                 min_steps=2)
     logged = []

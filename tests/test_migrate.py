@@ -300,6 +300,24 @@ def test_class_kept_when_used_elsewhere_and_entrypoint_calls_follow():
     assert "assert trainer.entrypoint(x=3, gamma=2.0) == 6.0" in out
 
 
+def test_steps_no_pipeline_here_uses_keep_their_parameters():
+    source = dedent(
+        """\
+        from framework.steps import BaseParameters, step
+
+
+        class P(BaseParameters):
+            gamma: float = 0.001
+
+
+        @step
+        def trainer(params: P, x: int) -> float:
+            return params.gamma * x
+        """
+    )
+    assert migrate_source(source) == MigrationResult(code=source, todos=[], changed=False)
+
+
 def test_step_used_in_a_way_the_codemod_does_not_rewrite_is_not_flattened():
     source = HEAD + dedent(
         """
@@ -710,6 +728,60 @@ def test_step_lookups_by_slot_name_follow_the_step():
     assert """print(run.steps["first"].output.read(), run.steps['first'])""" in code(source)
 
 
+def test_parameters_class_imported_from_elsewhere_is_passed_through():
+    source = dedent(
+        """\
+        from framework.pipelines import pipeline
+        from framework.steps import step
+        from my_params import TrainerParams
+
+
+        @step
+        def loader() -> int:
+            return 1
+
+
+        @step
+        def trainer(params: TrainerParams, x: int) -> float:
+            return params.gamma * x
+
+
+        @pipeline
+        def p(s1, s2):
+            s2(s1())
+
+
+        p(s1=loader(), s2=trainer(TrainerParams(gamma=0.3))).run()
+        """
+    )
+    result = migrate_source(source)
+    assert "    trainer(TrainerParams(gamma=0.3), x=loader())\n" in result.code
+    assert result.todos == []
+    unsure = migrate_source(source.replace("TrainerParams(gamma=0.3)", ""))
+    assert "cannot tell whether `params` of `trainer` is an input" in unsure.todos[0].message
+
+
+def test_settings_given_twice_is_a_todo():
+    source = HEAD + dedent(
+        """
+        @step
+        def a() -> int:
+            return 1
+
+
+        @pipeline
+        def p(s):
+            s()
+
+
+        p(s=a(settings={"x": {}}).configure(settings={"y": {}})).run()
+        """
+    )
+    result = migrate_source(source)
+    assert "settings=` twice" in result.todos[0].message
+    assert "def p(s):" in result.code
+
+
 # ---------------------------------------------------------------------- rule 4: runs
 def test_run_options_and_inline_instance():
     source = HEAD + dedent(
@@ -853,6 +925,31 @@ def test_second_run_reports_remaining_todos_without_adding_any():
     assert second.todos == first.todos and len(first.todos) == 1
 
 
+def test_module_style_imports_are_recognised():
+    source = dedent(
+        """\
+        import framework.pipelines as fp
+        import framework.steps as fs
+
+
+        @fs.step
+        def a() -> int:
+            return 1
+
+
+        @fp.pipeline
+        def p(s):
+            s()
+
+
+        p(s=a()).run()
+        """
+    )
+    out = code(source)
+    assert "from framework.pipelines.new import pipeline\n" in out
+    assert out.endswith("@pipeline\ndef p():\n    a()\n\n\np()\n")
+
+
 def test_mixed_file_imports_the_new_decorator_beside_the_legacy_one():
     source = HEAD + dedent(
         """
@@ -957,11 +1054,14 @@ def test_cli_todos_exit_1_and_are_listed_on_stderr(tmp_path):
         ("missing.py", None, "no such file"),
         ("notes.txt", "hello\n", "not a Python file"),
         ("broken.py", "def broken(:\n", "syntax error"),
+        ("folder.py", "DIR", "not a file"),
     ],
 )
 def test_cli_usage_errors_exit_2_with_one_line(tmp_path, name, content, message):
     path = tmp_path / name
-    if content is not None:
+    if content == "DIR":
+        path.mkdir()
+    elif content is not None:
         path.write_text(content)
     result = CliRunner().invoke(main, ["migrate", str(path)])
     assert result.exit_code == 2

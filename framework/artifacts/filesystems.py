@@ -85,6 +85,24 @@ class LocalFiles:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
+    def signature(self, path: str) -> str | None:
+        """``boot:dev:inode:size:mtime_ns:ctime_ns`` of the file, or None (missing file, or no
+        boot id on this platform).
+
+        Any write to the file changes its mtime and ctime; restoring the mtime (``touch -d``)
+        changes the ctime, which no user can set; replacing the file changes the inode. The
+        boot id limits trust to the boot that recorded it: data the OS had not flushed when
+        the power went can only show up damaged after a reboot, and is then re-hashed.
+        """
+        boot = _boot_id()
+        if not boot:
+            return None
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return f"{boot}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
     def open_read(self, path: str) -> IO[bytes]:
         return open(path, "rb")
 
@@ -169,6 +187,10 @@ class FsspecFiles:
             return None
         return int(info["size"]) if info.get("type") == "file" else None
 
+    def signature(self, path: str) -> str | None:
+        """Remote objects have no trustworthy stat signature: always None (always hashed)."""
+        return None
+
     def open_read(self, path: str) -> IO[bytes]:
         return self.fs.open(path, "rb")
 
@@ -194,6 +216,20 @@ def _mtime(info: dict[str, Any]) -> float | None:
         except (TypeError, ValueError):
             continue
     return None
+
+
+_BOOT_ID: list[str] = []
+
+
+def _boot_id() -> str:
+    """This boot's id (Linux), read once; "" where the platform has none."""
+    if not _BOOT_ID:
+        try:
+            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+                _BOOT_ID.append(handle.read().strip())
+        except OSError:
+            _BOOT_ID.append("")
+    return _BOOT_ID[0]
 
 
 def describe_os_error(exc: BaseException) -> str:

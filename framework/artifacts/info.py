@@ -61,6 +61,15 @@ def _check_metadata(_inst: Any, _attr: Any, value: dict) -> None:
         raise ValueError(f"Artifact metadata must be strict JSON: {exc}") from exc
 
 
+def _check_signature(_inst: Any, _attr: Any, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > 256):
+        raise ValueError(f"Artifact signature must be None or a short str, got {value!r}.")
+
+
+#: Fields a record may lack (records written before they existed).
+_OPTIONAL = frozenset({"signature"})
+
+
 @attrs.frozen
 class ArtifactInfo:
     """Where an artifact lives and how to check and load it.
@@ -74,6 +83,10 @@ class ArtifactInfo:
       size: byte size of the file.
       content_hash: ``"xxh3_128:<hex>"`` of the file's bytes.
       metadata: small strict-JSON summary for humans (shape, dtype, rows, ...).
+      signature: the file's stat signature right after it was written (local stores:
+        boot id, device, inode, size, mtime and ctime in ns; else None). A cache check
+        whose file still has it skips re-hashing (`ArtifactStore.verify(quick=True)`);
+        loads always hash.
 
     Compare with ``==``; ``hash()`` raises TypeError because ``metadata`` is a dict.
     """
@@ -86,6 +99,7 @@ class ArtifactInfo:
     size: int = attrs.field(validator=_check_non_negative_int)
     content_hash: str = attrs.field(validator=_check_hash)
     metadata: dict = attrs.field(factory=dict, validator=_check_metadata)
+    signature: str | None = attrs.field(default=None, validator=_check_signature)
 
     def to_dict(self) -> dict[str, Any]:
         """A strict-JSON dict (fresh copy; metadata deep-copied through JSON)."""
@@ -99,7 +113,7 @@ class ArtifactInfo:
         if not isinstance(d, dict):
             raise ValueError(f"ArtifactInfo.from_dict expects a dict, got {type(d).__name__}.")
         names = {f.name for f in attrs.fields(cls)}
-        missing, unknown = names - d.keys(), d.keys() - names
+        missing, unknown = names - d.keys() - _OPTIONAL, d.keys() - names
         if missing or unknown:
             raise ValueError(
                 f"Not an artifact record: missing keys {sorted(missing)}, unknown keys {sorted(unknown)}."

@@ -8,10 +8,12 @@ serves checks and garbage collection.
 
 Why these rules:
 
-* **Atomic writes.** Bytes go to ``<final>.tmp-<random>`` in the same directory, are
-  fsynced, then renamed over the final name. A crash leaves a stray temp file (removed by
-  `cleanup_temp_files`), never a half-written artifact, and the metadata store records
-  the artifact only after `save` returned.
+* **Atomic writes.** Bytes go to ``<final>.tmp-<random>-<host hash>-<pid>`` in the same
+  directory, then are renamed over the final name (fsynced first only with ``fsync=True``:
+  see the class docstring). A crash leaves a stray temp
+  file (removed by `cleanup_temp_files`; the writer's host and pid in its name let the
+  next run remove those of dead processes at once), never a half-written artifact, and
+  the metadata store records the artifact only after `save` returned.
 * **Generated paths.** ``<root>/<id[:2]>/<id><ext>`` with a 32-hex id: user-given names
   never reach the filesystem, and every path is checked (symlinks resolved) to stay inside
   the root. Two-character shards keep directories small.
@@ -25,11 +27,14 @@ Why these rules:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import json
 import os
 import re
 import secrets
+import socket
 import time
 from typing import Any, Iterator
 
@@ -63,12 +68,17 @@ class ArtifactStore:
     ``ArtifactStore("s3://bucket/artifacts")``. Nothing is created until the first save.
     ``storage_options`` go to fsspec for URLs (e.g. ``{"endpoint_url": "http://minio:9000"}``
     for an S3-compatible server); local paths ignore them.
-    ``fsync=False`` skips the fsyncs: much faster for huge artifacts on slow disks, at
-    the cost that a power cut can leave a damaged file — which a later load then detects
-    by its hash (an error, or a cache miss), never silently uses.
+    ``fsync`` (default off): fsync each file and its directory entry before `save`
+    returns. Off, a process crash still never leaves a torn artifact (the rename is
+    atomic); only a power cut can, for files the OS had not flushed yet — and the hash
+    check on every load catches that (an error naming run, step and output; for caching a
+    miss, so the step re-executes), never silently uses it. Cache checks that trust a
+    file's stat signature (`verify(quick=True)`) only do so within the boot that wrote
+    it, so power-cut damage is always re-hashed. Each fsync costs a journal commit
+    (1-5 ms on common disks, seconds for a 1 GB file), which is why it is off.
     """
 
-    def __init__(self, url: str | os.PathLike[str], *, fsync: bool = True,
+    def __init__(self, url: str | os.PathLike[str], *, fsync: bool = False,
                  storage_options: dict[str, Any] | None = None) -> None:
         text = os.fspath(url)
         if text.startswith("file://"):
@@ -110,7 +120,7 @@ class ArtifactStore:
         files = self._files
         rel = f"{artifact_id[:2]}/{artifact_id}{materializer.EXTENSION}"
         final = files.full(rel)
-        temp = f"{final}{_TEMP_MARK}{secrets.token_hex(6)}"
+        temp = f"{final}{_TEMP_MARK}{secrets.token_hex(6)}-{_writer_tag()}"
         try:
             files.make_parent(final)
             if not files.is_inside(final):
@@ -118,6 +128,7 @@ class ArtifactStore:
                                     f"{files.display(final)} resolves outside the store root {self.url}.")
             size, content_hash = self._write_temp(value, materializer(), temp)
             files.replace(temp, final, self._fsync)
+            signature = files.signature(final)  # after the rename, which changes the ctime
         except BaseException as exc:
             _quietly(files.remove, temp)
             if isinstance(exc, ArtifactError) or not isinstance(exc, Exception):
@@ -127,7 +138,8 @@ class ArtifactStore:
         return ArtifactInfo(
             id=artifact_id, uri=rel, materializer=dotted_name(materializer),
             data_type=dotted_name(type(value)), format_version=materializer.FORMAT_VERSION,
-            size=size, content_hash=content_hash, metadata=_summary(materializer(), value))
+            size=size, content_hash=content_hash, metadata=_summary(materializer(), value),
+            signature=signature)
 
     def _write_temp(self, value: Any, materializer: BaseMaterializer, temp: str) -> tuple[int, str]:
         """Write the temp file; return (size, content hash)."""
@@ -204,13 +216,21 @@ class ArtifactStore:
 
     # -- checks and housekeeping -------------------------------------------------------
 
-    def verify(self, info: ArtifactInfo) -> bool:
+    def verify(self, info: ArtifactInfo, *, quick: bool = False) -> bool:
         """True if the file exists inside the root with the recorded size and hash.
 
         Never raises for a bad artifact: missing, altered, unreadable or out-of-root → False.
+        ``quick=True`` (cache checks) accepts, without hashing, a file whose stat signature
+        is still the one recorded right after it was written (``ArtifactInfo.signature``:
+        same boot, device, inode, size, mtime and ctime); any other file is hashed. So a
+        file altered in any way — even to the same size, even with its mtime restored — is
+        re-hashed, while an untouched 1 GB artifact costs one ``stat``. What it trusts is
+        that the record itself is the store's own.
         """
         try:
             path = self._checked_path(info, "")
+            if quick and info.signature is not None and self._files.signature(path) == info.signature:
+                return True
             return file_problem(self._files, info, path) is None
         except (ArtifactError, OSError):
             return False
@@ -245,19 +265,28 @@ class ArtifactStore:
             if match and _TEMP_MARK not in name:
                 yield match.group(1), self._files.display(path), size
 
-    def cleanup_temp_files(self, older_than_seconds: float = 0) -> int:
+    def cleanup_temp_files(self, older_than_seconds: float = 0, *, dead_writers_only: bool = False) -> int:
         """Remove leftover ``*.tmp-*`` files at least this old; return how many were removed.
 
         Temp files belong to saves that crashed — or to saves still running in another
         process, so pass a generous age (e.g. 3600) when other writers may be active.
         Files whose age the backend cannot tell are removed only when the age is 0.
+
+        ``dead_writers_only=True`` removes, whatever their age, only temp files whose
+        writer process (recorded in the temp name: host and pid) is known to be gone from
+        this host — safe while other runs are saving. The launcher does this when it finds
+        a crashed run.
         """
         now, removed = time.time(), 0
         for path, name, _size, mtime in list(self._files.list_files()):
             if _TEMP_MARK not in name:
                 continue
-            old_enough = older_than_seconds <= 0 or (mtime is not None and now - mtime >= older_than_seconds)
-            if old_enough and self._files.remove(path):
+            if dead_writers_only:
+                if not _writer_is_dead(name):
+                    continue
+            elif not (older_than_seconds <= 0 or (mtime is not None and now - mtime >= older_than_seconds)):
+                continue
+            if self._files.remove(path):
                 removed += 1
         return removed
 
@@ -286,6 +315,29 @@ def _summary(materializer: BaseMaterializer, value: Any) -> dict[str, Any]:
         return dict(summary)
     except Exception as exc:  # a summary is a convenience; record why it is absent
         return {"summary_error": f"{type(exc).__name__}: {exc}"[:200]}
+
+
+_WRITER = re.compile(r"\.tmp-[0-9a-f]+-([0-9a-f]{8})-(\d+)$")
+
+
+@functools.lru_cache(maxsize=1)
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _writer_tag() -> str:
+    """``<host hash>-<pid>`` of the process writing a temp file (read by `_writer_is_dead`)."""
+    return f"{_host_tag()}-{os.getpid()}"
+
+
+def _writer_is_dead(name: str) -> bool:
+    """True only if the temp file's writer ran on this host and is known to be gone."""
+    match = _WRITER.search(name)
+    if match is None or match.group(1) != _host_tag():
+        return False
+    from framework.metadata.liveness import is_dead, this_host
+
+    return is_dead(this_host(), int(match.group(2)), None)
 
 
 def _quietly(fn: Any, *args: Any) -> None:

@@ -1,8 +1,8 @@
 """Printing for every command: rich tables for people, ``--json`` for scripts, one-line errors.
 
 rich is imported on first use, so importing a command module stays cheap. Tables go to
-stdout; when stdout is not a terminal they are printed without colour and wide enough
-(``COLUMNS``, else 200 characters) that long run names are not cut.
+stdout; when stdout is not a terminal they are printed without colour and never folded,
+so long run names and paths stay on one line for grep and cut.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import os
 import sys
 from typing import Any, Iterable, Sequence
 
 import click
 
 JSON_HELP = "Print JSON instead of a table (for scripts)."
+UNWRAPPED_WIDTH = 100_000  # off a terminal nothing is folded: lines stay whole for grep and cut
 MISSING = "—"
 
 
@@ -44,7 +44,7 @@ def console(stderr: bool = False) -> Any:
 
     stream = sys.stderr if stderr else sys.stdout
     terminal = _is_tty(stream)
-    width = None if terminal else int(os.environ.get("COLUMNS") or 0) or 200
+    width = None if terminal else UNWRAPPED_WIDTH
     return Console(file=stream, width=width, highlight=False, soft_wrap=False,
                    force_terminal=terminal or None, no_color=not terminal or None)
 

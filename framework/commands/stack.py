@@ -110,3 +110,82 @@ def describe(name: str | None, as_json: bool) -> None:
              "artifact_store_exists", "metadata_store_exists"}
     pairs += [(key.replace("_", " "), value) for key, value in info.items() if key not in shown]
     output.show(output.key_values(pairs))
+
+
+# ---------------------------------------------------------------------- register / set / delete
+def parse_storage_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``("endpoint_url=http://minio:9000", "anon=false")`` → a dict; values read as YAML scalars."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--storage-option")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            options[key.strip()] = value
+    return options
+
+
+@stack.command("register")
+@click.argument("name")
+@click.option("--orchestrator", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where steps run: this process (local) or a Dask cluster (dask).")
+@click.option("--artifact-store", metavar="URL",
+              help="A local directory or fsspec URL (s3://bucket/prefix) every worker can reach; "
+                   "default: <home>/artifacts.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="dask: the scheduler, e.g. tcp://scheduler:8786; omitted: a local cluster per run.")
+@click.option("--max-workers", type=click.IntRange(min=1),
+              help="local: threads running steps at once; dask: workers of the local cluster.")
+@click.option("--threads-per-worker", type=click.IntRange(min=1), help="dask local cluster: threads per worker.")
+@click.option("--processes/--no-processes", default=None,
+              help="dask local cluster: workers in their own processes (default) or threads of this one.")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="dask: give up reaching the scheduler after this long (default 10).")
+@click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
+              help="fsspec option for the artifact store, e.g. endpoint_url=http://127.0.0.1:9000 "
+                   "(repeatable; keep secrets in the environment, e.g. AWS_ACCESS_KEY_ID).")
+def register(name: str, orchestrator: str, artifact_store: str | None, scheduler: str | None,
+             max_workers: int | None, threads_per_worker: int | None, processes: bool | None,
+             connect_timeout: float | None, storage_options: tuple[str, ...]) -> None:
+    """Register stack NAME in the home's stacks.yaml (it does not become active: see `stack set`).
+
+    The metadata store stays in the framework home for every stack. Example:
+    framework stack register cluster --orchestrator dask --scheduler tcp://10.0.0.5:8786
+    --artifact-store s3://bucket/artifacts
+    """
+    from framework import stacks
+
+    options = {"scheduler": scheduler, "max_workers": max_workers, "threads_per_worker": threads_per_worker,
+               "processes": processes, "connect_timeout": connect_timeout}
+    registered = stacks.register_stack(
+        name, orchestrator=orchestrator, artifact_store=artifact_store, orchestrator_options=options,
+        artifact_store_options=parse_storage_options(storage_options))
+    click.echo(f"Registered stack `{registered.name}` ({registered.orchestrator} orchestrator, artifacts in "
+               f"{registered.artifact_store_url}). Use it with `framework stack set {registered.name}`.")
+
+
+@stack.command("set")
+@click.argument("name")
+def set_stack(name: str) -> None:
+    """Make stack NAME the one new runs use ($FRAMEWORK_STACK still overrides it)."""
+    from framework import stacks
+
+    try:
+        chosen = stacks.set_active_stack(name)
+    except stacks.StackError as exc:
+        raise NotFound(str(exc)) from None
+    click.echo(f"Active stack: `{chosen.name}`.")
+
+
+@stack.command("delete")
+@click.argument("name")
+def delete(name: str) -> None:
+    """Forget stack NAME (its runs, metadata and artifacts stay where they are)."""
+    from framework import stacks
+
+    stacks.delete_stack(name)
+    click.echo(f"Deleted stack `{name}`.")

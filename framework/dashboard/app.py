@@ -38,11 +38,16 @@ class ReadOnly:
             await self.app(scope, receive, send)
             return
         extra = [(k.lower().encode(), v.encode()) for k, v in _HEADERS.items()]
+        head = scope["method"] == "HEAD"
+        if head:  # answered as GET without the body
+            scope = dict(scope, method="GET")
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
                 message["headers"] = list(message.get("headers", [])) + extra
+            elif head and message["type"] == "http.response.body":
+                message = dict(message, body=b"")
             await send(message)
 
         if scope["method"] not in SAFE_METHODS:
@@ -88,15 +93,15 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
     def api_pipelines() -> Any:
         return views.pipelines_summary(client)
 
-    @app.get("/api/pipelines/{name}")
+    @app.get("/api/pipelines/{name:path}")  # pipeline names may contain "/"; never a file path
     def api_pipeline(name: str) -> Any:
         data = views.pipeline_detail(client, name)
         return data if data is not None else not_found("/api/", f"No pipeline named `{name}`.")
 
-    @app.get("/api/pipelines/{name}/trials")
-    def api_trials(name: str, x: str | None = None, y: str | None = None) -> Any:
-        data = views.trials(client, name, x, y)
-        return data if data is not None else not_found("/api/", f"No pipeline named `{name}`.")
+    @app.get("/api/trials")
+    def api_trials(pipeline: str, x: str | None = None, y: str | None = None) -> Any:
+        data = views.trials(client, pipeline, x, y)
+        return data if data is not None else not_found("/api/", f"No pipeline named `{pipeline}`.")
 
     @app.get("/api/runs/{name}")
     def api_run(name: str) -> Any:
@@ -118,7 +123,7 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
     def page_pipelines() -> Any:
         return HTMLResponse(html.pipelines(views.pipelines_summary(client)))
 
-    @app.get("/pipelines/{name}", response_class=HTMLResponse)
+    @app.get("/pipelines/{name:path}", response_class=HTMLResponse)
     def page_pipeline(name: str) -> Any:
         data = views.pipeline_detail(client, name)
         if data is None:

@@ -26,8 +26,8 @@ STATUS_COLORS: dict[str, tuple[str, str, str]] = {
 }
 _UNKNOWN = ("#ffffff", "#8a9099", "#374151")
 
-NODE_W, NODE_H = 190, 58
-GAP_X, GAP_Y, PAD = 70, 22, 16
+NODE_W, NODE_H = 176, 58
+GAP_X, GAP_Y, PAD = 48, 22, 16
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def render_dag(nodes: Sequence[DagNode], edges: Iterable[tuple[str, str]]) -> st
             f'stroke="{stroke}" stroke-width="{width_px}"{dash}/>'
             f'<circle cx="{x + 14:.1f}" cy="{y + 19:.1f}" r="5" fill="{stroke}"/>'
             f'<text x="{x + 26:.1f}" y="{y + 23:.1f}" class="dag-label" fill="{ink}" '
-            f'font-size="14" font-weight="600">{escape(_short(node.label, 20))}</text>'
+            f'font-size="13.5" font-weight="600">{escape(_short(node.label, 19))}</text>'
             f'<text x="{x + 26:.1f}" y="{y + 43:.1f}" class="dag-status" fill="{ink}" '
             f'font-size="12">{escape(node.status)}</text>'
         )

@@ -19,7 +19,8 @@ from markupsafe import Markup
 
 from framework.dashboard import dag, plot
 
-STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8",
+                "favicon.svg": "image/svg+xml"}
 _PACKAGE = resources.files("framework.dashboard")
 
 
@@ -157,7 +158,7 @@ class Pages:
         self.store = store
         self._assets = None
         if static:
-            self._assets = {name: static_bytes(name).decode("utf-8") for name in STATIC_FILES}
+            self._assets = {name: static_bytes(name).decode("utf-8") for name in ("dashboard.css", "dashboard.js")}
 
     def render(self, template: str, depth: int = 0, **context: Any) -> str:
         links = Links(self.static, depth)

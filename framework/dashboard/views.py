@@ -313,6 +313,7 @@ def compare(client: Client, run_names: list[str]) -> dict[str, Any] | None:
             return None
     params = [flat_parameters(r) for r in runs]
     outputs = [scalar_outputs(r) for r in runs]
+    statuses = [{key: step.status for key, step in r.steps.items()} for r in runs]
 
     def rows(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
         keys: list[str] = []
@@ -324,7 +325,7 @@ def compare(client: Client, run_names: list[str]) -> dict[str, Any] | None:
     return {
         "runs": [{"name": r.name, "status": r.status, "version": r.version, "pipeline": r.pipeline_name,
                   "duration": r.duration, "start_time": r.start_time} for r in runs],
-        "parameters": rows(params), "outputs": rows(outputs),
+        "parameters": rows(params), "outputs": rows(outputs), "steps": rows(statuses),
     }
 
 

@@ -8,17 +8,23 @@ runner, through an orchestrator.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
+import signal
 import socket
+import sys
+import threading
 import time
-from typing import Any
+from typing import Any, Iterator
 
 from framework import run_names
 from framework.caching import cache_key
 from framework.config import RunConfig
 from framework.execution.artifact_records import info_of
 from framework.execution.progress import ProgressReporter
+from framework.exceptions import RunTerminated
+from framework.execution.step_records import StepRecorder
 from framework.execution.step_runner import StepOutcome, StepTask
 from framework.graph import Invocation, PipelineGraph
 from framework.hashing import new_id
@@ -43,6 +49,7 @@ class RunLauncher:
         self.logger = ensure_console_handler()
         self.progress = ProgressReporter()  # a no-op unless stdout is a terminal
         self.run_id = new_id()
+        self.records = StepRecorder(self.metadata, self.run_id)  # one transaction per executed step
         self.run_name = ""
         self.outputs: dict[str, dict[str, dict[str, Any]]] = {}  # invocation -> output -> artifact record
         self.step_run_ids: dict[str, str] = {}
@@ -115,12 +122,12 @@ class RunLauncher:
                 record = self._step_record(
                     inv, "cached", cache_key=key, outputs=dict(hit["outputs"]),
                     original_step_run_id=hit["step_run_id"], original_run_id=hit["run_id"], **fields)
-                self.metadata.record_step(self.run_id, record, list(self.outputs[inv_id].values()))
+                self.records.defer(record, list(self.outputs[inv_id].values()))  # no new bytes: batched
                 self.logger.info("Step `%s` has finished in %.3fs.", name, fields["duration"])
                 self.progress.step_finished(name, "cached")
                 return None
         self._pending_keys[inv_id] = key
-        self.metadata.record_step(self.run_id, self._step_record(inv, "running", cache_key=key), [])
+        self.records.executing(self._step_record(inv, "running", cache_key=key))  # shown if it runs long
         inputs = {arg: self.outputs[b.invocation_id][b.output_name] for arg, b in inv.inputs.items()}
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options)
@@ -128,7 +135,7 @@ class RunLauncher:
     def _cache_hit(self, key: str) -> dict[str, Any] | None:
         for entry in self.metadata.cache_candidates(key):
             artifacts = entry.get("artifacts", {})
-            if all(aid in artifacts and self.artifacts.verify(info_of(artifacts[aid]))
+            if all(aid in artifacts and self.artifacts.verify(info_of(artifacts[aid]), quick=True)
                    for aid in entry["outputs"].values()):
                 return entry
         return None
@@ -137,22 +144,26 @@ class RunLauncher:
         inv = self.graph.invocations[inv_id]
         name = self._display(inv)
         fields = self._finish_fields(inv)
-        key = self._pending_keys.pop(inv_id, None)
+        # The step stays pending until its record is written: an interrupt before that
+        # leaves it for `_fail_pending`, never `running` in a finished run.
+        key = self._pending_keys.get(inv_id)
         outputs = {out: rec["id"] for out, rec in outcome.outputs.items()}
         artifacts = list(outcome.outputs.values())
         if outcome.error is not None:
             record = self._step_record(inv, "failed", cache_key=key, outputs=outputs, error=outcome.error_text, **fields)
-            self.metadata.record_step(self.run_id, record, artifacts)
+            self.records.write(record, artifacts)
+            self._pending_keys.pop(inv_id, None)
             self.logger.error("Step `%s` failed after %.3fs: %s", name, fields["duration"], outcome.error_text)
             self.progress.step_finished(name, "failed")
-            if isinstance(outcome.error, (KeyboardInterrupt, SystemExit)):
+            if isinstance(outcome.error, (KeyboardInterrupt, SystemExit, RunTerminated)):
                 raise outcome.error  # stop scheduling now; `launch` marks the run failed
             if self.first_error is None:
                 self.first_error, self.failed_step = outcome.error, name
             return False
         self.outputs[inv_id] = dict(outcome.outputs)
         record = self._step_record(inv, "completed", cache_key=key, outputs=outputs, **fields)
-        self.metadata.record_step(self.run_id, record, artifacts)
+        self.records.write(record, artifacts)
+        self._pending_keys.pop(inv_id, None)
         self.logger.info("Step `%s` has finished in %.3fs.", name, fields["duration"])
         self.progress.step_finished(name, "completed")
         return True
@@ -162,11 +173,34 @@ class RunLauncher:
         self.started.setdefault(inv_id, (time.perf_counter(), _now()))
         record = self._step_record(inv, "skipped", end_time=_now(), duration=0.0,
                                    error="skipped because an upstream step failed")
-        self.metadata.record_step(self.run_id, record, [])
+        self.records.defer(record, [])
         self.progress.step_finished(self._display(inv), "skipped")
 
     # ------------------------------------------------------------------ the run
     def launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
+        """Run the graph; returns the run name. SIGTERM during the run (main thread, default
+        handler) is turned into `RunTerminated`, so the run is recorded failed before the
+        process ends by the signal as usual."""
+        with _sigterm_raises():
+            return self._launch(pipeline_parameters=pipeline_parameters, unlisted=unlisted)
+
+    def _recover_crashed_runs(self) -> None:
+        """Persist `crashed` for runs whose process died on this host, and remove the temp
+        files those processes left (artifact temps of dead writers only, metadata temps under
+        the store lock). Costs one read of pipelines.json unless something crashed."""
+        try:
+            crashed = self.metadata.mark_crashed_runs()
+            if crashed:
+                self.logger.debug("Marked %d run(s) whose process died as crashed: %s", len(crashed), crashed)
+                self.metadata.cleanup_temp_files()
+                if "://" not in self.artifacts.url:  # local store: writers are processes of this host
+                    self.artifacts.cleanup_temp_files(dead_writers_only=True)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # housekeeping never fails a run; `framework gc` can finish the job
+            self.logger.debug("Could not clean up after crashed runs: %s", exc)
+
+    def _launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
         graph, config = self.graph, self.run_config
         run_name = run_names.render(config.run_name, pipeline=graph.name)
         start = time.perf_counter()
@@ -175,6 +209,7 @@ class RunLauncher:
             self.logger.info("Registered new pipeline with name `%s`.", graph.name)
         elif registration.new_version:
             self.logger.info("Registered new version %d of pipeline `%s`.", registration.version, graph.name)
+        self._recover_crashed_runs()
         pipeline_cache = graph.enable_cache if graph.enable_cache is not None else True
         self.metadata.create_run({
             "id": self.run_id,
@@ -215,13 +250,13 @@ class RunLauncher:
             self.progress.run_finished("failed")
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             self._fail_pending(error)
-            self.metadata.finish_run(self.run_id, status, _now(), time.perf_counter() - start, error)
+            self._finish_run(status, time.perf_counter() - start, error, raising=False)
             raise
         duration = time.perf_counter() - start
         self.progress.run_finished()
         if self.first_error is not None:
             status, error = "failed", f"step `{self.failed_step}` failed: {self.first_error}"
-        self.metadata.finish_run(self.run_id, status, _now(), duration, error)
+        self._finish_run(status, duration, error, raising=True)
         if self.first_error is not None:
             self.logger.error("Pipeline run `%s` failed after %.3fs.", run_name, duration)
             raise self.first_error
@@ -235,14 +270,68 @@ class RunLauncher:
             inv = self.graph.invocations[inv_id]
             record = self._step_record(inv, "failed", cache_key=key, error=f"the run stopped: {error}",
                                        **self._finish_fields(inv))
-            try:
-                self.metadata.record_step(self.run_id, record, [])
-            except Exception:  # the store itself may be what failed; the run record still gets closed
-                pass
+            self.records.defer(record, [])  # written by `_finish_run`
         self._pending_keys.clear()
+
+    def _finish_run(self, status: str, duration: float, error: str | None, *, raising: bool) -> None:
+        """The run's last transaction: the buffered step records first, then the run's status.
+
+        If the step records cannot be written (the store itself may be what failed), the run
+        record is still closed, as `failed`; the error is re-raised when ``raising``.
+        """
+        self.records.close()
+        batch = self.records.take_buffer()
+        try:
+            self.metadata.finish_run(self.run_id, status, _now(), duration, error, steps=batch)
+        except Exception as exc:
+            if not batch:
+                raise
+            reason = f"the step records could not be written: {type(exc).__name__}: {exc}"
+            self.metadata.finish_run(self.run_id, "failed", _now(), duration, error or reason)
+            if raising:
+                raise
 
     def _orchestrator(self):
         return self.stack.orchestrator_instance()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While a run is active in the main thread, SIGTERM raises `RunTerminated` (once).
+
+    Only when SIGTERM has its default action: a handler the program installed, or an
+    ignored SIGTERM, is left alone. On the way out the default is restored and, if the
+    signal came, sent again — the process then ends by SIGTERM (exit status -15 / 143),
+    as it would have without a run, but after the run was recorded `failed`.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+    except (AttributeError, ValueError):  # pragma: no cover - platforms without SIGTERM
+        previous = None
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    received = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if received:  # a repeated SIGTERM while the run is being recorded: the first one counts
+            return
+        received.append(signum)
+        raise RunTerminated("The process received SIGTERM; the run was stopped and recorded as failed.")
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def launch(graph: PipelineGraph, *, run_config: RunConfig, pipeline_parameters: dict[str, Any],

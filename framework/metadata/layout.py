@@ -35,9 +35,20 @@ def run_file(run_id: str) -> str:
     return f"runs/{run_id[:2]}/{run_id}.json"
 
 
-def steps_file(run_id: str) -> str:
-    """The run's step runs and artifacts: tables step_runs (execution order), artifacts."""
-    return f"runs/{run_id[:2]}/{run_id}.steps.json"
+def steps_file(run_id: str, chunk: int = 0) -> str:
+    """The run's step runs and artifacts: tables step_runs (execution order), artifacts.
+
+    Chunk 0 is ``<id>.steps.json``; once a chunk holds ``STEPS_CHUNK`` step runs, the next
+    write starts ``<id>.steps.<n>.json``, so recording a step never rewrites a file that
+    grows with the length of the run. Readers read chunks 0, 1, … up to the first missing.
+    """
+    if chunk == 0:
+        return f"runs/{run_id[:2]}/{run_id}.steps.json"
+    return f"runs/{run_id[:2]}/{run_id}.steps.{chunk}.json"
+
+
+STEPS_CHUNK = 16  # step runs per steps file chunk
+STEPS_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{2,128}\.steps(\.[0-9]+)?\.json$")
 
 
 def name_file(name: str) -> str:

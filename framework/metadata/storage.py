@@ -22,6 +22,7 @@ one fresh, consistent read of one file, no lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ import filelock
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from framework.exceptions import FrameworkError, StoreCorruptedError
+from framework.exceptions import FrameworkError, StoreCorruptedError, StoreWriteError
 
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT_S = 120.0
@@ -77,6 +78,11 @@ def load_tables(path: str) -> dict[str, dict[str, Any]] | None:
         raise _corrupted(path, f"is truncated or not valid JSON ({error})") from None
     if type(data) is not dict or not all(type(table) is dict for table in data.values()):
         raise _corrupted(path, "is valid JSON but not a TinyDB table mapping")
+    for name, table in data.items():
+        for doc_id, doc in table.items():
+            if type(doc) is not dict or not (doc_id.isascii() and doc_id.isdigit()):
+                raise _corrupted(path, f"is valid JSON but table {name!r} holds {doc_id!r}: "
+                                       f"{type(doc).__name__}, not a document with a numeric id")
     return data
 
 
@@ -87,24 +93,32 @@ def encode_tables(data: dict[str, Any]) -> bytes:
 
 def fsync_dir(directory: str) -> None:
     """Make renames and creations inside ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY)
+    try:
+        fd = os.open(directory, os.O_RDONLY | _O_DIRECTORY)
+    except OSError:  # Windows cannot open directories; its renames are durable already
+        return
     try:
         os.fsync(fd)
-    except OSError:  # some platforms/filesystems refuse fsync on directories
+    except OSError:  # some filesystems refuse fsync on directories
         pass
     finally:
         os.close(fd)
 
 
-def _make_dirs(directory: str) -> None:
+def _make_dirs(directory: str, unsynced: list[str] | None = None) -> None:
+    """Create ``directory`` and missing parents; fsync each parent that got a new entry,
+    or, with ``unsynced``, append those parents to it for the caller to fsync."""
     parent = os.path.dirname(directory)
     if parent and parent != directory and not os.path.isdir(parent):
-        _make_dirs(parent)
+        _make_dirs(parent, unsynced)
     try:
         os.mkdir(directory)
     except FileExistsError:
         return
-    fsync_dir(parent or ".")
+    if unsynced is None:
+        fsync_dir(parent or ".")
+    else:
+        unsynced.append(parent or ".")
 
 
 def _keep_backup(path: str) -> None:
@@ -121,16 +135,31 @@ def _keep_backup(path: str) -> None:
             shutil.copyfile(path, backup)
 
 
+def _write_error(path: str, exc: OSError) -> StoreWriteError:
+    code = errno.errorcode.get(exc.errno, "?") if exc.errno is not None else "?"
+    return StoreWriteError(
+        exc.errno, f"Could not write metadata store file '{path}' ({code}: {exc.strerror or exc}); "
+        "the file was left as it was. Free disk space or fix the permissions, then retry", path)
+
+
 def replace_file(path: str, payload: bytes) -> None:
-    """Atomically make ``payload`` the content of ``path`` (temp, fsync, .bak, replace, fsync dir)."""
+    """Atomically make ``payload`` the content of ``path`` (temp, fsync, .bak, replace, fsync dir).
+
+    An OS error (disk full, read-only or unwritable directory) leaves ``path`` unchanged,
+    removes the temp file and raises ``StoreWriteError`` (an ``OSError`` with the errno)
+    naming ``path``.
+    """
     directory = os.path.dirname(path)
     temp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(temp, flags, 0o644)
-    except FileNotFoundError:
-        _make_dirs(directory)
-        fd = os.open(temp, flags, 0o644)
+        try:
+            fd = os.open(temp, flags, 0o644)
+        except FileNotFoundError:
+            _make_dirs(directory)
+            fd = os.open(temp, flags, 0o644)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     try:
         try:
             view = memoryview(payload)
@@ -141,11 +170,97 @@ def replace_file(path: str, payload: bytes) -> None:
             os.close(fd)
         _keep_backup(path)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from exc
         raise
     fsync_dir(directory)
+
+
+def replace_files(items: list[tuple[str, bytes]], *, sync_dirs: bool = True) -> set[str]:
+    """``replace_file`` for the files of one transaction, with the fsyncs batched.
+
+    Every temp file is written first and all of them are fsynced *concurrently*: on a
+    journaling filesystem (ext4, xfs) concurrent fsyncs share one journal commit, so a
+    transaction touching two files waits for about one fsync, not two. Then, in the given
+    order, each file's ``.bak`` is kept and its temp renamed into place; then each
+    directory is fsynced once (renames made after the file fsyncs share one more commit).
+    With ``sync_dirs=False`` the directory fsyncs are left to the caller, who gets the
+    directories back (see ``StoreFiles.transaction(durable=False)``): the files are
+    still complete and fsynced before their rename, so no reader — after a crash or a
+    power cut — ever sees a torn file; only the newest renames may be undone by a power cut.
+
+    On an OS error nothing not yet renamed is changed, temp files are removed and
+    ``StoreWriteError`` names the file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    staged: list[tuple[str, str]] = []  # (path, temp) fully written and fsynced
+    new_parents: list[str] = []  # directories that got a new subdirectory
+    renamed = 0
+    current = items[0][0] if items else ""
+    try:
+        fds: list[int] = []
+        try:
+            for path, payload in items:
+                current = path
+                directory = os.path.dirname(path)
+                temp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+                try:
+                    fd = os.open(temp, flags, 0o644)
+                except FileNotFoundError:
+                    _make_dirs(directory, new_parents)
+                    fd = os.open(temp, flags, 0o644)
+                fds.append(fd)
+                staged.append((path, temp))
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view) :]
+            _fsync_all(fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        for path, temp in staged:
+            current = path
+            _keep_backup(path)
+            os.replace(temp, path)
+            renamed += 1
+    except BaseException as exc:
+        for _path, temp in staged[renamed:]:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        if isinstance(exc, OSError) and not isinstance(exc, StoreWriteError):
+            raise _write_error(current, exc) from exc
+        raise
+    directories = {os.path.dirname(path) for path, _ in items} | set(new_parents)
+    if sync_dirs:
+        for directory in directories:
+            fsync_dir(directory)
+        return set()
+    return directories
+
+
+_FSYNC_POOL: dict[int, Any] = {}  # pid -> executor (a forked child makes its own)
+
+
+def _fsync_all(fds: list[int]) -> None:
+    """fsync every descriptor; several at once in threads so they share journal commits."""
+    if len(fds) <= 1:
+        for fd in fds:
+            os.fsync(fd)
+        return
+    pool = _FSYNC_POOL.get(os.getpid())
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _FSYNC_POOL.clear()
+        pool = _FSYNC_POOL[os.getpid()] = ThreadPoolExecutor(4, thread_name_prefix="framework-fsync")
+    futures = [pool.submit(os.fsync, fd) for fd in fds]
+    errors = [future.exception() for future in futures]
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 class AtomicJSONStorage(Storage):
@@ -223,11 +338,19 @@ class Transaction:
     def exists(self, relpath: str) -> bool:
         return self.db(relpath).storage.read() is not None
 
-    def commit(self) -> None:
+    def commit(self, *, sync_dirs: bool = True) -> set[str]:
+        """Write the changed files (``replace_files``); return directories left unsynced."""
         # In first-change order, so callers order writes to keep partial commits harmless.
-        for storage in self._dirty:
-            storage.flush()
+        # Everything is encoded first: a value JSON cannot hold writes no file at all.
+        changed = [storage for storage in self._dirty if storage.dirty]
         self._dirty.clear()
+        if not changed:
+            return set()
+        payloads = [(storage.path, encode_tables(storage._data)) for storage in changed]
+        unsynced = replace_files(payloads, sync_dirs=sync_dirs)
+        for storage in changed:
+            storage.dirty = False
+        return unsynced
 
 
 @contextlib.contextmanager
@@ -243,10 +366,13 @@ def store_lock(path: str, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags, 0o644)
-    except FileNotFoundError:
-        _make_dirs(os.path.dirname(path))
-        fd = os.open(path, flags, 0o644)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileNotFoundError:
+            _make_dirs(os.path.dirname(path))
+            fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     try:
         deadline = time.monotonic() + timeout
         delay = 0.0002
@@ -291,6 +417,7 @@ class StoreFiles:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
+        self._unsynced: set[str] = set()
 
     def path(self, relpath: str) -> str:
         return os.path.join(self.root, relpath)
@@ -300,9 +427,24 @@ class StoreFiles:
         return _tinydb(_BufferedStorage(self.path(relpath), None))
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Lock, yield a fresh ``Transaction``, commit it if the block succeeds, unlock."""
+    def transaction(self, *, durable: bool = True) -> Iterator[Transaction]:
+        """Lock, yield a fresh ``Transaction``, commit it if the block succeeds, unlock.
+
+        ``durable=False`` skips the directory fsyncs after the renames (the files
+        themselves are still fsynced before their rename, so nothing is ever torn): the
+        directories are remembered and fsynced by the next durable transaction of this
+        object or by ``sync()``. A run's step records use it (see ``MetadataStore.record_steps``).
+        """
         with store_lock(self.path(LOCK_NAME)):
             txn = Transaction(self.root)
             yield txn
-            txn.commit()
+            unsynced = txn.commit(sync_dirs=durable)
+            if durable:
+                self.sync()
+            else:
+                self._unsynced.update(unsynced)
+
+    def sync(self) -> None:
+        """fsync the directories that non-durable transactions left unsynced."""
+        while self._unsynced:
+            fsync_dir(self._unsynced.pop())

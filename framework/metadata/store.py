@@ -42,9 +42,13 @@ def _replace_with(new: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
 
 
 def _upsert_by_id(table: Table, docs: list[dict[str, Any]]) -> None:
-    """Replace the documents whose ``id`` matches, append the others (keeping their order)."""
+    """Replace the documents whose ``id`` matches, append the others (keeping their order).
+
+    An id given twice counts once: the last version, at the first one's place.
+    """
     if not docs:
         return
+    docs = list({doc["id"]: doc for doc in docs}.values())
     wanted = {doc["id"] for doc in docs}
     existing = {d["id"]: d.doc_id for d in table.search(lambda d: d.get("id") in wanted)}
     for doc in docs:
@@ -63,6 +67,7 @@ class MetadataStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self._files = StoreFiles(root)
+        self._steps_chunk: dict[str, int] = {}  # run id -> its newest steps chunk, as last written here
 
     @property
     def root(self) -> str:
@@ -72,9 +77,13 @@ class MetadataStore:
         return f"MetadataStore({self.root!r})"
 
     # ------------------------------------------------------------------ the write funnel
-    def _write(self, operation: Callable[[Transaction], _T]) -> _T:
-        """Run ``operation`` as one transaction: every mutation of the store passes here."""
-        with self._files.transaction() as txn:
+    def _write(self, operation: Callable[[Transaction], _T], *, durable: bool = True) -> _T:
+        """Run ``operation`` as one transaction: every mutation of the store passes here.
+
+        ``durable=False`` (step records during a run) defers the directory fsyncs to the
+        next durable transaction of this object — ``finish_run`` at the latest.
+        """
+        with self._files.transaction(durable=durable) as txn:
             return operation(txn)
 
     # ------------------------------------------------------------------ writes
@@ -202,7 +211,34 @@ class MetadataStore:
         A ``completed`` step run with a ``cache_key`` also becomes the newest entry of that
         key's cache file (written after the run file).
         """
+        self.record_steps(run_id, [(step_run, artifacts)])
+
+    def record_steps(
+        self, run_id: str, records: list[tuple[dict[str, Any], list[dict[str, Any]]]], *, durable: bool = True
+    ) -> None:
+        """``record_step`` for several ``(step_run, artifacts)`` pairs, in order, as ONE transaction.
+
+        The launcher records a run's cached and skipped steps this way together with the
+        next executed step (or with ``finish_run``), so they cost no transaction of their
+        own. ``durable=False``: see ``_write``.
+        """
         layout.check_id(run_id, "run_id")
+        prepared = [self._prepare_step(run_id, step, artifacts) for step, artifacts in records]
+        if not prepared:
+            return
+
+        def record(txn: Transaction) -> int:
+            if not txn.exists(layout.run_file(run_id)):
+                raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
+            return self._write_steps(txn, run_id, prepared)
+
+        self._steps_chunk[run_id] = self._write(record, durable=durable)
+
+    @staticmethod
+    def _prepare_step(
+        run_id: str, step_run: dict[str, Any], artifacts: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
+        """Validate one step record: (step run, artifacts, cache entry or None)."""
         step = to_strict_json(step_run, "step_run")
         if type(step) is not dict or type(step.get("id")) is not str or not step["id"]:
             raise ValueError("step_run must be a dict with a non-empty str 'id'")
@@ -221,44 +257,69 @@ class MetadataStore:
                 "artifacts": {artifact["id"]: artifact for artifact in new_artifacts},
                 "created": step.get("end_time") or step.get("start_time") or _now(),
             }
+        return step, new_artifacts, entry
 
-        def record(txn: Transaction) -> None:
-            if not txn.exists(layout.run_file(run_id)):
-                raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
-            steps_db = txn.db(layout.steps_file(run_id))
-            _upsert_by_id(steps_db.table("step_runs"), [step])
-            _upsert_by_id(steps_db.table("artifacts"), new_artifacts)
-            if entry is not None:
-                entries = txn.db(layout.cache_file(cache_key)).table("entries")
-                entries.remove(lambda doc: doc.get("step_run_id") == step["id"])
-                entries.insert(entry)
-                docs = sorted(entries.all(), key=lambda doc: (doc.get("created") or "", doc.doc_id))
-                if len(docs) > MAX_CACHE_ENTRIES:
-                    entries.remove(doc_ids=[doc.doc_id for doc in docs[:-MAX_CACHE_ENTRIES]])
+    def _steps_chunk_for(self, txn: Transaction, run_id: str) -> int:
+        """The steps chunk new step runs go to: the newest one, or a fresh one when it is full."""
+        chunk = self._steps_chunk.get(run_id, 0)
+        while txn.exists(layout.steps_file(run_id, chunk + 1)):  # another writer (crash marking) went on
+            chunk += 1
+        if len(txn.db(layout.steps_file(run_id, chunk)).table("step_runs")) >= layout.STEPS_CHUNK:
+            chunk += 1
+        return chunk
 
-        self._write(record)
+    def _write_steps(self, txn: Transaction, run_id: str, prepared: list[tuple[Any, Any, Any]]) -> int:
+        """Upsert prepared step records into the run's newest steps chunk, then their cache entries.
+
+        A step run already stored in an older chunk gets its new version in the newest
+        one; readers keep each step run at its first place with its last version.
+        """
+        chunk = self._steps_chunk_for(txn, run_id)
+        steps_db = txn.db(layout.steps_file(run_id, chunk))
+        _upsert_by_id(steps_db.table("step_runs"), [step for step, _, _ in prepared])
+        _upsert_by_id(steps_db.table("artifacts"), [a for _, artifacts, _ in prepared for a in artifacts])
+        for step, _, entry in prepared:
+            if entry is None:
+                continue
+            entries = txn.db(layout.cache_file(entry["cache_key"])).table("entries")
+            entries.remove(lambda doc: doc.get("step_run_id") == step["id"])
+            entries.insert(entry)
+            docs = sorted(entries.all(), key=lambda doc: (doc.get("created") or "", doc.doc_id))
+            if len(docs) > MAX_CACHE_ENTRIES:
+                entries.remove(doc_ids=[doc.doc_id for doc in docs[:-MAX_CACHE_ENTRIES]])
+        return chunk
 
     def finish_run(
-        self, run_id: str, status: str, end_time: str, duration: float, error: str | None = None
+        self, run_id: str, status: str, end_time: str, duration: float, error: str | None = None,
+        *, steps: list[tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
     ) -> None:
-        """Set the run's final status, end time, duration (s) and error text."""
+        """Set the run's final status, end time, duration (s) and error text.
+
+        ``steps``: step records not yet written (``record_steps`` pairs), stored first in
+        the same transaction. Also makes every earlier non-durable write of this object durable.
+        """
         layout.check_id(run_id, "run_id")
         fields = to_strict_json(
             {"status": status, "end_time": end_time, "duration": duration, "error": error}, "finish_run"
         )
+        prepared = [self._prepare_step(run_id, step, artifacts) for step, artifacts in steps or ()]
 
-        def finish(txn: Transaction) -> None:
+        def finish(txn: Transaction) -> int | None:
             run_db = txn.db(layout.run_file(run_id))
             if not txn.exists(layout.run_file(run_id)):
                 raise KeyError(f"no run with id {run_id} in the metadata store at {self.root}")
+            chunk = self._write_steps(txn, run_id, prepared) if prepared else None  # steps first
             run_db.table("run").update(fields)
             if status != "running":
                 running = txn.db(layout.PIPELINES).table("running")
                 gone = [doc.doc_id for doc in running if doc.get("run_id") == run_id]
                 if gone:
                     running.remove(doc_ids=gone)
+            return chunk
 
-        self._write(finish)
+        chunk = self._write(finish)
+        if chunk is not None:
+            self._steps_chunk[run_id] = chunk
 
     def mark_crashed_runs(self) -> list[str]:
         """Persist ``crashed`` for running runs whose process died; return their ids."""
@@ -276,9 +337,12 @@ class MetadataStore:
                 run = _first(run_db, "run")
                 if run is not None and run.get("status") == "running":
                     # steps first: a crash in between leaves a run still shown as crashed
-                    txn.db(layout.steps_file(entry["run_id"])).table("step_runs").update(
-                        {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running"
-                    )
+                    chunk = 0
+                    while txn.exists(layout.steps_file(entry["run_id"], chunk)):
+                        txn.db(layout.steps_file(entry["run_id"], chunk)).table("step_runs").update(
+                            {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running"
+                        )
+                        chunk += 1
                     run_db.table("run").update({
                         "status": "crashed",
                         "error": f"process {entry.get('pid')} on {entry.get('host')} ended "
@@ -292,6 +356,29 @@ class MetadataStore:
 
         return self._write(mark)
 
+    def cleanup_temp_files(self) -> int:
+        """Remove the temp files of writes that crashed (``.<file>.<hex>.tmp``); return how many.
+
+        Taken under the store lock: temp files exist only while a writer holds it, so every
+        one found then is a leftover. Walks the whole store: call it rarely (the launcher
+        does when it finds a crashed run; ``framework gc`` does too).
+        """
+        def clean(_txn: Transaction) -> int:
+            removed = 0
+            for directory, _dirs, names in os.walk(self.root):
+                for name in names:
+                    if name.startswith(".") and name.endswith(".tmp"):
+                        try:
+                            os.unlink(os.path.join(directory, name))
+                        except FileNotFoundError:
+                            continue
+                        removed += 1
+            return removed
+
+        if not os.path.isdir(self.root):
+            return 0
+        return self._write(clean)
+
     # ------------------------------------------------------------------ reads
     def get_run_by_id(self, run_id: str) -> dict[str, Any] | None:
         """The run with ``step_runs`` (execution order) and ``artifacts`` (id → artifact)."""
@@ -300,11 +387,26 @@ class MetadataStore:
         run = _first(self._files.snapshot(layout.run_file(run_id)), "run")
         if run is None:
             return None
-        steps_db = self._files.snapshot(layout.steps_file(run_id))
-        run["step_runs"] = [dict(doc) for doc in steps_db.table("step_runs")]
-        run["artifacts"] = {doc["id"]: dict(doc) for doc in steps_db.table("artifacts")}
+        run["step_runs"], run["artifacts"] = self._read_steps(run_id)
         crash_view(run, run["step_runs"])
         return run
+
+    def _read_steps(self, run_id: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The run's step runs (each at its first place, in its last version) and artifacts,
+        merged from its steps chunks 0, 1, … up to the first missing one."""
+        step_runs: dict[str, dict[str, Any]] = {}
+        artifacts: dict[str, dict[str, Any]] = {}
+        chunk = 0
+        while True:
+            tables = self._files.snapshot(layout.steps_file(run_id, chunk)).storage.read()
+            if tables is None:
+                break
+            for doc in (tables.get("step_runs") or {}).values():
+                step_runs[doc.get("id")] = dict(doc)
+            for doc in (tables.get("artifacts") or {}).values():
+                artifacts[doc["id"]] = dict(doc)
+            chunk += 1
+        return list(step_runs.values()), artifacts
 
     def _run_id_for_name(self, name: str) -> str | None:
         for doc in self._files.snapshot(layout.name_file(name)).table("names"):
@@ -326,8 +428,8 @@ class MetadataStore:
         run = _first(self._files.snapshot(layout.run_file(run_id)), "run")
         if run is None:
             return None
-        steps = self._files.snapshot(layout.steps_file(run_id)).table("step_runs")
-        step = next((dict(doc) for doc in steps if doc.get("id") == step_run_id), None)
+        steps, _ = self._read_steps(run_id)
+        step = next((doc for doc in steps if doc.get("id") == step_run_id), None)
         if step is not None:
             crash_view(run, [step])
         return step
@@ -393,7 +495,9 @@ class MetadataStore:
     def referenced_artifact_ids(self) -> set[str]:
         """Every artifact id a run or cache entry refers to (a full scan: for the GC only)."""
         ids: set[str] = set()
-        for path in self._store_files("runs", ".steps.json"):
+        for path in self._store_files("runs", ".json"):
+            if not layout.STEPS_FILE_NAME.match(path.rpartition("/")[2]):
+                continue
             db = self._files.snapshot(path)
             ids.update(doc["id"] for doc in db.table("artifacts"))
             for step in db.table("step_runs"):

@@ -3,51 +3,65 @@
 Entry points: ``migrate_source(source, filename) -> MigrationResult`` and
 ``migrate_file(path, write=False, diff=False) -> exit code`` (0 migrated, 1 TODOs
 left or the codemod failed, 2 usage error). Comments and formatting outside the
-rewritten constructs are kept byte for byte; running it on migrated code changes
-nothing.
+rewritten constructs are kept byte for byte, comments inside them move along with
+the code they describe; running it on migrated code changes nothing.
+
+Modules: ``analysis`` (what the file defines) · ``wiring`` (instantiations, slot
+steps, runs) · ``params`` (flattening) · ``grouping`` (instantiations -> pipelines,
+where values go) · ``pipelines`` (new pipeline functions) · ``runs`` (``.run()``)
+· ``client_refs`` · ``imports`` (imports, cleanup) · ``transform`` (applies edits)
+· ``report`` · ``files`` (the CLI side) · ``codemod`` (the order of it all).
 
 What it rewrites
 ----------------
 * Imports: ``from framework.pipelines import pipeline`` -> ``from framework.pipelines.new
-  import pipeline``; ``BaseParameters``/``BasePipeline`` are dropped once unused.
-* Parameters (``params.py``): a step's ``BaseParameters`` argument is flattened into
-  keyword arguments (same annotations and defaults; required fields placed before
-  defaulted arguments) and ``params.x`` becomes ``x``; the class goes when nothing
-  uses it. When that would not be the same program (the object is used as a whole,
-  a field name is taken, the class has validators/non-literal defaults, or the step
-  is used somewhere the codemod does not rewrite) the step keeps its argument and
-  the object is passed through: ``trainer(P(gamma=0.01), X_train=...)``.
-* Pipelines (``pipelines.py``): slot calls become calls of the wired step with
-  keyword inputs; instantiation values become keyword arguments; step options
-  (``name=``, ``enable_cache=``, ``.configure(...)``) become
-  ``step.with_options(...)(...)``; ``step_2.after(step_1)`` becomes
-  ``after="<invocation id>"``. Class-based ``BasePipeline`` subclasses become a
-  function named like the class (so runs keep the pipeline name).
-* Several instantiations: grouped by wiring (which step/options fill each slot).
-  One wiring -> one pipeline; values that differ between instantiations, or are not
-  literals, become pipeline arguments (default from the first instantiation when it
-  is a literal) and each run passes its own values. Different wirings -> one
-  function per wiring, ``<name>``, ``<name>_2``, … all declared with the original
-  pipeline name (``@pipeline(name="<name>")``) so their runs stay one pipeline with
-  versions, as they were.
-* Runs (``runs.py``): ``inst.run(...)`` / ``first_pipeline(...).run(...)`` ->
-  ``first_pipeline(...)`` or ``first_pipeline.with_options(run_name=...,
-  enable_cache=..., config_path=..., settings=...)(...)``; ``{{date}}`` stays.
-  The instance assignment disappears; an instance that is never run becomes an
-  alias of the pipeline function (with a TODO).
+  import pipeline``; ``BaseParameters``/``BasePipeline`` are dropped once the
+  migration made them unused.
+* Parameters: a step's ``BaseParameters`` argument is flattened into keyword
+  arguments (same annotations and defaults; required fields go before defaulted
+  arguments), ``params.x`` becomes ``x``, ``Step.entrypoint(P(...), ...)`` calls
+  follow, and the class goes once nothing uses it. When that would not be the same
+  program (the object is used as a whole, a field name is taken, the class has
+  validators or non-literal defaults, its class is imported, or the step is used
+  somewhere the codemod does not rewrite) the step keeps its argument and the
+  object is passed through: ``trainer(P(gamma=0.01), X_train=...)`` - no TODO.
+* Pipelines: slot calls become calls of the wired step with keyword inputs;
+  instantiation values become keyword arguments; step options (``name=``,
+  ``enable_cache=``, ``.configure(...)``) become ``step.with_options(...)(...)``;
+  ``step_2.after(step_1)`` becomes ``after="<invocation id>"``. A step instance
+  variable that only feeds the wiring is folded into the call; one that is shared
+  at module level is called as it is. ``BasePipeline`` subclasses become a function
+  named like the class, so runs keep the pipeline name.
+* Several instantiations (the choice made here): they are grouped by wiring (which
+  step, with which options, fills each slot). One wiring -> one pipeline function;
+  values that differ between instantiations, or are not literals (loop variables,
+  CLI arguments), become pipeline arguments (default from the first instantiation
+  when it is a literal) and every run passes its own values - the seed's
+  ``first_pipeline(gamma=0.0015)`` shape. Different wirings -> one function per
+  wiring, ``<name>``, ``<name>_2``, …, all declared ``@pipeline(name="<name>")`` so
+  their runs stay one pipeline with versions, as they were.
+* Runs: ``inst.run(...)`` / ``first_pipeline(...).run(...)`` -> ``first_pipeline(...)``
+  or ``first_pipeline.with_options(run_name=..., enable_cache=..., config_path=...,
+  settings=...)(...)``; ``{{date}}``/``{{time}}`` stay. The instance assignment
+  goes; a module-level instance never run here becomes an alias of the pipeline
+  function (with a TODO: other modules may import it).
+* Reading back: ``run.steps["step_2"]`` (a slot name of a migrated pipeline) ->
+  ``run.steps["svc_trainer"]``; ``framework.client.get_pipeline`` and ``.read()``
+  stay (the client keeps those legacy aliases).
 
-What becomes a TODO (``# TODO(migrate): ...`` above the statement, and
-``FILE:LINE: reason`` on stderr, LINE being the comment's line in the migrated code)
--------------------------------------------------------------------------------------
-``unlisted``/``extra``/``step_configurations`` run options (kept in ``with_options``),
-a ``config_path`` YAML that keys ``steps:`` by slot name, a pipeline never
-instantiated in the file, a slot used as a value, a pipeline instance used for more
-than ``.run()``, ``configure(merge=...)``, positional inputs of a step defined in
-another file, and any use of the legacy pipeline API the codemod does not recognise.
-Such code is left in place, never dropped.
-
-Client reads (``framework.client.get_pipeline``, ``.read()``) stay as they are: the
-client keeps those legacy aliases.
+What becomes a TODO
+-------------------
+A ``# TODO(migrate): <reason and fix>`` line above the statement, and
+``FILE:LINE: <reason>`` on stderr (LINE is the comment's line in the migrated code;
+TODOs left by an earlier run are reported again). The code stays in place, never
+dropped: ``unlisted``/``extra``/``step_configurations`` run options (kept inside
+``with_options``), a ``config_path`` YAML whose ``steps:`` use slot names, a
+pipeline never instantiated in the file, a slot used as a value, a pipeline
+instance used for more than ``.run()``, ``configure(merge=...)`` or a settings dict
+given twice, positional inputs of a step whose signature is not in the file, and
+any use of the legacy pipeline API the codemod does not recognise (the whole
+pipeline then stays legacy, and the new decorator is imported as ``new_pipeline``
+for the pipelines that were migrated).
 """
 
 from __future__ import annotations
@@ -63,11 +77,11 @@ def migrate_source(source: str, filename: str = "<string>") -> MigrationResult:
     from framework.migrate.codemod import migrate_module
 
     try:
-        cst.parse_module(source)
+        module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise SyntaxError(exc.message, (filename, exc.raw_line, exc.raw_column + 1, None)) from None
     try:
-        return migrate_module(source, filename)
+        return migrate_module(module, source, filename)
     except Exception as exc:  # a bug in the codemod, never a problem of the input
         raise MigrationError(f"{type(exc).__name__}: {exc}") from exc
 

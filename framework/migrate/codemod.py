@@ -10,6 +10,7 @@ from framework.migrate import imports as import_edits
 from framework.migrate import runs as run_edits
 from framework.migrate.analysis import Legacy, LegacyPipeline, analyse
 from framework.migrate.client_refs import rewrite_step_lookups
+from framework.migrate.framework_names import Imports
 from framework.migrate.nodes import comments_in
 from framework.migrate.params import (
     Flat,
@@ -20,10 +21,11 @@ from framework.migrate.params import (
     flatten_def,
     rewrite_entrypoint,
 )
-from framework.migrate.pipelines import Body, PipelinePlan, new_definition, plan as plan_pipeline, read_body, run_scope_problem
+from framework.migrate.grouping import PipelinePlan, plan as plan_pipeline, run_scope_problem
+from framework.migrate.pipelines import Body, new_definition, read_body
 from framework.migrate.report import MigrationResult, scan_todos
 from framework.migrate.transform import Plan, apply
-from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported, collect
+from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported, assignment_of, collect
 
 
 @dataclass
@@ -37,8 +39,10 @@ class _State:
     runs: dict[int, tuple[cst.Call, list[str]]] = field(default_factory=dict)
 
 
-def migrate_module(source: str, filename: str) -> MigrationResult:
-    module = cst.parse_module(source)
+def migrate_module(module: cst.Module, source: str, filename: str) -> MigrationResult:
+    """Migrate one parsed module (``source`` is its text, ``filename`` is used to find config files)."""
+    if not _mentions_framework(module):
+        return MigrationResult(code=source, todos=scan_todos(source), changed=False)
     legacy = analyse(module)
     states = _pipelines(legacy)
     flats, decorator, add_import = _decide(legacy, states, filename)
@@ -51,12 +55,7 @@ def migrate_module(source: str, filename: str) -> MigrationResult:
         else:
             _edit_pipeline(legacy, plan, state, {s.pipe.name for s in converted})
     _edit_flats(legacy, plan, flats)
-    slot_ids: dict[str, set[str]] = {}
-    for state in converted:
-        for group in state.plan.groups:
-            for slot, sp in group.slots.items():
-                slot_ids.setdefault(slot, set()).add(sp.invocation_id or "?")
-    rewrite_step_lookups(legacy, plan, slot_ids)
+    rewrite_step_lookups(legacy, plan, _slot_ids(converted))
     if converted and add_import:
         import_edits.add_new_import(legacy, plan, decorator)
     code = apply(legacy.module, plan).code
@@ -71,6 +70,21 @@ def migrate_module(source: str, filename: str) -> MigrationResult:
             targets.setdefault(flat.pclass.name, flat.step.name)
         code = import_edits.cleanup(code, targets, prune)
     return MigrationResult(code=code, todos=scan_todos(code), changed=code != source)
+
+
+def _slot_ids(converted: list[_State]) -> dict[str, set[str]]:
+    """Every slot name of a migrated pipeline -> the invocation ids it became ("?" if unknown)."""
+    slot_ids: dict[str, set[str]] = {}
+    for state in converted:
+        for group in state.plan.groups:
+            for slot, sp in group.slots.items():
+                slot_ids.setdefault(slot, set()).add(sp.invocation_id or "?")
+    return slot_ids
+
+
+def _mentions_framework(module: cst.Module) -> bool:
+    """Cheap pre-check: nothing to migrate in a file that imports nothing from framework."""
+    return any(q == "framework" or q.startswith("framework.") for q in Imports(module).aliases.values())
 
 
 # ---------------------------------------------------------------------- decisions
@@ -139,9 +153,7 @@ def _consumed(legacy: Legacy, converted: list[_State]) -> dict[int, StepUse]:
 
 
 def _var_removable(legacy: Legacy, var: cst.Name, converted_names: set[str]) -> bool:
-    from framework.migrate.wiring import _assignment_of
-
-    for access in _assignment_of(legacy, var).references:
+    for access in assignment_of(legacy, var).references:
         arg = legacy.parent(access.node)
         call = legacy.parent(arg)
         if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in converted_names):
@@ -159,7 +171,9 @@ def _flats(legacy: Legacy, converted: list[_State]) -> dict[str, Flat]:
         if body_reason(step, pclass) is not None:
             continue
         flat = Flat(step, pclass)
-        if all(_understood(legacy, ref, flat, consumed) for ref in legacy.references(step.name, step.node)):
+        refs = legacy.references(step.name, step.node)
+        # a step no migrated pipeline here uses may be imported elsewhere with objects: leave it be
+        if any(id(r) in consumed for r in refs) and all(_understood(legacy, r, flat, consumed) for r in refs):
             flats[step.name] = flat
     return flats
 
@@ -232,13 +246,11 @@ def _edit_instantiation(legacy: Legacy, plan: Plan, group, inst: Instantiation) 
 
 def _maybe_imported(legacy: Legacy, target: cst.Name) -> bool:
     """A module-level instance bound once and unused here may be imported by other modules."""
-    from framework.migrate.wiring import _assignment_of
-
     scope = legacy.scope(target)
     return (
         scope is legacy.global_scope()
         and len(scope.assignments[target.value]) == 1
-        and not _assignment_of(legacy, target).references
+        and not assignment_of(legacy, target).references
     )
 
 

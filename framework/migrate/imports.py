@@ -14,14 +14,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from framework.migrate.analysis import (
-    BASE_PARAMETERS,
-    BASE_PIPELINE,
-    LEGACY_PIPELINE,
-    NEW_PIPELINE,
-    Legacy,
-    analyse,
-)
+from framework.migrate.analysis import Legacy, analyse
+from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, LEGACY_PIPELINE, NEW_PIPELINE
 from framework.migrate.nodes import comments_in, dotted, layout
 from framework.migrate.report import TODO_PREFIX
 from framework.migrate.transform import Plan

@@ -237,17 +237,6 @@ def layout(
     return arrange(items, original, opening, leading)[0]
 
 
-def with_trailing_comment(item: T, text: str) -> T:
-    """Put ``text`` as the end-of-line comment after ``item`` in a multi-line list."""
-    comma = item.comma
-    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
-        ws = comma.whitespace_after
-        if ws.first_line.comment is None:
-            first = ws.first_line.with_changes(whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(text))
-            return item.with_changes(comma=comma.with_changes(whitespace_after=ws.with_changes(first_line=first)))
-    return item
-
-
 def set_args(call: cst.Call, args: Iterable[cst.Arg], leading: dict[int, list[str]] | None = None) -> cst.Call:
     """``call`` with a new argument list laid out like the old one."""
     new, opening = arrange(list(args), call.args, call.whitespace_before_args, leading)
@@ -260,8 +249,3 @@ def set_params(
     """``func`` with a new parameter list laid out like the old one."""
     new, opening = arrange(list(params), func.params.params, func.whitespace_before_params, leading)
     return func.with_changes(params=func.params.with_changes(params=new), whitespace_before_params=opening)
-
-
-def call(func: cst.BaseExpression, args: Sequence[cst.Arg]) -> cst.Call:
-    """A fresh one-line call."""
-    return cst.Call(func=func, args=layout(list(args), (), None))

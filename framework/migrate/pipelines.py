@@ -1,43 +1,23 @@
-"""Pipeline rewriting: a legacy pipeline plus its instantiations become function-API pipeline(s).
+"""Pipeline rewriting: a legacy pipeline body plus its wiring become function-API pipeline(s).
 
 Each slot call in the body (``step_1()``) becomes a call of the step wired into that
-slot (``digits_data_loader()``); positional inputs become keywords; parameter values
-and step options given at instantiation move into the call; ``step_2.after(step_1)``
-becomes ``after="<id>"``.
-
-Several instantiations are grouped by their *wiring* (which step, with which
-options, fills each slot). Each group becomes one function-API pipeline; the first
-keeps the legacy name, further ones are named ``<name>_2``, … and declared with
-``@pipeline(name="<name>")`` so their runs stay in the same pipeline. Inside a
-group, a parameter that is the same literal everywhere is written into the call;
-one that differs between instantiations, or is not a literal (a loop variable, a
-CLI argument), becomes an argument of the pipeline function - default from the
-first instantiation when it is a literal - and every run passes its own value.
+slot (``digits_data_loader()``); positional inputs become keywords named after the
+step's inputs; parameter values and step options given at instantiation move into
+the call (``svc_trainer.with_options(enable_cache=False)(X_train=X_train, gamma=0.01)``);
+``step_2.after(step_1)`` becomes ``after="<invocation id>"``. Which values go where,
+and how many functions one legacy pipeline becomes, is decided in ``grouping.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline
-from framework.migrate.nodes import (
-    as_keyword,
-    code,
-    comment_line,
-    dotted,
-    is_constant,
-    kwarg,
-    arrange,
-    layout,
-    names_in,
-    parse_expr,
-    set_args,
-)
-from framework.migrate.params import Flat, decompose
-from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported
+from framework.migrate.grouping import Group, PipelinePlan, SlotPlan
+from framework.migrate.nodes import arrange, as_keyword, code, comment_line, kwarg, layout, parse_expr, set_args
+from framework.migrate.wiring import Unsupported
 
 
 # ---------------------------------------------------------------------- the legacy body
@@ -110,189 +90,24 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
     return body
 
 
-# ---------------------------------------------------------------------- planning
-@dataclass
-class Hoisted:
-    name: str
-    annotation: cst.BaseExpression | None
-    default: cst.BaseExpression | None
-    values: list[cst.BaseExpression]  # per instantiation of the group: what its runs pass
-
-
-@dataclass
-class SlotPlan:
-    use: StepUse
-    obj: cst.BaseExpression | None = None  # parameters object passed positionally
-    kwargs: list[cst.Arg] = field(default_factory=list)
-    invocation_id: str | None = None
-    after: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Group:
-    func_name: str
-    index: int
-    instantiations: list[Instantiation]
-    slots: dict[str, SlotPlan]
-    hoisted: list[Hoisted]
-
-    def run_args(self, inst: Instantiation) -> list[cst.Arg]:
-        i = self.instantiations.index(inst)
-        return [kwarg(h.name, h.values[i].deep_clone()) for h in self.hoisted]
-
-
-@dataclass
-class PipelinePlan:
-    pipe: LegacyPipeline
-    uses: PipelineUses
-    body: Body
-    groups: list[Group]
-
-    def group_of(self, inst: Instantiation) -> Group:
-        return next(g for g in self.groups if inst in g.instantiations)
-
-
-def plan(legacy: Legacy, uses: PipelineUses, body: Body, flats: dict[str, Flat], taken: set[str]) -> PipelinePlan:
-    pipe = uses.pipeline
-    by_key: dict[tuple, list[Instantiation]] = {}
-    for inst in uses.instantiations:
-        key = tuple(inst.slots[s].key for s in body.order)
-        by_key.setdefault(key, []).append(inst)
-    groups = []
-    for index, insts in enumerate(by_key.values(), start=1):
-        func_name = pipe.name if index == 1 else _fresh(f"{pipe.name}_{index}", taken)
-        taken.add(func_name)
-        groups.append(_group(legacy, pipe, body, flats, func_name, index, insts))
-    return PipelinePlan(pipe=pipe, uses=uses, body=body, groups=groups)
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    return candidate
-
-
-def _group(legacy, pipe, body, flats, func_name, index, insts) -> Group:
-    group = Group(func_name=func_name, index=index, instantiations=insts, slots={}, hoisted=[])
-    reserved = names_in(pipe.func.body) | set(pipe.slots)
-    first = insts[0]
-    counts: dict[str, int] = {}
-    for slot in body.order:
-        use = first.slots[slot]
-        sp = SlotPlan(use=use)
-        step_name = use.step_name
-        if step_name is not None:
-            n = counts.get(step_name, 0) + 1
-            counts[step_name] = n
-            sp.invocation_id = step_name if n == 1 else f"{step_name}_{n}"
-        root = (dotted(use.callee) or "").split(".")[0]
-        reserved.add(root)
-        group.slots[slot] = sp
-    for slot in body.order:
-        sp = group.slots[slot]
-        for other in body.after.get(slot, []):
-            target = group.slots[other].invocation_id
-            if target is None:
-                raise Unsupported(
-                    pipe.node,
-                    f"cannot tell the step name of `{other}` in `{pipe.name}`, so `.after()` cannot name it",
-                )
-            sp.after.append(target)
-        _values(legacy, pipe, group, slot, sp, flats, reserved)
-    return group
-
-
-def _values(legacy, pipe, group: Group, slot: str, sp: SlotPlan, flats: dict[str, Flat], reserved: set[str]) -> None:
-    insts = group.instantiations
-    uses = [inst.slots[slot] for inst in insts]
-    step = sp.use.step
-    flat = flats.get(step.name) if step is not None and not sp.use.opaque else None
-    if flat is not None:
-        per_inst = []
-        for use in uses:
-            values = decompose(use.params_obj, flat.pclass)
-            if values is None:  # flatten decisions only accept decomposable objects
-                raise Unsupported(insts[0].statement, f"cannot read the parameters given to `{code(use.callee)}`")
-            per_inst.append({**values, **use.parameters})
-        for f in flat.pclass.fields:
-            given = [v.get(f.name) for v in per_inst]
-            decision = _decide(given, lambda name: False)
-            if decision == "omit":
-                continue
-            if decision == "inline":
-                sp.kwargs.append(kwarg(f.name, given[0].deep_clone()))
-                continue
-            name = _name(f.name, sp, reserved)
-            defaults = [g if g is not None else f.default for g in given]
-            if any(d is None for d in defaults):
-                raise Unsupported(
-                    insts[0].statement,
-                    f"required parameter `{f.name}` of `{code(sp.use.callee)}` is not given by every instantiation",
-                )
-            default = defaults[0] if is_constant(defaults[0]) else None
-            group.hoisted.append(Hoisted(name, f.annotation, default, defaults))
-            sp.kwargs.append(kwarg(f.name, cst.Name(name)))
-        return
-    if any(use.parameters for use in uses):
-        raise Unsupported(
-            insts[0].statement,
-            f"`{code(sp.use.callee)}.configure(parameters=...)` on a step whose parameters stay an object; "
-            "pass a parameters object instead",
-        )
-    if sp.use.opaque:
-        return
-    objs = [use.params_obj for use in uses]
-    pclass_name = None
-    if step is not None and step.params_arg is not None:
-        param = step.arg(step.params_arg)
-        pclass_name = dotted(param.annotation.annotation) if param.annotation is not None else None
-    if pclass_name is None:
-        calls = {dotted(o.func) for o in objs if isinstance(o, cst.Call)}
-        pclass_name = calls.pop() if len(calls) == 1 else None
-    call_ok = lambda name: name == pclass_name or name in legacy.params  # noqa: E731
-    decision = _decide(objs, call_ok)
-    if decision == "omit":
-        return
-    if decision == "inline":
-        sp.obj = objs[0].deep_clone()
-        return
-    if any(o is None for o in objs) and pclass_name is None:
-        raise Unsupported(insts[0].statement, f"cannot tell the parameters class of `{code(sp.use.callee)}`")
-    values = [o if o is not None else parse_expr(f"{pclass_name}()") for o in objs]
-    name = _name("params", sp, reserved, prefix_always=True)
-    default = values[0] if is_constant(values[0], call_ok) else None
-    annotation = parse_expr(pclass_name) if pclass_name else None
-    group.hoisted.append(Hoisted(name, annotation, default, values))
-    sp.obj = cst.Name(name)
-
-
-def _decide(given: list[cst.BaseExpression | None], call_ok) -> str:
-    present = [g for g in given if g is not None]
-    if not present:
-        return "omit"
-    if len(present) == len(given) and all(is_constant(g, call_ok) for g in given):
-        if len({code(g) for g in given}) == 1:
-            return "inline"
-    return "hoist"
-
-
-def _name(base: str, sp: SlotPlan, reserved: set[str], prefix_always: bool = False) -> str:
-    prefix = (sp.invocation_id or code(sp.use.callee).replace(".", "_")).replace("-", "_")
-    candidate = f"{prefix}_{base}" if prefix_always else base
-    if candidate in reserved or not candidate.isidentifier():
-        candidate = f"{prefix}_{base}"
-    n = 1
-    while candidate in reserved:
-        n += 1
-        candidate = f"{prefix}_{base}_{n}"
-    reserved.add(candidate)
-    return candidate
-
-
 # ---------------------------------------------------------------------- writing the new pipeline
-def new_call(original: cst.Call, sp: SlotPlan) -> cst.Call:
+_DATA_PACKAGES = {
+    "numpy", "pandas", "sklearn", "scipy", "typing", "typing_extensions", "collections", "datetime",
+    "pathlib", "decimal", "pyarrow", "torch", "tensorflow", "polars", "xgboost", "lightgbm", "PIL",
+}
+
+
+def _maybe_parameters(legacy: Legacy, param: cst.Param) -> bool:
+    """An argument annotated with a class imported from user code might be a parameters argument."""
+    if param.annotation is None:
+        return False
+    qualified = legacy.imports.resolve(param.annotation.annotation)
+    if qualified is None:
+        return False
+    return qualified.split(".")[0] not in _DATA_PACKAGES | {"framework", "builtins"}
+
+
+def new_call(legacy: Legacy, original: cst.Call, sp: SlotPlan) -> cst.Call:
     """``step_2(X_train, y_train)`` -> ``svc_trainer.with_options(...)(X_train=X_train, ..., gamma=0.01)``."""
     use = sp.use
     func: cst.BaseExpression = use.callee.deep_clone()
@@ -310,6 +125,14 @@ def new_call(original: cst.Call, sp: SlotPlan) -> cst.Call:
             f"`{code(use.callee)}` is not defined in this file, so its positional inputs cannot be named; "
             "pass them by keyword",
         )
+    if positional and use.step is not None and use.step.params_arg is None:
+        unsure = [p.name.value for p in use.step.args if _maybe_parameters(legacy, p)]
+        if unsure:
+            raise Unsupported(
+                original,
+                f"cannot tell whether `{unsure[0]}` of `{code(use.callee)}` is an input or its parameters "
+                "argument (its class is imported); pass the inputs by keyword",
+            )
     if len(positional) > len(inputs or []):
         raise Unsupported(original, f"`{code(original.func)}(...)` gets more inputs than `{code(use.callee)}` takes")
     for i, arg in enumerate(original.args):
@@ -325,6 +148,7 @@ def new_call(original: cst.Call, sp: SlotPlan) -> cst.Call:
 class _Body(cst.CSTTransformer):
     def __init__(self, legacy: Legacy, pplan: PipelinePlan, group: Group) -> None:
         super().__init__()
+        self.legacy = legacy
         self.group = group
         self.calls = {id(call): slot for slot, call in pplan.body.calls.items()}
         self.drop = {id(s) for s in pplan.body.after_statements}
@@ -341,7 +165,7 @@ class _Body(cst.CSTTransformer):
         if slot is None:
             return updated
         try:
-            return new_call(updated, self.group.slots[slot])
+            return new_call(self.legacy, updated, self.group.slots[slot])
         except Unsupported as exc:
             raise Unsupported(original, exc.message) from None
 
@@ -452,24 +276,3 @@ def _docstring(stmt: cst.CSTNode) -> bool:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def run_scope_problem(legacy: Legacy, group: Group, inst: Instantiation, run_call: cst.Call) -> str | None:
-    """Why a run cannot pass the hoisted values of its instantiation (None: it can)."""
-    names = set()
-    for h in group.hoisted:
-        value = h.values[group.instantiations.index(inst)]
-        if not is_constant(value, lambda n: True):
-            names |= names_in(value)
-    if not names:
-        return None
-    if inst.target is None:
-        return None  # `first_pipeline(...).run()`: values are read when the run starts either way
-    inst_scope, run_scope = legacy.scope(inst.call), legacy.scope(run_call)
-    for name in sorted(names):
-        if run_scope is not inst_scope:
-            if not isinstance(inst_scope, GlobalScope) or run_scope.assignments[name]:
-                return f"`{name}` (given at instantiation) is not visible where the pipeline is run"
-        elif len(inst_scope.assignments[name]) > 1:
-            return f"`{name}` is reassigned, so the value given at instantiation may differ when the pipeline runs"
-    return None

@@ -13,7 +13,7 @@ import os
 
 import libcst as cst
 
-from framework.migrate.nodes import arrange, as_keyword, code, kwarg, layout, string_value
+from framework.migrate.nodes import arrange, as_keyword, code, layout, string_value
 from framework.migrate.wiring import Unsupported
 
 RUN_ARGUMENTS = ("run_name", "enable_cache", "config_path", "step_configurations", "settings", "extra", "unlisted")
@@ -113,10 +113,3 @@ def alias_note(target: str, func_name: str, values: list[cst.Arg]) -> str:
         f"`{target}` was a pipeline instance that is never run in this file; it now names the function-API "
         f"pipeline: run it with `{code(call)}`"
     )
-
-
-def alias_value(func_name: str) -> cst.Name:
-    return cst.Name(func_name)
-
-
-__all__ = ["rewrite", "alias_note", "alias_value", "kwarg"]

@@ -84,6 +84,8 @@ class _Apply(cst.CSTTransformer):
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
         key = id(original)
+        if isinstance(updated, (cst.Module, cst.IndentedBlock)):
+            updated = self._block(original, updated)
         if key in self.plan.replace:
             replacement = self.plan.replace[key]
             updated = replacement(updated) if callable(replacement) else replacement
@@ -91,14 +93,15 @@ class _Apply(cst.CSTTransformer):
             updated = _with_lines(updated, self.plan.above[key])
         if key in self.plan.todos:
             updated = _with_lines(updated, [todo_text(m) for m in self.plan.todos[key]])
-        if isinstance(updated, (cst.Module, cst.IndentedBlock)):
-            updated = self._block(original, updated)
         return updated
 
     def _block(self, original, updated):
         body, pending = [], []
+        removed_first = False
         for orig, stmt in zip(original.body, updated.body):
             key = id(orig)
+            if key in self.plan.remove and not body and isinstance(updated, cst.IndentedBlock):
+                removed_first = True  # the block now starts later: no blank line right after its header
             if key in self.plan.remove:
                 if key not in self.plan.quiet and hasattr(stmt, "leading_lines"):
                     pending.extend(stmt.leading_lines)
@@ -113,6 +116,11 @@ class _Apply(cst.CSTTransformer):
                             own.pop(0)
                     new = new.with_changes(leading_lines=[*pending, *own])
                     pending = []
+                if removed_first and not body and hasattr(new, "leading_lines"):
+                    lines = list(new.leading_lines)
+                    while lines and lines[0].comment is None:
+                        lines.pop(0)
+                    new = new.with_changes(leading_lines=lines)
                 body.append(new)
         if pending:
             comments = [line for line in pending if line.comment is not None]

@@ -219,7 +219,24 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     for link in chain:
         for arg in link.args:
             _configure_arg(use, arg, where)
+    if step is not None and step.params_arg is None and isinstance(use.params_obj, cst.Call):
+        # a parameters class imported from elsewhere: the argument annotated with it takes the object
+        cls = dotted(use.params_obj.func)
+        for param in step.args:
+            if param.annotation is not None and dotted(param.annotation.annotation) == cls:
+                step.params_arg, step.params_class = param.name.value, cls
     return use
+
+
+_MERGED = ("settings", "extra", "output_materializers")
+
+
+def _option(use: StepUse, key: str, arg: cst.Arg, where: cst.CSTNode) -> None:
+    if key in _MERGED and key in use.options:
+        raise Unsupported(
+            where, f"`{code(use.callee)}` gets `{key}=` twice (they are deep-merged); merge them into one dict"
+        )
+    use.options[key] = arg
 
 
 def _step_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
@@ -233,7 +250,7 @@ def _step_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
         return
     key = arg.keyword.value
     if key in STEP_OPTIONS:
-        use.options[key] = arg
+        _option(use, key, arg, where)
     elif key == "params" or (use.step is not None and key == use.step.params_arg):
         if use.params_obj is not None:
             raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
@@ -248,7 +265,7 @@ def _configure_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
         raise Unsupported(where, f"`{label}.configure(...)`: pass options by keyword")
     key = arg.keyword.value
     if key in STEP_OPTIONS:
-        use.options[key] = arg
+        _option(use, key, arg, where)
     elif key == "parameters" and isinstance(arg.value, cst.Dict):
         for element in arg.value.elements:
             fname = string_value(element.key) if isinstance(element, cst.DictElement) else None
@@ -269,7 +286,7 @@ def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
         value_parent = legacy.parent(value_parent)
     statement = legacy.statement_of(assignment)
     value = value_parent.value if isinstance(value_parent, (cst.Assign, cst.AnnAssign)) else None
-    refs = [a.node for a in _assignment_of(legacy, assignment).references]
+    refs = [a.node for a in assignment_of(legacy, assignment).references]
     only_slots = all(_is_slot_argument(legacy, r) for r in refs)
     if value is not None and only_slots:
         try:
@@ -306,7 +323,7 @@ def _is_slot_argument(legacy: Legacy, ref: cst.CSTNode) -> bool:
     return callee in legacy.pipelines
 
 
-def _assignment_of(legacy: Legacy, target: cst.Name):
+def assignment_of(legacy: Legacy, target: cst.Name):
     scope = legacy.scope(target)
     for assignment in scope.assignments[target.value]:
         if getattr(assignment, "node", None) is target:
@@ -336,7 +353,7 @@ def _binding(legacy: Legacy, ref: cst.Name) -> cst.Name | None:
 # ---------------------------------------------------------------------- runs
 def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
     target = inst.target
-    assignment = _assignment_of(legacy, target)
+    assignment = assignment_of(legacy, target)
     for access in assignment.references:
         ref = access.node
         if _binding(legacy, ref) is not target:

@@ -9,9 +9,9 @@ reads its inputs from and writes its outputs to the artifact store, and sends ba
 
 Where the cluster comes from (``scheduler``):
 
-* ``None`` — a ``LocalCluster`` is started when the run starts (``max_workers`` workers,
-  ``threads_per_worker`` threads each, worker processes unless ``processes=False``) and
-  closed when the run ends;
+* ``None`` — a ``LocalCluster`` is started when the run submits its first step (a run
+  served wholly from the cache starts none): ``max_workers`` workers, ``threads_per_worker``
+  threads each, worker processes unless ``processes=False``; it is closed when the run ends;
 * an address such as ``"tcp://scheduler:8786"`` — a client connects for the run (giving up
   after ``connect_timeout`` seconds with an `OrchestratorError`) and disconnects after it;
   the cluster keeps running;
@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from concurrent.futures import Executor, Future
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from framework.exceptions import OrchestratorError, StepExecutionError
 from framework.graph import PipelineGraph
@@ -60,28 +60,28 @@ class DaskOrchestrator:
     def run(self, graph: PipelineGraph, driver: RunDriver) -> None:
         for inv in graph.invocations.values():  # fail before any cluster starts and any step is submitted
             check_serialisable(inv.id if graph.api != "legacy" else inv.step_name, inv.step, inv.call_values)
-        with self._client() as client:
-            executor = DaskStepExecutor(client, graph)
+        with contextlib.ExitStack() as cleanup:
+            executor = DaskStepExecutor(self._connector(cleanup), graph)
             try:
                 execute_graph(graph, driver, executor)
             finally:
                 executor.shutdown(wait=False, cancel_futures=True)
 
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[Any]:
+    def _connector(self, cleanup: contextlib.ExitStack) -> Callable[[], Any]:
+        """A function returning the run's client. A given scheduler is connected to now (an
+        unreachable one fails before any step starts); a LocalCluster starts only when a
+        first step is submitted, so a run served wholly from the cache starts none."""
         distributed = _distributed()
         target = self.scheduler
         if isinstance(target, distributed.Client):
-            yield target
-            return
+            return lambda: target
         if target is None:
-            with self._local_cluster(distributed) as cluster:
+            def start() -> Any:
+                cluster = cleanup.enter_context(self._local_cluster(distributed))
                 client = distributed.Client(cluster, set_as_default=False)
-                try:
-                    yield client
-                finally:
-                    client.close()
-            return
+                cleanup.callback(client.close)
+                return client
+            return start
         where = target if isinstance(target, str) else getattr(target, "scheduler_address", repr(target))
         try:
             client = distributed.Client(target, timeout=self.connect_timeout, set_as_default=False)
@@ -90,17 +90,15 @@ class DaskOrchestrator:
                 f"Could not reach the Dask scheduler at {where} within {self.connect_timeout:g} s ({exc}). "
                 "Check that the scheduler runs and that the stack's address is right "
                 "(`framework stack describe`), or raise `connect_timeout`.") from None
-        try:
-            yield client
-        finally:
-            client.close()
+        cleanup.callback(client.close)
+        return lambda: client
 
     @contextlib.contextmanager
     def _local_cluster(self, distributed: Any) -> Iterator[Any]:
         try:
             cluster = distributed.LocalCluster(
                 n_workers=self.max_workers, threads_per_worker=self.threads_per_worker,
-                processes=self.processes, dashboard_address=None)
+                processes=self.processes, dashboard_address=":0")
         except Exception as exc:
             raise OrchestratorError(f"Could not start a local Dask cluster: {type(exc).__name__}: {exc}") from exc
         try:
@@ -120,11 +118,25 @@ class DaskStepExecutor(Executor):
     `OrchestratorError` that says what happened.
     """
 
-    def __init__(self, client: Any, graph: PipelineGraph) -> None:
-        self._client = client
+    def __init__(self, connect: Callable[[], Any], graph: PipelineGraph) -> None:
+        self._connect = connect  # returns the client; called at the first submission
+        self._connected: Any = None
+        self._connect_error: OrchestratorError | None = None
         self._graph = graph
         self._pending: dict[Any, Future] = {}
         self._store_checked: set[str] = set()
+
+    @property
+    def _client(self) -> Any:
+        if self._connected is None:
+            if self._connect_error is not None:  # a cluster that failed to start is not retried per step
+                raise self._connect_error
+            try:
+                self._connected = self._connect()
+            except OrchestratorError as exc:
+                self._connect_error = exc
+                raise
+        return self._connected
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
         task = args[0]
@@ -133,7 +145,7 @@ class DaskStepExecutor(Executor):
         inv = self._graph.invocations.get(task.invocation_id)
         settings = merge_dicts(self._graph.settings.get(SETTINGS_KEY, {}),
                                inv.settings.get(SETTINGS_KEY, {}) if inv is not None else {})
-        resources = {k: v for k, v in (settings.get("resources") or {}).items() if v}
+        resources = {k: v for k, v in sorted((settings.get("resources") or {}).items()) if v}
         try:
             check_serialisable(task.step_name, task.step, task.call_values, task.inputs)
             self._check_store(task.artifact_store_url)

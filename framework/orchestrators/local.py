@@ -20,5 +20,12 @@ class LocalOrchestrator:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="framework-step") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="framework-step")
+        try:
             execute_graph(graph, driver, pool)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or failed: do not wait for running steps before the
+            # launcher records the run; queued steps never start.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)

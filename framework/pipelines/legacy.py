@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from framework.exceptions import PipelineInterfaceError
 from framework.pipelines.base_pipeline import BasePipeline, _pipeline_config
+from framework.run_names import validate_name
 from framework.settings import validate_settings
 
 
@@ -22,6 +23,8 @@ def pipeline(
     def decorate(func: Callable) -> type[BasePipeline]:
         if not callable(func) or isinstance(func, type):
             raise PipelineInterfaceError(f"@pipeline decorates functions; got {func!r}.")
+        if name is not None:
+            validate_name(name, what="pipeline name")
         config = _pipeline_config(name or func.__name__, enable_cache,
                                   validate_settings(settings, owner=f"Pipeline `{name or func.__name__}`"), extra)
         namespace = {

@@ -10,11 +10,13 @@ a pipeline definition it records an invocation (see ``framework.tracing``).
 from __future__ import annotations
 
 import copy
+import sys
 import types
 from typing import Any, ClassVar
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
+from framework.run_names import validate_name
 from framework.settings import merge_dicts, validate_settings
 from framework.steps.base_parameters import BaseParameters
 from framework.steps.signature import StepSignature, analyse_entrypoint
@@ -45,6 +47,18 @@ class _ClassOrInstanceMethod:
         return types.MethodType(self.func, obj if obj is not None else owner)
 
 
+def _cloudpickle_skeleton() -> bool:
+    """True while cloudpickle rebuilds a step class defined inside a function (to send it to a
+    Dask worker): it creates an empty class first and sets its attributes, entrypoint
+    included, right after — so the missing entrypoint is no user error then."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_make_skeleton_class" and "cloudpickle" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _empty_config() -> dict[str, Any]:
     return {"name": None, "enable_cache": None, "parameters": {}, "settings": {}, "extra": {},
             "output_materializers": {}}
@@ -63,7 +77,7 @@ class BaseStep:
         super().__init_subclass__(**kwargs)
         raw = cls.__dict__.get("entrypoint")
         if raw is None:
-            if not hasattr(cls, "_signature"):
+            if not hasattr(cls, "_signature") and not _cloudpickle_skeleton():
                 raise StepInterfaceError(
                     f"Step class `{cls.__name__}` has no `entrypoint(self, ...)` method; define one."
                 )
@@ -175,7 +189,7 @@ class BaseStep:
         if name is not None:
             if not isinstance(name, str) or not name:
                 raise StepInterfaceError(f"Step `{self.name}`: `name=` must be a non-empty string.")
-            self._config["name"] = name
+            self._config["name"] = validate_name(name, what="step name")
         if enable_cache is not None:
             if not isinstance(enable_cache, bool):
                 raise StepInterfaceError(f"Step `{self.name}`: `enable_cache=` must be True or False.")

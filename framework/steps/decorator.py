@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, overload
 
 from framework.exceptions import StepInterfaceError
+from framework.run_names import validate_name
 from framework.settings import validate_settings
 from framework.steps.base_step import BaseStep, _empty_config
 
@@ -13,6 +14,8 @@ def _make_step_class(func: Callable, config: dict[str, Any]) -> type[BaseStep]:
     if not callable(func) or isinstance(func, type):
         raise StepInterfaceError(f"@step decorates functions; got {func!r}. Subclass BaseStep for a class-based step.")
     name = config.get("name") or func.__name__
+    if config.get("name") is not None:
+        validate_name(config["name"], what="step name")
     class_config = _empty_config()
     class_config.update({k: v for k, v in config.items() if v is not None})
     class_config["settings"] = validate_settings(config.get("settings"), owner=f"Step `{name}`")

@@ -18,33 +18,40 @@ from framework.exceptions import MissingStepParameterError, StepInterfaceError
 from framework.steps.signature import StepSignature
 
 
-def to_jsonable(value: Any, *, step: str, argument: str) -> Any:
-    """A JSON-compatible copy of a parameter value, or a clear error naming step and argument."""
+def to_jsonable(value: Any, *, step: str, argument: str, _path: str | None = None) -> Any:
+    """A JSON-compatible copy of a parameter value, or a clear error naming step, argument and
+    the key path inside it (``cfg['when']``, ``sizes[2]``).
+
+    Tuples become lists, numpy scalars their Python value, NaN/Infinity their repr
+    (``"nan"``), pydantic models their JSON dump; anything else is refused.
+    """
+    path = argument if _path is None else _path
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        return to_jsonable(item(), step=step, argument=argument, _path=path)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, step=step, argument=argument) for v in value]
+        return [to_jsonable(v, step=step, argument=argument, _path=f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise StepInterfaceError(
-                    f"Step `{step}`: parameter `{argument}` has a non-string key {k!r}; "
+                    f"Step `{step}`: parameter `{path}` has a non-string key {k!r}; "
                     "parameters must be JSON-serialisable (string keys) or pydantic models."
                 )
-            out[k] = to_jsonable(v, step=step, argument=argument)
+            out[k] = to_jsonable(v, step=step, argument=argument, _path=f"{path}[{k!r}]")
         return out
-    item = getattr(value, "item", None)
-    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
-        return to_jsonable(item(), step=step, argument=argument)
+    where = f"`{argument}`" if path == argument else f"`{argument}` (at `{path}`)"
     raise StepInterfaceError(
-        f"Step `{step}`: parameter `{argument}` is a {type(value).__module__}.{type(value).__qualname__}, "
+        f"Step `{step}`: parameter {where} is a {type(value).__module__}.{type(value).__qualname__}, "
         "which is neither JSON-serialisable nor a pydantic model. Pass it as the output of an upstream "
-        "step (an artifact) or convert it to plain values."
+        "step (an artifact) or convert it to plain values (e.g. datetimes with .isoformat())."
     )
 
 

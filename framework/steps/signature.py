@@ -15,6 +15,7 @@ from typing import Any, Callable
 import attrs
 
 from framework.exceptions import StepInterfaceError
+from framework.run_names import validate_name
 from framework.steps.base_parameters import BaseParameters
 from framework.steps.output import Output
 
@@ -130,4 +131,9 @@ def analyse_entrypoint(func: Callable, step_name: str, *, is_method: bool) -> St
         )
     annotation = hints.get("return", sig.return_annotation)
     outputs = _outputs_from_annotation(annotation, step_name)
+    for output_name in outputs:
+        try:
+            validate_name(output_name, what="output name")
+        except ValueError as exc:
+            raise StepInterfaceError(f"Step `{step_name}`: {exc}") from None
     return StepSignature(step_name, inputs, params_arg, params_class, outputs)

@@ -17,6 +17,7 @@ from framework.compiler import compile_graph
 from framework.config import build_run_config
 from framework.exceptions import PipelineInterfaceError, StepInterfaceError
 from framework.graph import PipelineGraph
+from framework.run_names import validate_name
 from framework.settings import merge_dicts, validate_settings
 from framework.steps.parameters import _coerce, to_jsonable
 
@@ -31,7 +32,7 @@ class Pipeline:
         if not callable(func) or isinstance(func, type):
             raise PipelineInterfaceError(f"@pipeline decorates functions; got {func!r}.")
         self.func = func
-        self.name = name or func.__name__
+        self.name = validate_name(name, what="pipeline name") if name is not None else func.__name__
         self.signature = inspect.signature(func)
         for p in self.signature.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

@@ -1,0 +1,115 @@
+"""Real runs for the dashboard tests: a pipeline run as trials, a failing one, a live one."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from framework import Client, pipeline, step
+from tests.seed_steps import loader, new_trainer, scorer
+
+XSS = "<script>alert('x')</script>"
+XSS_RUN = "<script>alert(1)-{time}"  # run names may not contain "/"
+GATE = threading.Event()
+
+
+@step
+def table(X_train: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(X_train[:8], columns=["a", "b", "c"])
+
+
+@step
+def explode(score: float) -> float:
+    raise ValueError("boom: <b>not bold</b>")
+
+
+@step
+def after(value: float) -> int:
+    return 1
+
+
+@step(enable_cache=False)
+def gate(score: float) -> float:
+    """Blocks until the test opens ``GATE``: a run that stays ``running`` while watched."""
+    GATE.wait(60)
+    return score
+
+
+def _trials(C: float = 1.0) -> None:
+    X_train, X_test, y_train, y_test = loader()
+    model = new_trainer(X_train=X_train, y_train=y_train, C=C)
+    scorer(model=model, X_test=X_test, y_test=y_test)
+    table(X_train=X_train)
+
+
+trials = pipeline(name="trials")(_trials)
+xss_trials = pipeline(name=XSS)(_trials)
+
+
+@pipeline
+def failing(C: float = 1.0) -> None:
+    X_train, X_test, y_train, y_test = loader()
+    model = new_trainer(X_train=X_train, y_train=y_train, C=C)
+    after(value=explode(score=scorer(model=model, X_test=X_test, y_test=y_test)))
+
+
+@pipeline
+def live(C: float = 1.0) -> None:
+    X_train, X_test, y_train, y_test = loader()
+    model = new_trainer(X_train=X_train, y_train=y_train, C=C)
+    gate(score=scorer(model=model, X_test=X_test, y_test=y_test))
+
+
+def run_trials(p=trials, values=(0.01, 1.0, 100.0), run_name: str | None = None) -> list[str]:
+    """One run per ``C``; from the second on, ``loader`` and ``table`` are cached."""
+    names = []
+    for c in values:
+        configured = p.with_options(run_name=run_name) if run_name else p
+        names.append(configured(C=c).name)
+    return names
+
+
+def run_failing() -> str:
+    try:
+        failing.with_options(run_name="failing-run")(C=1.0)
+    except ValueError:
+        pass
+    return "failing-run"
+
+
+@contextlib.contextmanager
+def running_run(name: str = "live-run") -> Iterator[str]:
+    """A run of ``live`` held open at its ``gate`` step; finishes when the block ends."""
+    GATE.clear()
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            live.with_options(run_name=name)(C=3.0)
+        except BaseException as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if Client().get_run(name).steps["gate"].status == "running":
+                break
+        except KeyError:
+            pass
+        time.sleep(0.05)
+    else:  # pragma: no cover
+        GATE.set()
+        raise AssertionError(f"the live run never reached its gate step: {errors}")
+    try:
+        yield name
+    finally:
+        GATE.set()
+        thread.join(30)
+    assert not errors, errors

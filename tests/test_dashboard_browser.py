@@ -1,0 +1,181 @@
+"""The dashboard end to end: a real uvicorn server, headless Chromium driven by Playwright.
+
+Outside CI the tests skip (saying why) when Chromium or Playwright is missing. In CI
+(``CI`` set) as root with apt-get, ``.ci/run`` installs Chromium, so there they must run
+and a missing browser fails them. Screenshots of every page
+go to ``$DASHBOARD_SCREENSHOTS`` if set, else to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from framework import Client, stacks
+from tests import dashboard_store as store
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _missing() -> str | None:
+    for module in ("playwright", "fastapi", "uvicorn"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"the `{module}` package is not installed (pip install -e '.[dev]')"
+    if not os.path.exists(CHROMIUM):
+        return f"no Chromium at {CHROMIUM} (install the `chromium` system package)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI") and os.geteuid() == 0 and shutil.which("apt-get"):
+            pytest.fail(f"browser tests must run in CI (.ci/run installs Chromium), but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []  # script errors and Content-Security-Policy violations
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """The dashboard of the store in ``home`` on a free loopback port, in a thread."""
+    import uvicorn
+
+    from framework.dashboard import create_app
+
+    app = create_app(Client(stacks.default_stack(home)), allowed_hosts=["127.0.0.1", "localhost"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_seed_example_twice_shows_both_runs_the_cached_dag_and_the_comparison(home, page, shots):
+    for _ in range(2):  # `python examples/first_pipeline.py`, twice (in-process: no second sklearn import)
+        runpy.run_path(str(ROOT / "examples" / "first_pipeline.py"), run_name="__main__")
+    first, second = [r.name for r in Client().get_pipeline("first_pipeline").runs][::-1]
+    expect = pytest.importorskip("playwright.sync_api").expect
+
+    with serving(home) as base:
+        page.goto(base + "/")
+        expect(page.locator("#pipelines")).to_contain_text("first_pipeline")
+        page.screenshot(path=str(shots / "1-pipelines.png"), full_page=True)
+
+        page.get_by_role("link", name="first_pipeline", exact=True).click()
+        expect(page.locator("#runs tbody tr")).to_have_count(2)
+        expect(page.locator("#runs")).to_contain_text(first)
+        expect(page.locator("#runs")).to_contain_text(second)
+        page.screenshot(path=str(shots / "2-pipeline.png"), full_page=True)
+
+        page.get_by_role("link", name=second, exact=True).click()
+        expect(page.locator("h1")).to_have_text(second)
+        loader = page.locator('svg.dag a.dag-node[data-step="step_1"]')
+        expect(loader).to_have_attribute("data-status", "cached")
+        expect(page.locator('svg.dag a.dag-node[data-step="step_2"]')).to_have_attribute("data-status", "cached")
+        cached_link = page.locator('svg.dag a.dag-cached-link[data-step="step_1"]')
+        expect(cached_link).to_have_count(1)
+        page.screenshot(path=str(shots / "3-run-cached-dag.png"), full_page=True)
+
+        page.locator('svg.dag a.dag-node[data-step="step_2"]').click()
+        panel = page.locator("#step-panel")
+        expect(panel.locator("h2")).to_have_text("svc_trainer")
+        expect(panel).to_contain_text("Cached: outputs reused from")
+        expect(panel).to_contain_text("SVC(gamma=0.001)")
+        page.screenshot(path=str(shots / "4-step.png"), full_page=True)
+
+        page.locator('svg.dag a.dag-cached-link[data-step="step_1"]').click()
+        expect(page.locator("h1")).to_have_text(first)  # the run the cached outputs came from
+        expect(page.locator('svg.dag a.dag-node[data-step="step_1"]')).to_have_attribute("data-status", "completed")
+        expect(page.locator("#step-panel h2")).to_have_text("digits_data_loader")
+        expect(page.locator("#step-panel")).to_contain_text("shape (1437, 64) · dtype float64")
+
+        page.get_by_role("link", name="Compare with other runs").click()
+        table = page.locator("#compare-table")
+        expect(table.locator("thead th")).to_have_count(3)
+        expect(table).to_contain_text(first)
+        expect(table).to_contain_text(second)
+        page.screenshot(path=str(shots / "5-compare.png"), full_page=True)
+
+
+def test_trials_plot_failed_run_and_a_run_updating_while_watched(home, page, shots):
+    store.run_trials()
+    failed = store.run_failing()
+    expect = pytest.importorskip("playwright.sync_api").expect
+
+    with serving(home) as base:
+        page.goto(base + "/pipelines/trials")
+        page.locator("#runs tbody input[type=checkbox]").nth(2).check()
+        page.get_by_role("button", name="Compare selected runs").click()
+        expect(page.locator("#compare-table thead th")).to_have_count(4)
+        expect(page.locator('#compare-table tr.diff[data-key="new_trainer.C"]')).to_have_count(1)
+        expect(page.locator("svg.trials circle.trial")).to_have_count(3)
+        page.select_option("select[name=x]", "new_trainer.C")  # auto-submits
+        expect(page.locator("svg.trials")).to_contain_text("new_trainer.C")
+        expect(page.locator("svg.trials circle.trial")).to_have_count(3)
+        page.screenshot(path=str(shots / "6-trials.png"), full_page=True)
+
+        page.goto(f"{base}/runs/{failed}")
+        expect(page.locator('svg.dag [data-step="explode"]')).to_have_attribute("data-status", "failed")
+        expect(page.locator('svg.dag [data-step="after"]')).to_have_attribute("data-status", "skipped")
+        page.locator('svg.dag a[data-step="explode"]').click()
+        expect(page.locator("#step-error")).to_contain_text("boom: <b>not bold</b>")  # shown as text
+        page.screenshot(path=str(shots / "7-failed.png"), full_page=True)
+
+        with store.running_run() as name:
+            page.goto(f"{base}/runs/{name}")
+            expect(page.locator("#run")).to_have_attribute("data-status", "running")
+            expect(page.locator('svg.dag [data-step="gate"]')).to_have_attribute("data-status", "running")
+            page.screenshot(path=str(shots / "8-running.png"), full_page=True)
+            store.GATE.set()  # the run finishes; the page notices within a poll or two
+            expect(page.locator("#run")).to_have_attribute("data-status", "completed", timeout=15_000)
+            expect(page.locator('svg.dag [data-step="gate"]')).to_have_attribute("data-status", "completed")
