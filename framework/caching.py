@@ -186,18 +186,21 @@ _MISSING = object()
 _CODE_LIKE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
 
 
-_IMMUTABLE_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_IMMUTABLE_SCALARS = (bool, int, float, complex, str, bytes)
 
 
-def _is_constant(value: Any) -> bool:
-    """Immutable plain data: numbers, strings, bytes, None, enum members, numpy scalars,
-    and tuples/frozensets of those. Mutable globals (dicts, lists, arrays) are program
-    state — memo tables, counters, registries — whose contents at compile time would make
-    keys differ from process to process, so they are not part of a fingerprint."""
+def _is_constant(value: Any, top: bool = True) -> bool:
+    """Immutable plain data: numbers, strings, bytes, enum members, numpy scalars, and
+    tuples/frozensets of those (None inside them). Mutable globals (dicts, lists, arrays)
+    are program state — memo tables, counters, registries — whose contents at compile
+    time would make keys differ from process to process, so they are not part of a
+    fingerprint; nor is a global that is None (typically a lazily set client)."""
+    if value is None:
+        return not top
     if isinstance(value, _IMMUTABLE_SCALARS) or isinstance(value, enum.Enum):
         return True
     if isinstance(value, (tuple, frozenset)):
-        return all(_is_constant(item) for item in value)
+        return all(_is_constant(item, top=False) for item in value)
     kind = type(value)
     return kind.__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item")
 

@@ -89,8 +89,22 @@ class FrameworkGroup(click.Group):
             raise
         except FrameworkError as error:  # StoreCorruptedError names the file; ArtifactError the artifact
             raise click.ClickException(_one_line(error)) from None
+        except BrokenPipeError:  # `framework runs list | head`: the reader left; stop quietly
+            _silence_stdout()
+            ctx.exit(1)
         except OSError as error:
-            raise click.ClickException(f"{_one_line(error)}") from None
+            raise click.ClickException(_one_line(error)) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @click.group(cls=FrameworkGroup)

@@ -148,7 +148,16 @@ class RunView:
 
     @property
     def steps(self) -> StepsView:
+        self._load_steps()
         return StepsView(self)
+
+    def _load_steps(self) -> None:
+        """Listings (`Client.list_runs`) carry run records without their steps: read them
+        on first use, never show such a run as having no steps."""
+        if "step_runs" not in self._record:
+            full = self._client.metadata_store.get_run_by_id(self._record["id"])
+            if full is not None:
+                self._record = full
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:

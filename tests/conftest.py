@@ -75,6 +75,7 @@ def home(tmp_path, monkeypatch):
     """A fresh FRAMEWORK_HOME for each test."""
     path = tmp_path / "home"
     monkeypatch.setenv("FRAMEWORK_HOME", str(path))
+    monkeypatch.delenv("FRAMEWORK_STACK", raising=False)  # every test starts on the default stack
     return path
 
 

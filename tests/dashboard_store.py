@@ -13,8 +13,8 @@ import pandas as pd
 from framework import Client, pipeline, step
 from tests.seed_steps import loader, new_trainer, scorer
 
-XSS = "<script>alert('x')</script>"
-XSS_RUN = "<script>alert(1)-{time}"  # run names may not contain "/"
+XSS = "<img src=x onerror=alert('x')>"  # names may not contain "/"
+XSS_RUN = "<script>alert(1)-{time}"
 GATE = threading.Event()
 
 

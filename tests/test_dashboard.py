@@ -175,6 +175,7 @@ def test_user_given_names_are_escaped_everywhere(web, runs):
         scripts = re.findall(r"<script[^>]*>", page.text)
         assert scripts == ['<script src="/static/dashboard.js" defer>'], (path, scripts)
         assert "&lt;script&gt;alert(" in page.text, path
+        assert "<img" not in page.text and "&lt;img src=x onerror=alert(" in page.text, path
 
 
 def test_unknown_names_are_404(web, runs):
@@ -290,7 +291,7 @@ def test_export_writes_self_contained_pages_with_relative_links(client, tmp_path
             assert not re.match(r"^(/|[a-z]+:|//)", ref), (path, ref)
             target = (path.parent / ref.split("#")[0]).resolve()
             assert target.is_file() and out.resolve() in target.parents, (path, ref)
-        assert "<script>alert(" not in text
+        assert "<script>alert(" not in text and "<img" not in text
     run_page = (out / "runs").glob("*.html")
     assert any("dag-cached-link" in p.read_text(encoding="utf-8") for p in run_page)
 

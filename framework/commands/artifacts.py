@@ -139,11 +139,11 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 1] + "…"
 
 
-def artifact_header(view: Any, step: Any) -> dict[str, Any]:
-    """The fields every summary starts with, from an ``ArtifactView`` and its ``StepView``."""
+def artifact_header(view: Any, run_name: str, step_name: str) -> dict[str, Any]:
+    """The fields every summary starts with, from an ``ArtifactView``."""
     record = view.to_dict()
     return {
-        "run": step._run.name, "step": step.name, "output": view.name or record.get("output_name"),
+        "run": run_name, "step": step_name, "output": view.name or record.get("output_name"),
         "id": view.id, "type": view.data_type, "materializer": view.materializer, "size": view.size,
         "content_hash": view.content_hash, "uri": view.uri, "path": view.path,
         "produced_by_run": record.get("run_name"), "metadata": view.metadata,
@@ -192,7 +192,7 @@ def show(run: str, step: str, output_name: str | None, head: int, no_load: bool,
                        f"(status {step_view.status}).")
     results = []
     for name, view in outputs.items():
-        header = artifact_header(view, step_view)
+        header = artifact_header(view, run_view.name, step_view.name)
         header["output"] = name
         header["summary"] = summarize(view.to_dict(), None if no_load else view.load, head=head)
         results.append(header)

@@ -3,6 +3,9 @@ where their records and artifacts live.
 
 Reads whatever ``framework.stacks`` offers: the active stack always; registered stacks
 too when that module provides ``list_stacks()`` (and ``get_stack(name)``).
+
+``framework stack register NAME [...]``, ``framework stack set NAME`` and
+``framework stack delete NAME`` change ``<home>/stacks.yaml`` through ``framework.stacks``.
 """
 
 from __future__ import annotations
@@ -154,8 +157,10 @@ def register(name: str, orchestrator: str, artifact_store: str | None, scheduler
     """Register stack NAME in the home's stacks.yaml (it does not become active: see `stack set`).
 
     The metadata store stays in the framework home for every stack. Example:
-    framework stack register cluster --orchestrator dask --scheduler tcp://10.0.0.5:8786
-    --artifact-store s3://bucket/artifacts
+
+    \b
+    framework stack register cluster --orchestrator dask \\
+        --scheduler tcp://10.0.0.5:8786 --artifact-store s3://bucket/artifacts
     """
     from framework import stacks
 

@@ -279,8 +279,7 @@ class RunLauncher:
         If the step records cannot be written (the store itself may be what failed), the run
         record is still closed, as `failed`; the error is re-raised when ``raising``.
         """
-        self.records.close()
-        batch = self.records.take_buffer()
+        batch = self.records.close()  # after the committer's last transaction
         try:
             self.metadata.finish_run(self.run_id, status, _now(), duration, error, steps=batch)
         except Exception as exc:

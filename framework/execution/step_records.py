@@ -1,30 +1,36 @@
 """`StepRecorder`: how a run's step records reach the metadata store, at the least cost.
 
-A step record is written in **one transaction per executed step**, when its outcome is
-known — not at its start as well. Everything that produced no new artifact waits for that
-transaction, or for the run's last one (``finish_run``):
+The launcher hands each step's final record to the recorder, which writes it from one
+background thread (the *committer*), in order, with **group commit**: whatever records
+arrived while the previous transaction was being fsynced go together into the next one.
+Each transaction is a normal store transaction (SPEC §7: lock, fresh read, complete temp
+files fsynced, atomic rename), so readers never see a torn file; a step just does not
+wait for the disk. When steps take longer than an fsync, that is one transaction per
+executed step; when they are faster than the disk, several steps share one. The run's
+last transaction (``finish_run``) waits for everything before it.
 
-* **Cached and skipped steps** are buffered and written, in order, with the next executed
-  step's record or with the run's end. They point only at artifacts that were recorded
-  before (cache hits) or at none, so a crash that loses the buffer loses no reference to
-  bytes — only the record that the step was served from the cache (the run is shown
-  `crashed` anyway, see below).
-* **No `running` record for short steps.** Crash visibility does not need it: the run
-  record says `running` from its creation, and a run whose process died reads back as
-  `crashed` (pid liveness, ``framework.metadata.liveness``). A step still executing after
-  `RUNNING_AFTER_S` gets its `running` record from a timer thread, so the dashboard and
-  ``framework runs show`` display a long step as running while it runs.
-* **Directory fsyncs deferred to the run's end.** Each transaction still writes complete
-  files, fsyncs them and renames them into place (SPEC §7: never a torn file, after a crash
-  or a power cut); only the durability of the newest renames waits for ``finish_run``,
-  which fsyncs every directory the run wrote to. A power cut mid-run can therefore undo
-  the last step records of a run that is then shown `crashed` — the artifacts those
-  records pointed at become unreferenced files for ``framework gc``.
+What else it leaves out, and why that is safe:
 
-Measured on the 100-step chain of ``benchmarks/bench_steps.py``, this takes an executed
-step from three transactions (running record, final record, cache entry: nine fsyncs) to
-one transaction of two files whose fsyncs run concurrently, and a cached step from one
-transaction to none.
+* **No `running` record for short steps.** The run record says `running` from its
+  creation, and a run whose process died reads back as `crashed` (pid liveness,
+  ``framework.metadata.liveness``), so crash visibility does not need it. A step still
+  executing after `RUNNING_AFTER_S` gets its `running` record from the committer, so the
+  dashboard and ``framework runs show`` show a long step as running while it runs.
+* **Cached and skipped steps** produce no artifact; their records only ride along with
+  the next transaction (the next executed step's, or ``finish_run``'s).
+* **Directory fsyncs wait for the run's end** (``durable=False`` transactions): the files
+  are fsynced before their rename, so nothing is ever torn; ``finish_run`` fsyncs every
+  directory the run wrote to.
+
+The price: a process that dies in the middle of a run loses the records not yet committed
+(at most the steps of the last few milliseconds, and every record after a cached step
+that no executed step followed). The run then reads back `crashed`, the artifacts those
+records would have pointed at become unreferenced files for ``framework gc``, and a re-run
+executes those steps again. Nothing the store holds ever points at bytes that do not exist.
+
+A write that fails (a full disk, a damaged steps file) is raised in the launcher's thread
+at its next call; the records are kept for the run's last transaction, which falls back to
+closing the run as `failed` if they still cannot be written.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ Record = tuple[dict[str, Any], list[dict[str, Any]]]  # (step run, its artifact 
 
 
 class StepRecorder:
-    """Buffers and writes one run's step records (thread-safe: a timer thread writes too)."""
+    """Buffers one run's step records and commits them in order from one thread."""
 
     def __init__(self, metadata: Any, run_id: str, running_after: float | None = RUNNING_AFTER_S) -> None:
         self._metadata = metadata
@@ -48,77 +54,115 @@ class StepRecorder:
         self._running_after = running_after
         self._cond = threading.Condition()
         self._buffer: list[Record] = []
+        self._urgent = False  # the buffer holds a record that should be written now
+        self._committing = False
         self._due: dict[str, tuple[float, dict[str, Any]]] = {}  # step run id -> (deadline, running record)
         self._finished: set[str] = set()
+        self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._idle = False  # the timer thread waits with no deadline
         self._closed = False
 
     # ------------------------------------------------------------------ the launcher's calls
     def defer(self, record: dict[str, Any], artifacts: list[dict[str, Any]]) -> None:
-        """Record a step that produced no new artifact with the next write."""
+        """A step that produced no new artifact: written with the next transaction."""
         with self._cond:
             self._finished.add(record["id"])
             self._due.pop(record["id"], None)
             self._buffer.append((record, artifacts))
 
     def write(self, record: dict[str, Any], artifacts: list[dict[str, Any]]) -> None:
-        """Record an executed step now, together with everything buffered before it."""
+        """An executed step's final record: committed as soon as the committer can."""
         with self._cond:
+            self._raise_error()
             self._finished.add(record["id"])
             self._due.pop(record["id"], None)
-            batch = [*self._buffer, (record, artifacts)]
-            self._metadata.record_steps(self._run_id, batch, durable=False)
-            self._buffer.clear()
+            self._buffer.append((record, artifacts))
+            self._urgent = True
+            self._start()
+            self._cond.notify_all()
 
     def executing(self, running_record: dict[str, Any]) -> None:
-        """A step was handed to the orchestrator: write ``running_record`` if it is still
-        executing after ``RUNNING_AFTER_S``."""
+        """A step was handed to the orchestrator: if it is still executing after
+        ``RUNNING_AFTER_S``, its ``running_record`` is written."""
         if self._running_after is None:
             return
         with self._cond:
-            if self._closed:
-                return
+            wake = not self._due  # else the committer already waits for an earlier deadline
             self._due[running_record["id"]] = (time.monotonic() + self._running_after, running_record)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._timer, name="framework-running-records",
-                                                 daemon=True)
-                self._thread.start()
-            elif self._idle:
-                self._cond.notify()
+            self._start()
+            if wake:
+                self._cond.notify_all()
 
-    def take_buffer(self) -> list[Record]:
-        """The buffered records, for the run's last transaction (``finish_run(steps=...)``)."""
+    def flush(self) -> None:
+        """Wait until every urgent record is committed; raise a commit error here."""
         with self._cond:
-            batch, self._buffer = self._buffer, []
-            return batch
+            while (self._urgent or self._committing) and self._error is None and self._thread is not None:
+                self._cond.wait()
+            self._raise_error()
 
-    def close(self) -> None:
-        """Stop the timer; no `running` record is written after this."""
+    def close(self) -> list[Record]:
+        """Stop the committer (after its current transaction) and return what it did not
+        write, for the run's last transaction. Never raises: errors were raised before or
+        resurface when the returned records are written."""
         with self._cond:
             self._closed = True
             self._due.clear()
-            self._cond.notify()
+            self._cond.notify_all()
+            while self._committing:
+                self._cond.wait()
+            batch, self._buffer = self._buffer, []
+            self._urgent = False
+            return batch
 
-    # ------------------------------------------------------------------ the timer thread
-    def _timer(self) -> None:
-        with self._cond:
-            while not self._closed:
-                if not self._due:
-                    self._idle = True
-                    self._cond.wait()
-                    self._idle = False
-                    continue
-                step_id, (deadline, record) = min(self._due.items(), key=lambda item: item[1][0])
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._cond.wait(delay)
-                    continue
-                del self._due[step_id]
-                if step_id in self._finished:
-                    continue
-                try:  # still executing: show it, with what was buffered before it
-                    self._metadata.record_steps(self._run_id, [*self._buffer, (record, [])], durable=False)
-                    self._buffer.clear()
-                except Exception:  # noqa: BLE001 - a display aid; the final record still follows
-                    pass
+    # ------------------------------------------------------------------ the committer thread
+    def _start(self) -> None:
+        if self._thread is None and not self._closed:
+            self._thread = threading.Thread(target=self._commit_loop, name="framework-step-records",
+                                            daemon=True)
+            self._thread.start()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _next_batch(self) -> list[Record] | None:
+        """Under the lock: wait until there is something to write now; None once closed."""
+        while not self._closed:
+            if self._error is None and self._urgent:
+                break
+            now = time.monotonic()
+            due = [sid for sid, (deadline, _) in self._due.items() if deadline <= now]
+            if due and self._error is None:
+                for sid in due:  # still executing: show it as running
+                    _deadline, record = self._due.pop(sid)
+                    if sid not in self._finished:
+                        self._buffer.append((record, []))
+                break
+            timeout = min((deadline for deadline, _ in self._due.values()), default=None)
+            self._cond.wait(None if timeout is None else max(0.0, timeout - now))
+        else:
+            return None
+        batch, self._buffer = self._buffer, []
+        self._urgent = False
+        self._committing = True
+        return batch
+
+    def _commit_loop(self) -> None:
+        while True:
+            with self._cond:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+            error = None
+            if batch:
+                try:
+                    self._metadata.record_steps(self._run_id, batch, durable=False)
+                except BaseException as exc:  # noqa: BLE001 - handed to the launcher's thread
+                    error = exc
+            with self._cond:
+                self._committing = False
+                if error is not None:
+                    self._buffer[:0] = batch  # kept for the run's last transaction
+                    self._error = error
+                self._cond.notify_all()

@@ -179,7 +179,8 @@ def replace_file(path: str, payload: bytes) -> None:
     fsync_dir(directory)
 
 
-def replace_files(items: list[tuple[str, bytes]], *, sync_dirs: bool = True) -> set[str]:
+def replace_files(items: list[tuple[str, bytes]] | list[tuple[str, bytes, bool]], *,
+                  sync_dirs: bool = True) -> set[str]:
     """``replace_file`` for the files of one transaction, with the fsyncs batched.
 
     Every temp file is written first and all of them are fsynced *concurrently*: on a
@@ -187,6 +188,9 @@ def replace_files(items: list[tuple[str, bytes]], *, sync_dirs: bool = True) -> 
     transaction touching two files waits for about one fsync, not two. Then, in the given
     order, each file's ``.bak`` is kept and its temp renamed into place; then each
     directory is fsynced once (renames made after the file fsyncs share one more commit).
+    An item ``(path, payload, False)`` never has its directory fsynced: for index files
+    whose last update may be lost to a power cut without harm (the cache index: a lost
+    entry is a cache miss), as long as the file itself is never torn.
     With ``sync_dirs=False`` the directory fsyncs are left to the caller, who gets the
     directories back (see ``StoreFiles.transaction(durable=False)``): the files are
     still complete and fsynced before their rename, so no reader — after a crash or a
@@ -203,14 +207,14 @@ def replace_files(items: list[tuple[str, bytes]], *, sync_dirs: bool = True) -> 
     try:
         fds: list[int] = []
         try:
-            for path, payload in items:
+            for path, payload, *flag in items:
                 current = path
                 directory = os.path.dirname(path)
                 temp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
                 try:
                     fd = os.open(temp, flags, 0o644)
                 except FileNotFoundError:
-                    _make_dirs(directory, new_parents)
+                    _make_dirs(directory, new_parents if (not flag or flag[0]) else [])
                     fd = os.open(temp, flags, 0o644)
                 fds.append(fd)
                 staged.append((path, temp))
@@ -233,12 +237,30 @@ def replace_files(items: list[tuple[str, bytes]], *, sync_dirs: bool = True) -> 
         if isinstance(exc, OSError) and not isinstance(exc, StoreWriteError):
             raise _write_error(current, exc) from exc
         raise
-    directories = {os.path.dirname(path) for path, _ in items} | set(new_parents)
+    directories = {os.path.dirname(path) for path, _, *flag in items if not flag or flag[0]}
+    directories |= set(new_parents)
     if sync_dirs:
-        for directory in directories:
-            fsync_dir(directory)
+        fsync_dirs(directories)
         return set()
     return directories
+
+
+def fsync_dirs(directories: set[str] | list[str]) -> None:
+    """``fsync_dir`` for several directories, concurrently (see ``_fsync_all``)."""
+    fds = []
+    try:
+        for directory in directories:
+            try:
+                fds.append(os.open(directory, os.O_RDONLY | _O_DIRECTORY))
+            except OSError:  # Windows cannot open directories; its renames are durable already
+                continue
+        try:
+            _fsync_all(fds)
+        except OSError:  # some filesystems refuse fsync on directories
+            pass
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 _FSYNC_POOL: dict[int, Any] = {}  # pid -> executor (a forked child makes its own)
@@ -289,6 +311,7 @@ class _BufferedStorage(AtomicJSONStorage):
     """
 
     _UNREAD = object()
+    sync_dir = True  # fsync the directory after the rename (False: see ``Transaction.db(index=True)``)
 
     def __init__(self, path: str, on_write: Callable[[_BufferedStorage], None] | None) -> None:
         super().__init__(path)
@@ -327,11 +350,16 @@ class Transaction:
         self._dbs: dict[str, TinyDB] = {}
         self._dirty: list[_BufferedStorage] = []
 
-    def db(self, relpath: str) -> TinyDB:
-        """The TinyDB database in ``<root>/<relpath>`` as of this transaction."""
+    def db(self, relpath: str, *, index: bool = False) -> TinyDB:
+        """The TinyDB database in ``<root>/<relpath>`` as of this transaction.
+
+        ``index=True``: a derived index file (the cache index) whose directory need not be
+        fsynced: losing its last update to a power cut costs a cache hit, nothing else.
+        """
         db = self._dbs.get(relpath)
         if db is None:
             storage = _BufferedStorage(os.path.join(self._root, relpath), self._dirty.append)
+            storage.sync_dir = not index
             db = self._dbs[relpath] = _tinydb(storage)
         return db
 
@@ -346,7 +374,7 @@ class Transaction:
         self._dirty.clear()
         if not changed:
             return set()
-        payloads = [(storage.path, encode_tables(storage._data)) for storage in changed]
+        payloads = [(storage.path, encode_tables(storage._data), storage.sync_dir) for storage in changed]
         unsynced = replace_files(payloads, sync_dirs=sync_dirs)
         for storage in changed:
             storage.dirty = False
@@ -446,5 +474,6 @@ class StoreFiles:
 
     def sync(self) -> None:
         """fsync the directories that non-durable transactions left unsynced."""
-        while self._unsynced:
-            fsync_dir(self._unsynced.pop())
+        if self._unsynced:
+            directories, self._unsynced = self._unsynced, set()
+            fsync_dirs(directories)

@@ -281,7 +281,7 @@ class MetadataStore:
         for step, _, entry in prepared:
             if entry is None:
                 continue
-            entries = txn.db(layout.cache_file(entry["cache_key"])).table("entries")
+            entries = txn.db(layout.cache_file(entry["cache_key"]), index=True).table("entries")
             entries.remove(lambda doc: doc.get("step_run_id") == step["id"])
             entries.insert(entry)
             docs = sorted(entries.all(), key=lambda doc: (doc.get("created") or "", doc.doc_id))

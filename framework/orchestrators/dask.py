@@ -125,6 +125,7 @@ class DaskStepExecutor(Executor):
         self._graph = graph
         self._pending: dict[Any, Future] = {}
         self._store_checked: set[str] = set()
+        self._known_workers: dict[str, Any] | None = None
 
     @property
     def _client(self) -> Any:
@@ -177,12 +178,19 @@ class DaskStepExecutor(Executor):
             with contextlib.suppress(Exception):
                 self._client.cancel(futures)
 
+    def _workers(self) -> dict[str, Any]:
+        """Every worker the scheduler knows now: address -> info (with ``resources``)."""
+        try:
+            info = self._client.scheduler_info(n_workers=-1)  # newer clients return only some by default
+        except TypeError:
+            info = self._client.scheduler_info()
+        return dict(info.get("workers") or {})
+
     def _check_store(self, url: str) -> None:
         """A ``memory://`` store lives in one process: only in-process workers can share it."""
         if not url.startswith("memory://") or url in self._store_checked:
             return
-        workers = self._client.scheduler_info().get("workers", {})
-        outside = [w for w in workers if not str(w).startswith("inproc://")]
+        outside = [w for w in self._workers() if not str(w).startswith("inproc://")]
         if outside:
             raise OrchestratorError(
                 f"The artifact store {url} lives in this process's memory, which Dask workers in other "
@@ -193,10 +201,17 @@ class DaskStepExecutor(Executor):
     def _check_resources(self, step_name: str, resources: dict[str, float]) -> None:
         if not resources:
             return
-        workers = self._client.scheduler_info().get("workers", {})
-        offered = [dict(info.get("resources") or {}) for info in workers.values()]
-        if any(all(have.get(k, 0) >= v for k, v in resources.items()) for have in offered):
+        def enough(workers: dict[str, Any]) -> bool:
+            return any(all((info.get("resources") or {}).get(k, 0) >= v for k, v in resources.items())
+                       for info in workers.values())
+
+        workers = self._known_workers if self._known_workers is not None else self._workers()
+        if not enough(workers):
+            workers = self._workers()  # workers may have joined since we last asked
+        self._known_workers = workers
+        if enough(workers):
             return
+        offered = [dict(info.get("resources") or {}) for info in workers.values()]
         shown = sorted({f"{k}={v:g}" for have in offered for k, v in have.items()}) or ["none"]
         raise OrchestratorError(
             f"Step `{step_name}` asks for Dask resources {resources}, but no worker of the cluster offers "
