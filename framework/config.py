@@ -15,7 +15,7 @@ from framework.settings import merge_dicts
 
 
 class StepRunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
 
     enable_cache: bool | None = None
     parameters: dict[str, Any] = {}
@@ -24,7 +24,7 @@ class StepRunConfig(BaseModel):
 
 
 class RunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
 
     run_name: str | None = None
     enable_cache: bool | None = None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 class BaseSettings(BaseModel):
     """Base of every settings model: unknown fields are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
 
 
 class ResourceSettings(BaseSettings):

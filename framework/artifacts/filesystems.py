@@ -40,9 +40,15 @@ class LocalFiles:
         return path
 
     def is_inside(self, path: str) -> bool:
-        """True if ``path``, with every symlink resolved, lies strictly under the root."""
-        real_root = os.path.realpath(self.root)
-        return os.path.realpath(path).startswith(real_root.rstrip(os.sep) + os.sep)
+        """True if ``path``, with every symlink resolved, lies strictly under the root.
+
+        The root's own resolution is computed once per instance (a root later swapped
+        for a symlink elsewhere then makes every path fail this check, never pass it).
+        """
+        prefix = self.__dict__.get("_real_root_prefix")
+        if prefix is None:
+            prefix = self._real_root_prefix = os.path.realpath(self.root).rstrip(os.sep) + os.sep
+        return os.path.realpath(path).startswith(prefix)
 
     def make_parent(self, path: str) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)

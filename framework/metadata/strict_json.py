@@ -27,6 +27,41 @@ def to_strict_json(value: Any, path: str) -> Any:
     ``path`` names ``value`` in the message (``"run"``, ``"step_run"``, ``"artifacts[0]"``).
     The copy also isolates the store from later mutation of the caller's objects.
     """
+    try:
+        return _copy(value)
+    except _NotStrict:  # build the key paths only to name the offending value
+        return _to_strict_json(value, path)
+
+
+class _NotStrict(Exception):
+    pass
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """The deep copy of a strict-JSON value, without key paths; ``_NotStrict`` otherwise."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is float:
+        if value - value != 0.0:  # NaN or infinity
+            raise _NotStrict
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotStrict
+            out[key] = _copy(item)
+        return out
+    if kind is list or kind is tuple:
+        return [_copy(item) for item in value]
+    raise _NotStrict
+
+
+def _to_strict_json(value: Any, path: str) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
@@ -45,10 +80,10 @@ def to_strict_json(value: Any, path: str) -> Any:
                     f"{path} has the key {key!r} of type {type(key).__name__}; "
                     "metadata keys must be str — convert the key before storing."
                 )
-            out[key] = to_strict_json(item, _child(path, key))
+            out[key] = _to_strict_json(item, _child(path, key))
         return out
     if kind is list or kind is tuple:
-        return [to_strict_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [_to_strict_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
     shown = repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."

@@ -14,7 +14,16 @@ class BaseParameters(BaseModel):
     run the wrong experiment. Values are coerced and validated by pydantic.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True)
+    # Deferred: importing the framework builds no validator (the first build also loads
+    # pydantic's plugin machinery, a scan of every installed package's entry points).
+    # Subclasses — the user's parameters — are still built when they are defined.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, arbitrary_types_allowed=True,
+                              defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.model_rebuild(raise_errors=False)
 
     def flat(self) -> dict[str, Any]:
         """Every field, defaults included, as JSON-compatible values: how runs store parameters."""
