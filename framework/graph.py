@@ -10,12 +10,12 @@ import graphlib
 import json
 from typing import Any
 
-import attrs
+import dataclasses
 
 from framework.exceptions import PipelineInterfaceError
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class InputBinding:
     """An input fed by output ``output_name`` of invocation ``invocation_id``."""
 
@@ -23,7 +23,7 @@ class InputBinding:
     output_name: str
 
 
-@attrs.define
+@dataclasses.dataclass
 class Invocation:
     """One call of one step in a pipeline, with everything needed to run and cache it."""
 
@@ -40,8 +40,8 @@ class Invocation:
     output_materializers: dict[str, str]  # output name -> materializer (dotted), when chosen explicitly
     code_fingerprint: str
     slot: str | None = None
-    step: Any = attrs.field(default=None, eq=False, repr=False)  # the configured BaseStep instance
-    call_values: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    step: Any = dataclasses.field(default=None, compare=False, repr=False)  # the configured BaseStep instance
+    call_values: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def upstream(self) -> set[str]:
@@ -65,13 +65,13 @@ class Invocation:
         }
 
 
-@attrs.define
+@dataclasses.dataclass
 class PipelineGraph:
     name: str
     invocations: dict[str, Invocation]
     enable_cache: bool | None = None
-    settings: dict[str, Any] = attrs.field(factory=dict)
-    extra: dict[str, Any] = attrs.field(factory=dict)
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
     api: str = "function"
 
     def validate(self) -> None:

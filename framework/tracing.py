@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 from typing import Any, Iterator
 
-import attrs
+import dataclasses
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name
@@ -22,7 +22,7 @@ FUNCTION = "function"
 _current: contextvars.ContextVar["Tracer | None"] = contextvars.ContextVar("framework_tracer", default=None)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class OutputPlaceholder:
     """Stands for one output of one invocation until the pipeline runs."""
 
@@ -40,7 +40,7 @@ class OutputPlaceholder:
         )
 
 
-@attrs.define
+@dataclasses.dataclass
 class TracedCall:
     """One recorded step call, before run configuration is applied."""
 
@@ -53,13 +53,13 @@ class TracedCall:
     slot: str | None = None
 
 
-@attrs.define
+@dataclasses.dataclass
 class Tracer:
     kind: str
-    calls: dict[str, TracedCall] = attrs.field(factory=dict)
-    slots: dict[int, str] = attrs.field(factory=dict)  # legacy: id(step copy) -> slot name
-    pending_after: dict[str, list[str]] = attrs.field(factory=dict)
-    _counts: dict[str, int] = attrs.field(factory=dict)
+    calls: dict[str, TracedCall] = dataclasses.field(default_factory=dict)
+    slots: dict[int, str] = dataclasses.field(default_factory=dict)  # legacy: id(step copy) -> slot name
+    pending_after: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    _counts: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def slot_of(self, step: Any) -> str:
         slot = self.slots.get(id(step))

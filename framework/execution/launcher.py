@@ -202,6 +202,7 @@ class RunLauncher:
 
     def _launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
         graph, config = self.graph, self.run_config
+        _start_helpers(graph, self.stack)
         run_name = run_names.render(config.run_name, pipeline=graph.name)
         start = time.perf_counter()
         registration = self.metadata.register_pipeline(graph.name, graph.version_hash(), graph.to_dict())
@@ -292,6 +293,21 @@ class RunLauncher:
 
     def _orchestrator(self):
         return self.stack.orchestrator_instance()
+
+
+def _start_helpers(graph: PipelineGraph, stack: Stack) -> None:
+    """A local run that will save a scikit-learn estimator starts the skops helper process
+    now, so that importing skops (all of scikit-learn) overlaps the steps instead of
+    following them (``framework.artifacts.materializers.skops_helper``)."""
+    if stack.orchestrator != "local":
+        return
+    for inv in graph.invocations.values():
+        declared = list(inv.outputs.values()) + list(inv.output_materializers.values())
+        if any(name.startswith("sklearn.") or name.endswith(".SklearnMaterializer") for name in declared):
+            from framework.artifacts.materializers import skops_helper
+
+            skops_helper.start()
+            return
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
+import dataclasses
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
@@ -16,13 +16,13 @@ from framework.steps.base_parameters import BaseParameters
 from framework.tracing import OutputPlaceholder, TracedCall, placeholders_for
 
 
-@attrs.define
+@dataclasses.dataclass
 class BoundArguments:
-    inputs: dict[str, OutputPlaceholder] = attrs.field(factory=dict)
-    values: dict[str, Any] = attrs.field(factory=dict)
+    inputs: dict[str, OutputPlaceholder] = dataclasses.field(default_factory=dict)
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
     params_obj: Any = None
     id: str | None = None
-    after: list[str] = attrs.field(factory=list)
+    after: list[str] = dataclasses.field(default_factory=list)
 
 
 def _after_ids(step_name: str, after: Any) -> list[str]:

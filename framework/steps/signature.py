@@ -12,7 +12,7 @@ import inspect
 import typing
 from typing import Any, Callable
 
-import attrs
+import dataclasses
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name
@@ -24,7 +24,7 @@ SINGLE_OUTPUT_NAME = "output"
 _NO_DEFAULT = inspect.Parameter.empty
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class InputSpec:
     name: str
     annotation: Any
@@ -35,7 +35,7 @@ class InputSpec:
         return self.default is not _NO_DEFAULT
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class StepSignature:
     """What a step takes and returns; the single source for binding and validation."""
 
