@@ -207,3 +207,19 @@ def test_keyboard_interrupt_stops_the_run_and_marks_it_failed():
     run = Client().get_run("interrupted_run")
     assert run.status == "failed" and run.steps["interrupted"].status == "failed"
     assert CALLS == []
+
+
+def test_default_handler_follows_a_swapped_stdout(monkeypatch, capsys):
+    import io
+    import logging
+
+    from framework.logging_setup import ensure_console_handler
+
+    logger = logging.getLogger("framework")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    ensure_console_handler()
+    swapped = io.StringIO()
+    monkeypatch.setattr("sys.stdout", swapped)
+    logger.info("hello after swap")
+    assert "hello after swap" in swapped.getvalue()
