@@ -64,8 +64,10 @@ def median(values: list[float]) -> float:
 
 def child_env(home: str | os.PathLike[str] | None = None, **extra: str) -> dict[str, str]:
     """The environment of a measured child process: this repository importable, a given
-    framework home, no progress line, no stray bytecode writes."""
+    framework home, no progress line, and Python's bytecode cache on (as for any user:
+    without it every import of the framework compiles its sources again)."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env["FRAMEWORK_PROGRESS"] = "0"
     env.pop("FRAMEWORK_STACK", None)
@@ -105,6 +107,24 @@ def run_child(module: str, *args: str, env: dict[str, str] | None = None, timeou
         raise RuntimeError(f"benchmarks.{module} {' '.join(args)} failed ({done.returncode}):\n"
                            f"{done.stdout[-1500:]}\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_FILLED: dict[str, Any] = {}
+
+
+def filled_home(chain_length: int) -> tuple[Path, dict[str, Any]]:
+    """A framework home holding a history of 10,000 runs (``store_fill``; 300 in quick
+    mode), made once per benchmark process and shared by the modules that need one."""
+    if "home" not in _FILLED:
+        home = Path(tempfile.mkdtemp(prefix="bench-10k-"))
+        import atexit
+
+        atexit.register(shutil.rmtree, home, True)
+        runs = 300 if QUICK else 10_000
+        _FILLED["summary"] = run_child("store_fill", str(home), str(runs), str(chain_length),
+                                       env=child_env(home))
+        _FILLED["home"] = home
+    return _FILLED["home"], _FILLED["summary"]
 
 
 @contextlib.contextmanager

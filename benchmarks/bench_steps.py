@@ -20,13 +20,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks._common import (PY, QUICK, child_env, median, repeats, row, run_child, temp_dir)
+from benchmarks._common import QUICK, child_env, filled_home, median, repeats, row, run_child, temp_dir
 
 LENGTH = 11 if QUICK else 101
-HISTORY = 300 if QUICK else 10_000
 HEAVY = ("pandas", "sklearn", "pyarrow", "dask", "distributed", "skops", "fsspec")
 
 
@@ -60,16 +58,12 @@ def measure(rounds: int) -> dict[str, Any]:
             "persisted": persisted, "heavy": [m for m in HEAVY if m in sys.modules]}
 
 
-def _filled_home(home: Path) -> dict[str, Any]:
-    return run_child("store_fill", str(home), str(HISTORY), str(LENGTH), env=child_env(home))
-
-
 def run() -> list[dict[str, Any]]:
     rounds = str(repeats(5))
-    with temp_dir("bench-steps-empty-") as empty, temp_dir("bench-steps-10k-") as full:
+    with temp_dir("bench-steps-empty-") as empty:
         fresh = run_child("bench_steps", "--child", rounds, env=child_env(empty))
-        filled = _filled_home(full)
-        aged = run_child("bench_steps", "--child", rounds, env=child_env(full))
+    full, filled = filled_home(LENGTH)
+    aged = run_child("bench_steps", "--child", rounds, env=child_env(full))
     history = f"{filled['runs']:,} runs"
     rows = [
         row(f"chain of {LENGTH - 1} trivial steps, per extra step, uncached (empty store)",

@@ -197,10 +197,8 @@ def _history_run(pipeline: dict[str, Any], template: dict[str, Any], number: int
 
 
 def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
-    from benchmarks._common import quiet_framework_logging
     from benchmarks.chain import make_chain
 
-    quiet_framework_logging()
     real = [make_chain(1).with_options(enable_cache=False)(),
             make_chain(chain_length).with_options(enable_cache=False)()]
     store = MetadataStore(home / "metadata")
@@ -245,5 +243,8 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from benchmarks._common import quiet_framework_logging
+
+    quiet_framework_logging()
     summary = fill(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
     print(json.dumps(summary))

@@ -24,15 +24,19 @@ renamed run or a migrated pipeline still hits the cache.
 from __future__ import annotations
 
 import ast
+import datetime as _dt
+import decimal
 import enum
 import inspect
 import json
 import math
 import os
+import pathlib
 import sys
 import sysconfig
 import textwrap
 import types
+import uuid
 from typing import Any
 
 from framework.hashing import hash_bytes
@@ -69,10 +73,14 @@ def canonical(value: Any) -> Any:
     if isinstance(value, dict):
         items = sorted(([canonical(k), canonical(v)] for k, v in value.items()), key=lambda kv: json.dumps(kv[0]))
         return ["dict", items]
+    dotted = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(value, enum.Enum):
+        return ["enum", dotted, value.name]
+    if isinstance(value, (_dt.date, _dt.time, _dt.timedelta, decimal.Decimal, uuid.UUID, pathlib.PurePath)):
+        return ["value", dotted, value.isoformat() if hasattr(value, "isoformat") else str(value)]
     dump = getattr(value, "model_dump", None)
-    if callable(dump):  # pydantic models: class and field values
-        cls = type(value)
-        return ["model", f"{cls.__module__}.{cls.__qualname__}", canonical(dump())]
+    if callable(dump):  # pydantic models: class and field values (datetimes and the like included)
+        return ["model", dotted, canonical(dump())]
     raise TypeError(f"cannot build a cache key from a {type(value).__qualname__}")
 
 
@@ -183,9 +191,6 @@ def _functions_of(obj: Any) -> list[types.FunctionType]:
 
 
 _MISSING = object()
-_CODE_LIKE = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType, type)
-
-
 _IMMUTABLE_SCALARS = (bool, int, float, complex, str, bytes)
 
 
@@ -223,7 +228,9 @@ def _data_fingerprint(value: Any) -> str | None:
 
 def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
     """(label, object) for every global, closure variable and project-module attribute
-    ``func`` may read: ``SCALE``, ``helpers.compute``, a factory's ``k``."""
+    ``func`` may read: ``SCALE``, ``helpers.compute``, a factory's ``k``. Labels are the
+    names as the code spells them, not module paths, so identical code reading identical
+    values in two modules gets one fingerprint."""
     names = _referenced_names(func.__code__)
     found: list[tuple[str, Any]] = []
     modules: list[tuple[str, types.ModuleType]] = []
@@ -231,12 +238,11 @@ def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
         value = func.__globals__.get(name, _MISSING)
         if value is _MISSING:
             continue
-        label = f"{func.__module__}.{name}"
         if isinstance(value, types.ModuleType):
             if _is_project_module(value):
                 modules.append((value.__name__, value))
             continue
-        found.append((label, value))
+        found.append((name, value))
     cells = func.__closure__ or ()
     for name, cell in zip(func.__code__.co_freevars, cells):
         try:
@@ -247,7 +253,7 @@ def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
             if _is_project_module(value):
                 modules.append((value.__name__, value))
             continue
-        found.append((f"{func.__module__}.{func.__qualname__}.<closure>.{name}", value))
+        found.append((f"<closure>.{name}", value))
     seen_modules: set[str] = set()
     while modules:  # `helpers.compute(x)`, `settings.THRESHOLD`: attributes of project modules
         module_name, module = modules.pop()
@@ -262,7 +268,7 @@ def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
                 if _is_project_module(value):
                     modules.append((value.__name__, value))
                 continue
-            found.append((f"{module_name}.{name}", value))
+            found.append((f"<module>.{name}", value))
     return found
 
 
@@ -278,7 +284,7 @@ def fingerprint(obj: Any) -> str:
     """
     seen: dict[int, str] = {}
     parts: list[str] = []
-    data: dict[str, str] = {}
+    data: set[tuple[str, str]] = set()
     stack = [obj]
     while stack:
         current = stack.pop()
@@ -294,9 +300,9 @@ def fingerprint(obj: Any) -> str:
                     continue
                 text = _data_fingerprint(ref)
                 if text is not None:
-                    data[label] = text
+                    data.add((label, text))
     parts[1:] = sorted(parts[1:])
-    parts.extend(f"{label}={text}" for label, text in sorted(data.items()))
+    parts.extend(f"{label}={text}" for label, text in sorted(data))
     return hash_bytes("\n".join(parts).encode())
 
 

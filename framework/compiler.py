@@ -5,14 +5,16 @@ Both pipeline APIs end here; everything API-specific happened before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framework.caching import step_fingerprint
-from framework.config import RunConfig
 from framework.graph import InputBinding, Invocation, PipelineGraph
 from framework.settings import merge_dicts, validate_settings
 from framework.steps.parameters import resolve_parameters
 from framework.tracing import TracedCall
+
+if TYPE_CHECKING:
+    from framework.config import RunConfig
 
 
 def dotted_name(obj: Any) -> str:

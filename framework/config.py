@@ -6,32 +6,60 @@ instantiation / ``configure`` < the YAML file < arguments in code.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from framework.settings import merge_dicts
 
 
-class StepRunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
-
+@dataclasses.dataclass
+class StepRunConfig:
     enable_cache: bool | None = None
-    parameters: dict[str, Any] = {}
-    settings: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-class RunConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
+@dataclasses.dataclass
+class RunConfig:
+    """A validated run configuration (plain data; validation: ``framework._config_models``)."""
 
     run_name: str | None = None
     enable_cache: bool | None = None
-    settings: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    parameters: dict[str, Any] = {}  # function pipelines: the pipeline function's arguments
-    steps: dict[str, StepRunConfig] = {}
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)  # function pipelines' arguments
+    steps: dict[str, StepRunConfig] = dataclasses.field(default_factory=dict)
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """A plain-dict copy; ``mode="json"`` makes every value JSON (as pydantic would)."""
+        data = dataclasses.asdict(self)
+        if mode == "json" and (self.settings or self.extra or self.parameters or self.steps):
+            from framework._config_models import RunConfigModel
+
+            return RunConfigModel.model_validate(data).model_dump(mode="json")
+        return data
+
+    @classmethod
+    def model_validate(cls, data: Any) -> RunConfig:
+        """Validate a mapping (pydantic's rules: unknown keys are refused); raises its
+        ``ValidationError``."""
+        from framework._config_models import RunConfigModel
+
+        model = RunConfigModel.model_validate(data)
+        return cls(run_name=model.run_name, enable_cache=model.enable_cache, settings=model.settings,
+                   extra=model.extra, parameters=model.parameters,
+                   steps={key: StepRunConfig(**step.model_dump()) for key, step in model.steps.items()})
+
+
+def _validated(data: Any, problem: str) -> RunConfig:
+    from pydantic import ValidationError
+
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{problem}: {exc}") from None
 
 
 def load_run_config(path: str | os.PathLike) -> RunConfig:
@@ -49,10 +77,7 @@ def load_run_config(path: str | os.PathLike) -> RunConfig:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"Run configuration file `{path}` must hold a mapping at the top level.")
-    try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(f"Run configuration file `{path}` is invalid: {exc}") from None
+    return _validated(data, f"Run configuration file `{path}` is invalid")
 
 
 def build_run_config(
@@ -65,6 +90,10 @@ def build_run_config(
     extra: dict[str, Any] | None = None,
 ) -> RunConfig:
     """The YAML (if any) overridden by the arguments given in code."""
+    if (config_path is None and not step_configurations and not settings and not extra
+            and (run_name is None or type(run_name) is str)
+            and (enable_cache is None or type(enable_cache) is bool)):
+        return RunConfig(run_name=run_name, enable_cache=enable_cache)  # nothing else to validate
     config = load_run_config(config_path) if config_path is not None else RunConfig()
     data = config.model_dump()
     if run_name is not None:
@@ -77,9 +106,8 @@ def build_run_config(
         data["extra"] = merge_dicts(data["extra"], extra)
     for slot, step_config in (step_configurations or {}).items():
         if isinstance(step_config, StepRunConfig):
-            step_config = step_config.model_dump(exclude_unset=True)
+            defaults = StepRunConfig()
+            step_config = {f.name: getattr(step_config, f.name) for f in dataclasses.fields(StepRunConfig)
+                           if getattr(step_config, f.name) != getattr(defaults, f.name)}
         data["steps"][slot] = merge_dicts(data["steps"].get(slot, {}), dict(step_config))
-    try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(f"Invalid run configuration: {exc}") from None
+    return _validated(data, "Invalid run configuration")

@@ -66,6 +66,14 @@ def validate_name(name: str, *, what: str = "run name") -> str:
     return name
 
 
+def uses_time(template: str | None) -> bool:
+    """True if names rendered from ``template`` (None: the default) contain the ``{time}``
+    placeholder, so rendering again a moment later gives another name."""
+    if template is None:
+        return True
+    return "{time}" in _normalize(template)
+
+
 def render(template: str | None, *, pipeline: str, now: _dt.datetime | None = None) -> str:
     """Render a run name (default ``{pipeline}-{date}-{time}``, UTC) and validate it."""
     now = now or _dt.datetime.now(_dt.timezone.utc)

@@ -9,64 +9,48 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+_MODELS = ("BaseSettings", "ResourceSettings", "LocalOrchestratorSettings", "DaskOrchestratorSettings")
+_REGISTRY: dict[str, Any] = {}  # key -> settings class; the built-ins join on first use
 
 
-class BaseSettings(BaseModel):
-    """Base of every settings model: unknown fields are rejected."""
+def __getattr__(name: str) -> Any:
+    """The built-in models (``BaseSettings``, ``ResourceSettings``, …), created on first use."""
+    if name in _MODELS:
+        from framework import _settings_models
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not at import
-
-
-class ResourceSettings(BaseSettings):
-    """Resources a step asks of the orchestrator (honoured where the orchestrator can)."""
-
-    cpu_count: float | None = None
-    gpu_count: int | None = None
-    memory: str | None = None
+        return getattr(_settings_models, name)
+    raise AttributeError(f"module 'framework.settings' has no attribute {name!r}")
 
 
-class LocalOrchestratorSettings(BaseSettings):
-    """How the local orchestrator runs steps: ``max_workers=1`` keeps one step at a time."""
+def _registry() -> dict[str, Any]:
+    from framework._settings_models import BUILTIN
 
-    max_workers: int = 1
-
-
-class DaskOrchestratorSettings(BaseSettings):
-    """How the Dask orchestrator submits a step (on a step: that step; on a pipeline or run
-    configuration: every step, a step's own value winning key by key).
-
-    ``resources`` are Dask worker resources, e.g. ``{"GPU": 1}``: the step runs only on a
-    worker started with at least that much (``dask worker ... --resources "GPU=1"``); a step
-    asking for a resource no connected worker offers fails with an error instead of
-    waiting forever. ``priority``: when workers are busy, higher runs first.
-    """
-
-    resources: dict[str, float] = {}
-    priority: int = 0
+    for key, model in BUILTIN.items():
+        _REGISTRY.setdefault(key, model)
+    return _REGISTRY
 
 
-_REGISTRY: dict[str, type[BaseSettings]] = {
-    "resources": ResourceSettings,
-    "orchestrator.local": LocalOrchestratorSettings,
-    "orchestrator.dask": DaskOrchestratorSettings,
-}
+def register_settings(key: str, settings_class: Any) -> None:
+    from framework._settings_models import BaseSettings
 
-
-def register_settings(key: str, settings_class: type[BaseSettings]) -> None:
     if not (isinstance(settings_class, type) and issubclass(settings_class, BaseSettings)):
         raise TypeError(f"Settings for `{key}` must be a BaseSettings subclass, got {settings_class!r}.")
-    _REGISTRY[key] = settings_class
+    _registry()[key] = settings_class
 
 
 def validate_settings(settings: dict[str, Any] | None, *, owner: str) -> dict[str, Any]:
     """Check keys and values; return plain JSON-compatible dicts keyed by settings key."""
     result: dict[str, Any] = {}
-    for key, value in (settings or {}).items():
-        settings_class = _REGISTRY.get(key)
+    if not settings:
+        return result
+    from pydantic import ValidationError
+
+    registry = _registry()
+    for key, value in settings.items():
+        settings_class = registry.get(key)
         if settings_class is None:
             raise ValueError(
-                f"{owner}: unknown settings key `{key}`; valid keys are: {', '.join(sorted(_REGISTRY))}."
+                f"{owner}: unknown settings key `{key}`; valid keys are: {', '.join(sorted(registry))}."
             )
         try:
             model = value if isinstance(value, settings_class) else settings_class.model_validate(value)

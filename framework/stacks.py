@@ -107,12 +107,12 @@ def stacks_file(home: Path | None = None) -> Path:
 
 def _read(path: Path) -> dict[str, Any]:
     """The stacks file's content; an absent file means no registered stack."""
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {"active": DEFAULT_STACK, "stacks": {}}
+    import yaml  # only when there is a file to parse: most homes have none
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -23,7 +23,7 @@ from framework.caching import cache_key
 from framework.config import RunConfig
 from framework.execution.artifact_records import info_of
 from framework.execution.progress import ProgressReporter
-from framework.exceptions import RunTerminated
+from framework.exceptions import DuplicateRunNameError, RunTerminated
 from framework.execution.step_records import StepRecorder
 from framework.execution.step_runner import StepOutcome, StepTask
 from framework.graph import Invocation, PipelineGraph
@@ -189,10 +189,9 @@ class RunLauncher:
         files those processes left (artifact temps of dead writers only, metadata temps under
         the store lock). Costs one read of pipelines.json unless something crashed."""
         try:
-            crashed = self.metadata.mark_crashed_runs()
+            crashed = self.metadata.mark_crashed_runs(remove_temp_files=True)
             if crashed:
                 self.logger.debug("Marked %d run(s) whose process died as crashed: %s", len(crashed), crashed)
-                self.metadata.cleanup_temp_files()
                 if "://" not in self.artifacts.url:  # local store: writers are processes of this host
                     self.artifacts.cleanup_temp_files(dead_writers_only=True)
         except FileNotFoundError:
@@ -202,7 +201,6 @@ class RunLauncher:
 
     def _launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
         graph, config = self.graph, self.run_config
-        _start_helpers(graph, self.stack)
         run_name = run_names.render(config.run_name, pipeline=graph.name)
         start = time.perf_counter()
         registration = self.metadata.register_pipeline(graph.name, graph.version_hash(), graph.to_dict())
@@ -212,7 +210,7 @@ class RunLauncher:
             self.logger.info("Registered new version %d of pipeline `%s`.", registration.version, graph.name)
         self._recover_crashed_runs()
         pipeline_cache = graph.enable_cache if graph.enable_cache is not None else True
-        self.metadata.create_run({
+        run_record = {
             "id": self.run_id,
             "name": run_name,
             "pipeline_name": graph.name,
@@ -233,7 +231,18 @@ class RunLauncher:
             "step_order": list(graph.invocations),
             "unlisted": unlisted,
             "error": None,
-        })
+        }
+        for attempt in range(5):
+            try:
+                self.metadata.create_run(run_record)
+                break
+            except DuplicateRunNameError:
+                # A name made from the clock ({time}, as the default is) can collide with a run
+                # started in the same microsecond by another process: take the next instant.
+                # A name the user fixed is theirs to change; the error says how.
+                if attempt == 4 or not run_names.uses_time(config.run_name):
+                    raise
+                run_name = run_record["name"] = run_names.render(config.run_name, pipeline=graph.name)
         self.run_name = run_name
         self.logger.info("Creating run `%s` for pipeline `%s` (Caching %s)", run_name, graph.name,
                          "enabled" if pipeline_cache else "disabled")
@@ -293,21 +302,6 @@ class RunLauncher:
 
     def _orchestrator(self):
         return self.stack.orchestrator_instance()
-
-
-def _start_helpers(graph: PipelineGraph, stack: Stack) -> None:
-    """A local run that will save a scikit-learn estimator starts the skops helper process
-    now, so that importing skops (all of scikit-learn) overlaps the steps instead of
-    following them (``framework.artifacts.materializers.skops_helper``)."""
-    if stack.orchestrator != "local":
-        return
-    for inv in graph.invocations.values():
-        declared = list(inv.outputs.values()) + list(inv.output_materializers.values())
-        if any(name.startswith("sklearn.") or name.endswith(".SklearnMaterializer") for name in declared):
-            from framework.artifacts.materializers import skops_helper
-
-            skops_helper.start()
-            return
 
 
 @contextlib.contextmanager

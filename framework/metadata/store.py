@@ -321,8 +321,13 @@ class MetadataStore:
         if chunk is not None:
             self._steps_chunk[run_id] = chunk
 
-    def mark_crashed_runs(self) -> list[str]:
-        """Persist ``crashed`` for running runs whose process died; return their ids."""
+    def mark_crashed_runs(self, *, remove_temp_files: bool = False) -> list[str]:
+        """Persist ``crashed`` for running runs whose process died; return their ids.
+
+        With ``remove_temp_files``, finding any dead process (even one that died while
+        closing its run) also removes the store's temp files, in the same locked
+        transaction — where every temp file is a leftover (see `cleanup_temp_files`).
+        """
         snapshot = self._files.snapshot(layout.PIPELINES).table("running").all()
         if not any(is_dead(e.get("host"), e.get("pid"), e.get("process_start")) for e in snapshot):
             return []
@@ -352,6 +357,8 @@ class MetadataStore:
                 done.append(entry.doc_id)
             if done:
                 running.remove(doc_ids=done)
+                if remove_temp_files:
+                    self._remove_temp_files()
             return marked
 
         return self._write(mark)
@@ -363,21 +370,22 @@ class MetadataStore:
         one found then is a leftover. Walks the whole store: call it rarely (the launcher
         does when it finds a crashed run; ``framework gc`` does too).
         """
-        def clean(_txn: Transaction) -> int:
-            removed = 0
-            for directory, _dirs, names in os.walk(self.root):
-                for name in names:
-                    if name.startswith(".") and name.endswith(".tmp"):
-                        try:
-                            os.unlink(os.path.join(directory, name))
-                        except FileNotFoundError:
-                            continue
-                        removed += 1
-            return removed
-
         if not os.path.isdir(self.root):
             return 0
-        return self._write(clean)
+        return self._write(lambda _txn: self._remove_temp_files())
+
+    def _remove_temp_files(self) -> int:
+        """Delete every ``.*.tmp`` below the root; only ever called holding the store lock."""
+        removed = 0
+        for directory, _dirs, names in os.walk(self.root):
+            for name in names:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    try:
+                        os.unlink(os.path.join(directory, name))
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+        return removed
 
     # ------------------------------------------------------------------ reads
     def get_run_by_id(self, run_id: str) -> dict[str, Any] | None:

@@ -112,9 +112,9 @@ class DaskStepExecutor(Executor):
 
     Like ``Client.get_executor()``, plus what one step needs: its Dask resources and
     priority from the ``orchestrator.dask`` settings (pipeline, then step), a check that
-    it can be pickled and that some worker offers its resources — failures come back as
-    a failed future naming the step, so the loop records the step failed — and errors of
-    the cluster itself (a worker that died, a lost scheduler) turned into an
+    some worker offers those resources (and can see the artifact store) — failures come
+    back as a failed future naming the step, so the loop records the step failed — and
+    errors of the cluster itself (a worker that died, a lost scheduler) turned into an
     `OrchestratorError` that says what happened.
     """
 
@@ -147,8 +147,7 @@ class DaskStepExecutor(Executor):
         settings = merge_dicts(self._graph.settings.get(SETTINGS_KEY, {}),
                                inv.settings.get(SETTINGS_KEY, {}) if inv is not None else {})
         resources = {k: v for k, v in sorted((settings.get("resources") or {}).items()) if v}
-        try:
-            check_serialisable(task.step_name, task.step, task.call_values, task.inputs)
+        try:  # (the step and its parameters were checked for pickling before the run started)
             self._check_store(task.artifact_store_url)
             self._check_resources(task.step_name, resources)
             future = self._client.submit(

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 from framework import tracing
 from framework.compiler import compile_graph
-from framework.config import build_run_config
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
 from framework.settings import merge_dicts, validate_settings
@@ -127,6 +126,7 @@ class BasePipeline:
 
     def compile(self, run_config=None) -> PipelineGraph:
         """Trace ``connect`` with copies of the steps and compile the graph for one run."""
+        from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
         run_config = run_config or build_run_config()
         copies = {slot: step._clone() for slot, step in self.steps.items()}
         tracer = tracing.Tracer(tracing.LEGACY)
@@ -156,6 +156,7 @@ class BasePipeline:
         """Run the pipeline once; returns the finished run (see ``framework.client``)."""
         from framework.execution.launcher import launch
 
+        from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
         run_config = build_run_config(
             config_path=config_path, run_name=run_name, enable_cache=enable_cache,
             step_configurations=step_configurations, settings=settings, extra=extra,

@@ -1,8 +1,19 @@
 """Steps, their parameters and outputs: shared by the legacy and the function pipeline APIs."""
 
-from framework.steps.base_parameters import BaseParameters
+from typing import Any
+
 from framework.steps.base_step import BaseStep
 from framework.steps.decorator import step
 from framework.steps.output import Output
 
 __all__ = ["BaseParameters", "BaseStep", "Output", "step"]
+
+
+def __getattr__(name: str) -> Any:
+    # BaseParameters is a pydantic model class: created on first use, not at import
+    # (creating any model class loads much of pydantic, ~40 ms).
+    if name == "BaseParameters":
+        from framework.steps.base_parameters import BaseParameters
+
+        return BaseParameters
+    raise AttributeError(f"module 'framework.steps' has no attribute {name!r}")

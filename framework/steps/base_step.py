@@ -12,14 +12,17 @@ from __future__ import annotations
 import copy
 import sys
 import types
+import typing
 from typing import Any, ClassVar
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name
 from framework.settings import merge_dicts, validate_settings
-from framework.steps.base_parameters import BaseParameters
-from framework.steps.signature import StepSignature, analyse_entrypoint
+from framework.steps.signature import StepSignature, analyse_entrypoint, is_parameters_object
+
+if typing.TYPE_CHECKING:
+    from framework.steps.base_parameters import BaseParameters
 from framework.steps.validation import validate_input, validate_outputs
 
 CONFIG_KEYS = ("name", "enable_cache", "parameters", "settings", "extra", "output_materializers")
@@ -117,7 +120,7 @@ class BaseStep:
         sig = cls._signature
         params_obj = None
         for value in args:
-            if not isinstance(value, BaseParameters):
+            if not is_parameters_object(value):
                 raise StepInterfaceError(
                     f"Step `{step}`: positional argument {value!r} is not a BaseParameters object; "
                     "step instances take only a parameters object and keyword options "

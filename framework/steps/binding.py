@@ -12,7 +12,7 @@ import dataclasses
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
-from framework.steps.base_parameters import BaseParameters
+from framework.steps.signature import is_parameters_object
 from framework.tracing import OutputPlaceholder, TracedCall, placeholders_for
 
 
@@ -73,7 +73,7 @@ def bind_arguments(step: Any, args: tuple, kwargs: dict, *, allow_values: bool, 
     input_names = list(sig.inputs)
     position = 0
     for value in args:
-        if isinstance(value, BaseParameters) and sig.params_class is not None:
+        if sig.params_class is not None and is_parameters_object(value):
             set_params(value)
             continue
         if position >= len(input_names):

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from typing import Any, Mapping
-
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from framework.exceptions import MissingStepParameterError, StepInterfaceError
 from framework.steps.signature import StepSignature
@@ -26,7 +25,7 @@ def to_jsonable(value: Any, *, step: str, argument: str, _path: str | None = Non
     (``"nan"``), pydantic models their JSON dump; anything else is refused.
     """
     path = argument if _path is None else _path
-    if isinstance(value, BaseModel):
+    if _is_model(value):
         return value.model_dump(mode="json")
     item = getattr(value, "item", None)
     if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
@@ -55,16 +54,32 @@ def to_jsonable(value: Any, *, step: str, argument: str, _path: str | None = Non
     )
 
 
+def _is_model(value: Any) -> bool:
+    """``isinstance(value, pydantic.BaseModel)`` without importing pydantic to ask: a run
+    whose steps use no parameters class and only plain values never imports it."""
+    main = sys.modules.get("pydantic.main")
+    return main is not None and isinstance(value, main.BaseModel)
+
+
+_EXACT = (int, float, str, bool)
+
+
 @functools.lru_cache(maxsize=512)
-def _adapter(annotation: Any) -> TypeAdapter:
+def _adapter(annotation: Any) -> Any:
+    from pydantic import ConfigDict, TypeAdapter  # imported on first use: not at framework import
+
     return TypeAdapter(annotation, config=ConfigDict(arbitrary_types_allowed=True))
 
 
 def _coerce(value: Any, annotation: Any, *, step: str, argument: str) -> Any:
+    if annotation is Any or (annotation in _EXACT and type(value) is annotation):
+        return value  # what pydantic would return, without asking it
     try:
         adapter = _adapter(annotation)
     except Exception:  # unhashable or unsupported annotation: keep the value as given
         return value
+    from pydantic import ValidationError  # imported by _adapter already
+
     try:
         return adapter.validate_python(value)
     except ValidationError as exc:
@@ -73,6 +88,8 @@ def _coerce(value: Any, annotation: Any, *, step: str, argument: str) -> Any:
 
 def build_params_object(signature: StepSignature, step: str, values: dict[str, Any]) -> Any:
     cls = signature.params_class
+    from pydantic import ValidationError  # cls is a pydantic model: pydantic is imported
+
     try:
         return cls(**values)
     except ValidationError as exc:

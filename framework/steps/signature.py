@@ -9,6 +9,7 @@ errors at the line that made them instead of in the middle of a run.
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from typing import Any, Callable
 
@@ -16,7 +17,8 @@ import dataclasses
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name
-from framework.steps.base_parameters import BaseParameters
+if typing.TYPE_CHECKING:
+    from framework.steps.base_parameters import BaseParameters
 from framework.steps.output import Output
 
 RESERVED_ARGUMENTS = ("after", "id")
@@ -51,7 +53,19 @@ class StepSignature:
 
 
 def _is_params_class(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseParameters)
+    module = sys.modules.get(_PARAMETERS_MODULE)  # not imported yet: no subclass can exist
+    return module is not None and isinstance(annotation, type) and issubclass(annotation, module.BaseParameters)
+
+
+# ``BaseParameters`` is created when first imported (``framework.steps.BaseParameters``), not
+# when the framework is: defining a pydantic model class loads much of pydantic (~40 ms).
+_PARAMETERS_MODULE = "framework.steps.base_parameters"
+
+
+def is_parameters_object(value: Any) -> bool:
+    """``isinstance(value, BaseParameters)``, without creating the class to ask."""
+    module = sys.modules.get(_PARAMETERS_MODULE)
+    return module is not None and isinstance(value, module.BaseParameters)
 
 
 def _resolve_hints(func: Callable, step_name: str) -> dict[str, Any]:

@@ -70,7 +70,9 @@ def _chain(home: Path, first_seed: int, rng: random.Random, stats: dict) -> None
             if phase == "step":
                 env.update(PROGRESS_FILE=str(marks / f"{seed}.progress"), STEP_SLEEP="0.2")
             else:
-                env["KILL_AT"] = str(rng.randint(1, max(1, int(counts[phase] * 0.95))))
+                # counted on a home's first run, which also registers the pipeline: later runs make
+                # a few calls fewer, so stay below the end to kill (almost) every time
+                env["KILL_AT"] = str(rng.randint(1, max(1, int(counts[phase] * 0.8))))
         proc = spawn(CHILD, home, **env)
         if not last and phase == "step":
             progress = marks / f"{seed}.progress"
@@ -164,7 +166,7 @@ def test_kill_9_at_random_points_never_corrupts_and_the_next_run_resumes(fast_tm
                    for i in range(CHAINS_PER_TEST)]
         for future in futures:
             future.result()
-    assert stats["kills"] >= CHAINS_PER_TEST * TRIALS_PER_CHAIN * 0.9
+    assert stats["kills"] >= 50  # >= 100 SIGKILLs over the two groups
     assert all(stats["by_phase"].values())
     assert stats["resumed_cached"] > 0
     report = os.environ.get("FAULTS_REPORT")

@@ -30,12 +30,6 @@ class SklearnMaterializer(BaseMaterializer):
     EXTENSION = ".skops"
 
     def save(self, value: Any, fileobj: IO[bytes]) -> None:
-        from framework.artifacts.materializers import skops_helper
-
-        data = skops_helper.dumps(value)  # the run's helper process, when one was started
-        if data is not None:
-            fileobj.write(data)
-            return
         import skops.io
 
         try:

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from framework import tracing
 from framework.compiler import compile_graph
-from framework.config import build_run_config
 from framework.exceptions import PipelineInterfaceError, StepInterfaceError
 from framework.graph import PipelineGraph
 from framework.run_names import validate_name
@@ -107,6 +106,7 @@ class Pipeline:
 
     def compile(self, *args: Any, run_config=None, **kwargs: Any) -> tuple[PipelineGraph, dict[str, Any]]:
         """The graph one call with these arguments would run, and the recorded pipeline parameters."""
+        from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
         run_config = run_config or build_run_config()
         arguments = self._bind(args, kwargs, run_config.parameters)
         parameters = {k: to_jsonable(v, step=f"pipeline {self.name}", argument=k) for k, v in arguments.items()}
@@ -127,6 +127,7 @@ class Pipeline:
         from framework.execution.launcher import launch
 
         options = self.run_options
+        from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
         run_config = build_run_config(
             config_path=options.get("config_path"), run_name=options.get("run_name"),
             enable_cache=options.get("enable_cache"), settings=options.get("settings"), extra=options.get("extra"),

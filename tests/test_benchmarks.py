@@ -1,0 +1,80 @@
+"""The benchmark suite runs and prints every row (quick mode: tiny sizes, one repeat, no
+timing asserted), and the 10,000-run history it measures against is a real store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+ROWS = [
+    "import framework.steps, framework.pipelines",
+    "heavy libraries imported by it",
+    "seed digits pipeline, whole process, cache off vs plain Python",
+    "seed digits pipeline, whole process, cached re-run vs plain Python",
+    "cache off vs plain Python that also saves the outputs",
+    "per extra step, uncached (empty store)",
+    "per extra step, cached (empty store)",
+    "same, uncached, store of",
+    "same, cached, store of",
+    "records and artifacts read back from the store",
+    "Client().get_pipeline(p).last_run + load X_train",
+    "then loading the SVC model",
+    "save speed vs np.save",
+    "peak memory while saving",
+    "load verifies the hash, returns a memory map",
+    "xxh3 hashing speed",
+    "bench_peers",
+]
+
+
+def test_benchmark_suite_runs_in_quick_mode_and_prints_every_row(tmp_path):
+    env = {**os.environ, "BENCH_QUICK": "1", "PEERS": "", "FRAMEWORK_HOME": str(tmp_path / "unused")}
+    done = subprocess.run([sys.executable, "-m", "benchmarks"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    table = done.stdout
+    missing = [label for label in ROWS if label not in table]
+    assert not missing, f"rows missing: {missing}\n{table}"
+    assert " error " not in table, table
+    if (REPO / "benchmarks" / "bench_dask.py").exists():
+        assert "dask*" in table
+    assert not (tmp_path / "unused").exists()  # every benchmark uses its own temporary homes
+
+
+def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    home = tmp_path / "home"
+    monkeypatch.setenv("FRAMEWORK_HOME", str(home))
+    from benchmarks.store_fill import fill
+
+    from framework import Client
+    from framework.metadata import MetadataStore
+
+    summary = fill(home, runs=150, chain_length=3)
+    assert summary["runs"] == 150
+    store = MetadataStore(home / "metadata")
+    runs = store.list_runs()
+    assert len(runs) == 150 and len({r["name"] for r in runs}) == 150
+    assert sum(p["run_count"] for p in store.list_pipelines()) == 150
+    for run in runs[::7]:
+        full = store.get_run(run["name"])  # name shard -> run file -> steps chunks
+        assert full["id"] == run["id"] and full["step_runs"] and full["status"] == "completed"
+        for step_run in full["step_runs"]:
+            assert set(step_run["outputs"].values()) <= set(full["artifacts"])
+            if step_run["status"] == "cached":
+                original = store.get_step_run(step_run["original_run_id"], step_run["original_step_run_id"])
+                assert original["status"] == "completed" and original["outputs"] == step_run["outputs"]
+    chain = Client().get_pipeline("chain_3")
+    assert chain.last_run.status == "completed" and len(chain.runs) == 32
+    last = chain.last_run.steps["inc_3"]
+    assert len(store.cache_candidates(last.cache_key)) == 32  # the cache file is full
+    assert store.cache_candidates(last.cache_key)[0]["step_run_id"] == last.id  # the real run is the newest
+    assert last.output.load() == 3
+    from benchmarks.chain import make_chain
+
+    rerun = make_chain(3)()  # the history's cache entries serve a real run
+    assert [s.status for s in rerun.steps.values()] == ["cached"] * 3

@@ -1,0 +1,258 @@
+"""How a run's step records reach the store (``framework.execution.step_records``): one
+transaction per executed step at most, cached and skipped steps batched, no `running`
+record for short steps, and a consistent store after a failure or a crash mid-run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from framework import Client, pipeline, step
+from framework.exceptions import StoreWriteError
+from framework.execution import step_records
+from framework.metadata import MetadataStore, layout
+from framework.metadata.store import MetadataStore as StoreClass
+
+REPO = str(Path(__file__).resolve().parent.parent)
+CALLS: list[str] = []
+
+
+@step
+def source() -> int:
+    CALLS.append("source")
+    return 1
+
+
+@step
+def add(x: int, y: int = 1) -> int:
+    CALLS.append(f"add{y}")
+    return x + y
+
+
+@step
+def boom(x: int) -> int:
+    raise ValueError("boom")
+
+
+@pipeline
+def chain(n: int = 4):
+    value = source()
+    for i in range(n):
+        value = add(x=value, y=i + 1)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Every store write of step records: ('record', [statuses]) or ('finish', [statuses])."""
+    calls: list[tuple[str, list[str]]] = []
+    record_steps, finish_run = StoreClass.record_steps, StoreClass.finish_run
+
+    def spy_record(self, run_id, records, **kwargs):
+        calls.append(("record", [r["status"] for r, _ in records]))
+        return record_steps(self, run_id, records, **kwargs)
+
+    def spy_finish(self, run_id, *args, steps=None, **kwargs):
+        calls.append(("finish", [r["status"] for r, _ in steps or ()]))
+        return finish_run(self, run_id, *args, steps=steps, **kwargs)
+
+    monkeypatch.setattr(StoreClass, "record_steps", spy_record)
+    monkeypatch.setattr(StoreClass, "finish_run", spy_finish)
+    CALLS.clear()
+    return calls
+
+
+def _store(home: Path) -> MetadataStore:
+    return MetadataStore(home / "metadata")
+
+
+def _referenced_artifacts_exist(client: Client, store: MetadataStore) -> None:
+    """Every artifact a record or cache entry points at is on disk and verifies."""
+    artifacts = client.artifact_store
+    from framework.execution.artifact_records import info_of
+
+    for run in store.list_runs():
+        full = store.get_run_by_id(run["id"])
+        for record in full["artifacts"].values():
+            assert artifacts.verify(info_of(record)), record
+        for step_run in full["step_runs"]:
+            for artifact_id in (step_run.get("outputs") or {}).values():
+                assert artifact_id in full["artifacts"]
+            if step_run["status"] == "completed" and step_run.get("cache_key"):
+                for entry in store.cache_candidates(step_run["cache_key"]):
+                    for record in entry["artifacts"].values():
+                        assert artifacts.verify(info_of(record))
+
+
+def test_executed_steps_write_once_and_no_running_record_for_short_steps(spy):
+    run = chain.with_options(enable_cache=False)()
+    statuses = [s for _, batch in spy for s in batch]
+    assert "running" not in statuses
+    records = [c for c in spy if c[0] == "record"]
+    assert 1 <= len(records) <= 5  # at most one transaction per executed step (group commit may merge)
+    assert statuses.count("completed") == 5
+    assert [s.status for s in run.steps.values()] == ["completed"] * 5
+    assert list(run.steps) == ["source", "add", "add_2", "add_3", "add_4"]
+
+
+def test_a_cached_run_writes_its_step_records_with_the_run_end(spy):
+    chain()
+    spy.clear()
+    CALLS.clear()
+    run = chain()
+    assert spy == [("finish", ["cached"] * 5)]  # no transaction of their own
+    reread = Client().get_run(run.name)
+    assert [s.status for s in reread.steps.values()] == ["cached"] * 5
+    assert reread.steps["add_4"].output.load() == 11
+    assert CALLS == []
+
+
+def test_cached_steps_ride_with_the_next_executed_step(spy):
+    chain()
+    spy.clear()
+
+    @pipeline(name="chain")
+    def extended():
+        value = source()
+        for i in range(4):
+            value = add(x=value, y=i + 1)
+        add(x=value, y=100)  # new: executes after four cache hits
+
+    run = extended()
+    # one transaction (the committer's, or the run's last if that came first) carries all six
+    assert [batch for _, batch in spy if batch] == [["cached"] * 5 + ["completed"]]
+    assert [s.status for s in run.steps.values()] == ["cached"] * 5 + ["completed"]
+
+
+def test_a_long_step_is_shown_running_while_it_runs(monkeypatch, home):
+    monkeypatch.setattr(step_records, "RUNNING_AFTER_S", 0.05)
+    seen: list[str] = []
+
+    @step
+    def slow() -> int:
+        store = _store(home)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            run = store.list_runs("watched", limit=1)[0]
+            steps = store.get_run_by_id(run["id"])["step_runs"]
+            if steps and steps[0]["status"] == "running":
+                seen.append("running")
+                break
+            time.sleep(0.02)
+        return 1
+
+    @pipeline
+    def watched():
+        slow()
+
+    run = watched()
+    assert seen == ["running"]
+    assert run.steps["slow"].status == "completed"
+    assert Client().get_run(run.name).steps["slow"].status == "completed"
+
+
+def test_a_failure_mid_run_leaves_a_consistent_store(spy, home):
+    @pipeline(name="mixed")
+    def mixed():
+        value = source()
+        broken = boom(x=add(x=value, y=1))
+        add(x=broken, y=2)  # skipped
+        add(x=value, y=3)  # independent: runs
+
+    chain()  # source and add(y=1) are now cached
+    with pytest.raises(ValueError, match="boom"):
+        mixed()
+    run = Client().list_runs(pipeline_name="mixed")[0]
+    assert run.status == "failed"
+    assert {k: s.status for k, s in run.steps.items()} == {
+        "source": "cached", "add": "cached", "boom": "failed", "add_2": "skipped", "add_3": "completed"}
+    assert all(status != "running" for _, batch in spy for status in batch)
+    _referenced_artifacts_exist(Client(), _store(home))
+    CALLS.clear()
+    with pytest.raises(ValueError):
+        mixed()
+    assert CALLS == []  # everything that could be was a cache hit
+
+
+def test_a_store_that_cannot_record_steps_fails_the_run_and_closes_it(monkeypatch):
+    def broken(self, run_id, records, **kwargs):
+        raise StoreWriteError(28, "disk full", "steps")
+
+    monkeypatch.setattr(StoreClass, "record_steps", broken)
+    with pytest.raises(StoreWriteError):
+        chain.with_options(enable_cache=False)()
+    run = Client().list_runs(pipeline_name="chain")[0]
+    assert run.status == "failed"  # closed, never left `running`
+
+
+CRASHING = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, sys.argv[1])
+    from framework import pipeline, step
+
+    @step
+    def one() -> int:
+        return 1
+
+    @step
+    def plus(x: int, y: int) -> int:
+        if y == int(sys.argv[2]):
+            os._exit(3)  # the process dies mid-run, without any cleanup
+        return x + y
+
+    @pipeline(name="crashy")
+    def crashy():
+        value = one()
+        for i in range(6):
+            value = plus(x=value, y=i)
+
+    crashy()
+""")
+
+
+@pytest.mark.parametrize("crash_at", [0, 3, 99])
+def test_a_crash_mid_run_leaves_a_consistent_store(home, tmp_path, crash_at):
+    script = tmp_path / "crashy.py"
+    script.write_text(CRASHING)
+    env = {**os.environ, "FRAMEWORK_HOME": str(home), "PYTHONPATH": REPO}
+    first = subprocess.run([sys.executable, str(script), REPO, str(crash_at)], env=env, capture_output=True)
+    assert first.returncode == (0 if crash_at == 99 else 3), first.stderr
+    store = _store(home)
+    run = store.list_runs("crashy")[0]
+    assert run["status"] == ("completed" if crash_at == 99 else "crashed")
+    _referenced_artifacts_exist(Client(), store)
+    again = subprocess.run([sys.executable, str(script), REPO, "99"], env=env, capture_output=True)
+    assert again.returncode == 0, again.stderr
+    last = Client().get_pipeline("crashy").last_run
+    assert last.status == "completed" and last.steps["plus_6"].output.load() == 16
+    if crash_at == 99:
+        assert all(s.status == "cached" for s in last.steps.values())
+    _referenced_artifacts_exist(Client(), store)
+
+
+def test_steps_files_are_chunked_and_read_back_whole(tmp_path):
+    store = MetadataStore(tmp_path / "store")
+    registration = store.register_pipeline("p", "h1", {})
+    run_id = "r" + "0" * 31
+    store.create_run({"id": run_id, "name": "r", "pipeline_name": "p", "pipeline_id": registration.pipeline_id,
+                      "version": 1, "status": "running", "start_time": "2024-01-01T00:00:00+00:00"})
+    n = layout.STEPS_CHUNK * 2 + 3
+    steps = [{"id": f"s{i:03d}", "status": "running" if i == 0 else "completed", "outputs": {"o": f"a{i:03d}"}}
+             for i in range(n)]
+    for step_run in steps:
+        store.record_steps(run_id, [(step_run, [{"id": f"a{step_run['id'][1:]}", "uri": "x"}])], durable=False)
+    store.record_step(run_id, {**steps[0], "status": "completed"}, [])  # lands in the newest chunk
+    chunk_files = [layout.steps_file(run_id, c) for c in range(3)]
+    assert all((tmp_path / "store" / f).exists() for f in chunk_files)
+    assert not (tmp_path / "store" / layout.steps_file(run_id, 3)).exists()
+    reread = store.get_run_by_id(run_id)
+    assert [s["id"] for s in reread["step_runs"]] == [s["id"] for s in steps]  # first place kept
+    assert reread["step_runs"][0]["status"] == "completed"  # last version wins
+    assert len(reread["artifacts"]) == n
+    assert store.get_step_run(run_id, "s000")["status"] == "completed"
+    assert store.referenced_artifact_ids() == {f"a{i:03d}" for i in range(n)}
