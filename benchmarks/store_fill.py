@@ -6,13 +6,14 @@ Writing 10,000 runs through the API would cost ~10 transactions each, every one 
 minutes. Here the real engine runs the measured pipelines once each (``chain_1`` and
 ``chain_<CHAIN_LENGTH>`` of ``benchmarks.chain``, uncached) and everything else is
 generated in memory and written in one pass with the store's own layout and encoding
-(``framework.metadata.layout``, ``storage.encode_tables``), without fsync, plus a ``.bak``
-hard link beside each file as a real store keeps. What the history holds, so that the
+(``framework.metadata.layout``, ``storage.encode_tables``), with a ``.bak`` hard link
+beside each file as a real store keeps, and flushed to disk once at the end (``os.sync``)
+so the measurements meet a store at rest. What the history holds, so that the
 measured operations meet the files a real store of that age would give them:
 
 * 31 more completed runs of each measured chain, with the real runs' step records and
-  artifacts: every cache key the measured runs use then has the full 32 entries its
-  cache file can hold (the largest it gets);
+  artifacts: every cache key the measured runs use then holds as many entries as its
+  cache file keeps (``MAX_CACHE_ENTRIES``: the largest it gets);
 * the remaining runs spread over 48 other pipelines of 3 steps (4 array outputs, a model,
   a score): one step executed per run (a new cache key each time), two served from the
   cache — so ``pipelines.json`` lists 50 pipelines, the name shards hold 10,000 names,
@@ -36,10 +37,11 @@ from typing import Any
 
 from framework.metadata import MetadataStore, layout
 from framework.metadata.storage import encode_tables, load_tables
+from framework.metadata.store import MAX_CACHE_ENTRIES
 
 HISTORY_PIPELINES = 48
-CHAIN_COPIES = 31  # + the real run = 32 entries per cache key
-CACHE_CAP = 32
+CHAIN_COPIES = 31  # + the real run: 32 runs of each chain (their cache files keep the newest few)
+CACHE_CAP = MAX_CACHE_ENTRIES
 
 
 def _id() -> str:
@@ -238,6 +240,7 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
     _rebuild_indexes(files, store, runs_by_pipeline)
     _cap_cache_files(files)
     count = files.write()
+    os.sync()  # a store of that age is on disk, not hundreds of MB of dirty pages being flushed
     return {"runs": written + len(real), "files_written": count,
             "pipelines": len(files.table(layout.PIPELINES, "pipelines"))}
 

@@ -71,7 +71,9 @@ def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp
     chain = Client().get_pipeline("chain_3")
     assert chain.last_run.status == "completed" and len(chain.runs) == 32
     last = chain.last_run.steps["inc_3"]
-    assert len(store.cache_candidates(last.cache_key)) == 32  # the cache file is full
+    from framework.metadata.store import MAX_CACHE_ENTRIES
+
+    assert len(store.cache_candidates(last.cache_key)) == MAX_CACHE_ENTRIES  # the cache file is full
     assert store.cache_candidates(last.cache_key)[0]["step_run_id"] == last.id  # the real run is the newest
     assert last.output.load() == 3
     from benchmarks.chain import make_chain

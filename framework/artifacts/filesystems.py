@@ -51,11 +51,19 @@ class LocalFiles:
         return os.path.realpath(path).startswith(prefix)
 
     def make_parent(self, path: str) -> None:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        parent = os.path.dirname(path)
+        made = self.__dict__.setdefault("_made", set())  # shard directories this instance saw exist
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
 
     def open_new(self, path: str) -> IO[bytes]:
         """Create ``path`` exclusively (a temp name is never shared) for binary writing."""
-        return open(path, "xb")
+        try:
+            return open(path, "xb")
+        except FileNotFoundError:  # a shard directory removed since `make_parent` saw it
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            return open(path, "xb")
 
     def finish(self, f: IO[bytes], fsync: bool) -> None:
         """Flush, optionally fsync, and close a file from `open_new`."""

@@ -17,7 +17,7 @@ stored as with none. Layout below the store root::
     names/<sha1(name)[:3]>.json    4096 shards of name -> run_id claims
     index/<pipeline_id>/<n>.json   the pipeline's runs {run_id, start_time}, 64 per file,
                                    so list_runs(limit=k) reads only the newest files
-    cache/<key[:2]>/<key>.json     one file per cache key: the newest 32 entries
+    cache/<key[:2]>/<key>.json     one file per cache key: the newest 8 entries
                                    {cache_key, run_id, step_run_id, outputs, artifacts, created}
 
 Files written per operation: create_run 4 (run, name shard, index chunk, pipelines.json);
@@ -40,7 +40,7 @@ Values must be strict JSON (``strict_json.py``); a run whose process died on thi
 read back as ``crashed`` (``liveness.py``; the store adds ``process_start`` to runs it
 creates on this host so a reused pid is caught) and ``mark_crashed_runs()`` persists that.
 Step run ids are the caller's and unique within their run: ``get_step_run(run_id,
-step_run_id)``. A cache key keeps its newest 32 entries; older ones only ever served when
+step_run_id)``. A cache key keeps its newest 8 entries; older ones only ever served when
 all newer ones had lost their artifacts.
 """
 

@@ -135,6 +135,41 @@ def _keep_backup(path: str) -> None:
             shutil.copyfile(path, backup)
 
 
+def _keep_backup_deferred(path: str, trash: list[str]) -> None:
+    """``_keep_backup``, without freeing the previous ``.bak`` now: it is renamed to a
+    temp name (appended to ``trash``) and deleted later, off the transaction's path.
+
+    Freeing a file's blocks waits for the filesystem journal, which the transaction's own
+    fsyncs keep busy: measured 2.5 ms per unlink there, against 0.03 ms for a rename.
+    A process that dies first leaves ``.<name>.bak.<hex>.tmp`` files, which the store's
+    temp-file cleanup and ``framework gc`` remove like any other temp file.
+    """
+    backup = path + ".bak"
+    old = os.path.join(os.path.dirname(path), f".{os.path.basename(backup)}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        os.rename(backup, old)
+        trash.append(old)
+    except FileNotFoundError:
+        pass
+    _keep_backup(path)
+
+
+def _discard(paths: list[str]) -> None:
+    """Delete ``paths`` in the background (see ``_keep_backup_deferred``)."""
+    if not paths:
+        return
+
+    def unlink_all() -> None:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    try:
+        _pool().submit(unlink_all)
+    except RuntimeError:  # the interpreter is shutting down: do it now
+        unlink_all()
+
+
 def _write_error(path: str, exc: OSError) -> StoreWriteError:
     code = errno.errorcode.get(exc.errno, "?") if exc.errno is not None else "?"
     return StoreWriteError(
@@ -202,6 +237,7 @@ def replace_files(items: list[tuple[str, bytes]] | list[tuple[str, bytes, bool]]
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     staged: list[tuple[str, str]] = []  # (path, temp) fully written and fsynced
     new_parents: list[str] = []  # directories that got a new subdirectory
+    trash: list[str] = []  # previous backups, deleted after the transaction
     renamed = 0
     current = items[0][0] if items else ""
     try:
@@ -227,16 +263,18 @@ def replace_files(items: list[tuple[str, bytes]] | list[tuple[str, bytes, bool]]
                 os.close(fd)
         for path, temp in staged:
             current = path
-            _keep_backup(path)
+            _keep_backup_deferred(path, trash)
             os.replace(temp, path)
             renamed += 1
     except BaseException as exc:
+        _discard(trash)
         for _path, temp in staged[renamed:]:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
         if isinstance(exc, OSError) and not isinstance(exc, StoreWriteError):
             raise _write_error(current, exc) from exc
         raise
+    _discard(trash)
     directories = {os.path.dirname(path) for path, _, *flag in items if not flag or flag[0]}
     directories |= set(new_parents)
     if sync_dirs:
@@ -266,18 +304,27 @@ def fsync_dirs(directories: set[str] | list[str]) -> None:
 _FSYNC_POOL: dict[int, Any] = {}  # pid -> executor (a forked child makes its own)
 
 
-def _fsync_all(fds: list[int]) -> None:
-    """fsync every descriptor; several at once in threads so they share journal commits."""
-    if len(fds) <= 1:
-        for fd in fds:
-            os.fsync(fd)
-        return
+def _pool() -> Any:
     pool = _FSYNC_POOL.get(os.getpid())
     if pool is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _FSYNC_POOL.clear()
-        pool = _FSYNC_POOL[os.getpid()] = ThreadPoolExecutor(4, thread_name_prefix="framework-fsync")
+        pool = _FSYNC_POOL[os.getpid()] = ThreadPoolExecutor(16, thread_name_prefix="framework-fsync")
+    return pool
+
+
+def _fsync_all(fds: list[int]) -> None:
+    """fsync every descriptor; several at once in threads so they share journal commits.
+
+    Measured on ext4 (2-core VM): 100 fsyncs of new files take 280 ms one after another,
+    25 ms from 4 threads and 11 ms from 16 — concurrent fsyncs wait for the same commit.
+    """
+    if len(fds) <= 1:
+        for fd in fds:
+            os.fsync(fd)
+        return
+    pool = _pool()
     futures = [pool.submit(os.fsync, fd) for fd in fds]
     errors = [future.exception() for future in futures]
     for error in errors:

@@ -24,7 +24,7 @@ from framework.metadata.records import Registration
 from framework.metadata.storage import StoreFiles, Transaction
 from framework.metadata.strict_json import to_strict_json
 
-MAX_CACHE_ENTRIES = 32  # newest completed step runs kept per cache key
+MAX_CACHE_ENTRIES = 8  # newest completed step runs kept per cache key (each is read by every lookup)
 _RUN_REQUIRED = ("id", "name", "pipeline_name", "pipeline_id", "version", "status", "start_time")
 _T = TypeVar("_T")
 
@@ -488,17 +488,20 @@ class MetadataStore:
         return sorted(mine, key=lambda v: v["number"])
 
     def cache_candidates(self, cache_key: str) -> list[dict[str, Any]]:
-        """Completed step runs stored under ``cache_key``, newest first (at most 32).
+        """Completed step runs stored under ``cache_key``, newest first (at most 8).
 
         The caller still checks that artifacts exist and verify (and may skip runs it
         does not trust); a failed or cached step run never becomes an entry.
         """
         if type(cache_key) is not str or not cache_key:
             return []
-        docs = self._files.snapshot(layout.cache_file(cache_key)).table("entries").all()
-        mine = [doc for doc in docs if doc.get("cache_key") == cache_key]
-        mine.sort(key=lambda doc: (doc.get("created") or "", doc.doc_id), reverse=True)
-        return [dict(doc) for doc in mine]
+        # The parsed file itself, not TinyDB documents: this runs for every step of every
+        # cached run (a full cache file: 8 entries, ~7 KB for a one-output step).
+        tables = self._files.snapshot(layout.cache_file(cache_key)).storage.read() or {}
+        mine = [(doc.get("created") or "", int(doc_id), doc)
+                for doc_id, doc in (tables.get("entries") or {}).items() if doc.get("cache_key") == cache_key]
+        mine.sort(key=lambda item: item[:2], reverse=True)
+        return [doc for _created, _doc_id, doc in mine]
 
     def referenced_artifact_ids(self) -> set[str]:
         """Every artifact id a run or cache entry refers to (a full scan: for the GC only)."""

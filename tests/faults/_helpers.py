@@ -31,7 +31,7 @@ LAYOUT = [re.compile(p) for p in (
     r"metadata/(pipelines|versions)\.json(\.bak)?",
     r"metadata/(runs|cache)",
     r"metadata/(runs|cache)/[0-9a-f]{2}",
-    r"metadata/runs/[0-9a-f]{2}/[0-9a-f]{32}(\.steps)?\.json(\.bak)?",
+    r"metadata/runs/[0-9a-f]{2}/[0-9a-f]{32}(\.steps(\.[0-9]+)?)?\.json(\.bak)?",  # steps chunks 0, 1, ...
     r"metadata/cache/[0-9a-f]{2}/[0-9a-f]{32,64}\.json(\.bak)?",
     r"metadata/names",
     r"metadata/names/[0-9a-f]{3}\.json(\.bak)?",

@@ -345,3 +345,42 @@ def test_sys_exit_and_os_exit_inside_a_step(tmp_path, home):
         assert run.status == status
         step = run.steps.get("leave")  # a short step that crashed may have no record yet
         assert (step.status if step is not None else "crashed") == status
+
+
+def test_an_interrupt_while_a_finished_step_is_being_recorded_leaves_it_failed(home, monkeypatch):
+    """Ctrl-C between a step's end and its record: the step is recorded failed with the
+    run, never missing or `running` in a finished run."""
+    from framework import pipeline, step
+    from framework.execution import step_records
+
+    real_write = step_records.StepRecorder.write
+
+    def interrupted(self, record, artifacts):
+        if record["invocation_id"] == "second" and record["status"] == "completed":
+            raise KeyboardInterrupt
+        return real_write(self, record, artifacts)
+
+    monkeypatch.setattr(step_records.StepRecorder, "write", interrupted)
+
+    @step
+    def first() -> int:
+        return 1
+
+    @step
+    def second(x: int) -> int:
+        return x + 1
+
+    @step
+    def third(y: int) -> int:
+        return y + 1
+
+    @pipeline
+    def interrupted_pipeline():
+        third(y=second(x=first()))
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_pipeline()
+    run = client(home).list_runs()[0]
+    assert run.status == "failed"
+    assert {k: s.status for k, s in run.steps.items()} == {"first": "completed", "second": "failed"}
+    assert "KeyboardInterrupt" in run.steps["second"].error

@@ -234,3 +234,23 @@ def test_read_only_metadata_store_real_mount(home):
         # reading needs no write access
         view = client(home).get_run(first.name)
         assert view.status == "completed" and view.steps["after"].output.load() == 21 * 45
+
+
+def test_unwritable_metadata_store_injected(home, monkeypatch):
+    first = disky(size=10)
+    stored = _digest(home / "metadata")
+    real_open = os.open
+
+    def guarded(path, flags, *args, **kwargs):
+        if "/metadata" in os.fspath(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded)
+    with pytest.raises(StoreWriteError) as info:
+        disky(size=16)
+    view = client(home).get_run(first.name)  # reading needs no write access
+    assert view.status == "completed" and view.steps["after"].output.load() == 21 * 45
+    monkeypatch.undo()
+    _assert_store_write_failure(home, info.value, errno.EACCES, stored)
+    assert disky(size=16).status == "completed"
