@@ -179,3 +179,4 @@ def test_trials_plot_failed_run_and_a_run_updating_while_watched(home, page, sho
             store.GATE.set()  # the run finishes; the page notices within a poll or two
             expect(page.locator("#run")).to_have_attribute("data-status", "completed", timeout=15_000)
             expect(page.locator('svg.dag [data-step="gate"]')).to_have_attribute("data-status", "completed")
+        page.goto("about:blank")  # stop the page's polling before its server goes away
