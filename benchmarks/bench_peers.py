@@ -1,8 +1,8 @@
 """The seed pipeline on ZenML 0.98, measured in the same ``make bench`` (``PEERS=1`` only).
 
 ZenML goes into a throwaway venv (``$BENCH_PEERS_VENV``, default
-``/tmp/bench-zenml-venv``; created and ``pip install 'zenml==0.98.*' scikit-learn numpy``
-on first use, reused after). ``scripts/seed_zenml.py`` is the seed written for ZenML's
+``/tmp/bench-zenml-venv``; created and ``pip install 'zenml[local]==0.98.*' scikit-learn
+numpy`` on first use, reused after). ``scripts/seed_zenml.py`` is the seed written for ZenML's
 API — the same two steps and work as ``scripts/seed_framework.py``. Both run as whole
 processes, interleaved with the plain-Python baseline after a warm-up round, each tool in
 its own fresh home (``ZENML_CONFIG_PATH`` / ``FRAMEWORK_HOME``, analytics off), cache off
@@ -21,25 +21,34 @@ from benchmarks._common import (PY, SCRIPTS, child_env, fmt_s, interleaved, medi
                                 temp_dir)
 
 VENV = Path(os.environ.get("BENCH_PEERS_VENV", "/tmp/bench-zenml-venv"))
-REQUIREMENTS = ["zenml==0.98.*", "scikit-learn", "numpy"]
+REQUIREMENTS = ["zenml[local]==0.98.*", "scikit-learn", "numpy"]  # [local]: its SQLite store
 
 
 def _install() -> str | None:
     """Make the venv; the reason it failed, or None."""
     python = VENV / "bin" / "python"
+    marker = VENV / ".bench-requirements"
     probe = [str(python), "-c", "import zenml, sklearn; print(zenml.__version__)"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+    if python.exists() and marker.exists() and marker.read_text() == " ".join(REQUIREMENTS):
         return None
     try:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, text=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS], check=True,
                        capture_output=True, text=True, timeout=1800)
     except subprocess.CalledProcessError as exc:
-        return f"install failed: {(exc.stderr or exc.stdout or '').strip().splitlines()[-1:]}"
+        return f"install failed: {_last_line(exc.stderr or exc.stdout)}"
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"install failed: {type(exc).__name__}: {exc}"
     done = subprocess.run(probe, capture_output=True, text=True)
-    return None if done.returncode == 0 else f"zenml does not import: {done.stderr.strip()[-300:]}"
+    if done.returncode != 0:
+        return f"zenml does not import: {_last_line(done.stderr)}"
+    marker.write_text(" ".join(REQUIREMENTS))
+    return None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else "")[:200]
 
 
 def _zenml_env(config: Path) -> dict[str, str]:
@@ -65,7 +74,7 @@ def run() -> list[dict[str, Any]]:
         for cmd, env in warm:  # fill the caches the cached rows hit
             done = subprocess.run(cmd, env=env, cwd=tmp, capture_output=True, text=True)
             if done.returncode != 0:
-                why = f"{Path(cmd[1]).name} failed: {done.stderr.strip()[-400:]}"
+                why = f"{Path(cmd[1]).name} failed: {_last_line(done.stderr)}"
                 print(f"bench_peers: {why}", file=sys.stderr)
                 return [row("ZenML 0.98 seed pipeline (PEERS=1)", "failed", "-", None, detail=why)]
         commands = {

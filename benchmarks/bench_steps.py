@@ -8,10 +8,10 @@ its artifact's stat signature checked, its record written). The cost **per extra
 is ``(t(chain_101) - t(chain_1)) / 100`` — what each step adds to a run, without the
 run's own fixed cost (naming, registration, run record), as in the peers' figures.
 
-In an empty framework home and in one holding 10,000 runs (``store_fill``), one child
-after the other, five times each (medians of the children's medians),
-where each of the chain's cache keys already holds its full ``MAX_CACHE_ENTRIES``. Targets: ≤ 3 ms
-per step uncached, ≤ 1 ms cached, and the 10k-run figures ≤ 1.5× the empty-store ones.
+In an empty framework home and in one holding 10,000 runs (``store_fill``: each of the
+chain's cache keys already holds its full ``MAX_CACHE_ENTRIES``), one child after the
+other, five times each; the figures are medians. Targets: ≤ 3 ms per step uncached,
+≤ 1 ms cached, and the 10k-run figures ≤ 1.5× the empty-store ones.
 After the timed runs the child checks that the last runs' records and artifacts are in
 the store, and that no heavy library was imported.
 """

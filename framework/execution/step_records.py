@@ -129,18 +129,21 @@ class StepRecorder:
     def _next_batch(self) -> list[Record] | None:
         """Under the lock: wait until there is something to write now; None once closed."""
         while not self._closed:
-            if self._error is None and self._urgent:
-                break
-            now = time.monotonic()
-            due = [sid for sid, (deadline, _) in self._due.items() if deadline <= now]
-            if due and self._error is None:
-                for sid in due:  # still executing: show it as running
-                    _deadline, record = self._due.pop(sid)
-                    if sid not in self._finished:
-                        self._buffer.append((record, []))
-                break
-            timeout = min((deadline for deadline, _ in self._due.values()), default=None)
-            self._cond.wait(None if timeout is None else max(0.0, timeout - now))
+            timeout = None  # after an error: nothing more is written until the run's end
+            if self._error is None:
+                if self._urgent:
+                    break
+                now = time.monotonic()
+                due = [sid for sid, (deadline, _) in self._due.items() if deadline <= now]
+                if due:
+                    for sid in due:  # still executing: show it as running
+                        _deadline, record = self._due.pop(sid)
+                        if sid not in self._finished:
+                            self._buffer.append((record, []))
+                    break
+                if self._due:
+                    timeout = min(deadline for deadline, _ in self._due.values()) - now
+            self._cond.wait(timeout)
         else:
             return None
         batch, self._buffer = self._buffer, []

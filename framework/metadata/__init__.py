@@ -13,7 +13,8 @@ stored as with none. Layout below the store root::
                                    spec, created}; written only when a new version appears
     runs/<id[:2]>/<id>.json        the run record (table run), small: listings read only it
     runs/<id[:2]>/<id>.steps.json  its step runs (table step_runs, execution order) and
-                                   artifacts (table artifacts)
+                                   artifacts (table artifacts); a run's later step runs go
+                                   to <id>.steps.1.json, .2, … (16 per chunk, ``layout``)
     names/<sha1(name)[:3]>.json    4096 shards of name -> run_id claims
     index/<pipeline_id>/<n>.json   the pipeline's runs {run_id, start_time}, 64 per file,
                                    so list_runs(limit=k) reads only the newest files
@@ -27,8 +28,11 @@ Reads take no lock and write nothing: get_run reads the name shard, the run and 
 file; get_pipeline/last_run pipelines.json (+ the run); cache_candidates one cache file;
 list_runs(limit=k) the newest index files and k run records.
 
-Transactions (``storage.py``): one file lock, a fresh read of every touched file, and per
-changed file: temp file in the same directory, fsync, ``os.replace``, fsync the directory.
+Transactions (``storage.py``): one file lock, a fresh read of every touched file, and for
+the changed files: temp files in their directories, all fsynced at once (concurrent
+fsyncs share journal commits), ``os.replace`` of each, then one fsync per directory — for
+a run's step records deferred to the run's last transaction, and never for cache files
+(an index: a lost update is a cache miss; see ``docs/architecture.md``).
 Files are written in the order they were first changed, so a crash between two files
 leaves only harmless leftovers (a run file nothing points to, an index entry skipped by
 readers). The previous version of each file is kept as ``<file>.bak``, a hard link to the

@@ -14,8 +14,9 @@
 ``StoreFiles.transaction()`` is the single path for mutations: it takes the process-wide
 file lock ``<root>/.lock`` (``store_lock``: filelock's native lock, also exclusive between
 threads), gives a ``Transaction`` whose TinyDB databases read each touched file fresh,
-once, and buffer writes; on success it writes the files that changed, in the order they
-were first changed; on an exception nothing is written. ``StoreFiles.snapshot()`` is the read path:
+once, and buffer writes; on success it writes the files that changed (``replace_files``:
+temp files fsynced concurrently, then renamed in the order the files were first changed,
+then each directory fsynced once); on an exception nothing is written. ``StoreFiles.snapshot()`` is the read path:
 one fresh, consistent read of one file, no lock.
 """
 
