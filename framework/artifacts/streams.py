@@ -15,7 +15,6 @@ owns that file so it can fsync it.
 from __future__ import annotations
 
 import io
-from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from framework.hashing import format_digest, new_hasher
@@ -34,7 +33,7 @@ class HashingWriter(io.RawIOBase):
         self._raw = raw
         self._hasher = new_hasher()
         self._size = 0
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: Any = None  # a ThreadPoolExecutor, made for the first large write
 
     @property
     def size(self) -> int:
@@ -67,6 +66,8 @@ class HashingWriter(io.RawIOBase):
         n = view.nbytes
         if n >= _PARALLEL_MIN_BYTES:
             if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="framework-hash")
             pending = self._pool.submit(self._hasher.update, view)
             try:

@@ -48,10 +48,12 @@ Record = tuple[dict[str, Any], list[dict[str, Any]]]  # (step run, its artifact 
 class StepRecorder:
     """Buffers one run's step records and commits them in order from one thread."""
 
-    def __init__(self, metadata: Any, run_id: str, running_after: float | None = RUNNING_AFTER_S) -> None:
+    def __init__(self, metadata: Any, run_id: str, running_after: Any = "default") -> None:
+        """``running_after``: seconds before a still-executing step gets its `running`
+        record (default `RUNNING_AFTER_S`); None: never."""
         self._metadata = metadata
         self._run_id = run_id
-        self._running_after = running_after
+        self._running_after = RUNNING_AFTER_S if running_after == "default" else running_after
         self._cond = threading.Condition()
         self._buffer: list[Record] = []
         self._urgent = False  # the buffer holds a record that should be written now

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
 from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
 def this_host() -> str:
     """The host name runs record, cached for the life of the process."""
+    import socket  # on first use: readers of finished runs never need it
+
     return socket.gethostname()
 
 

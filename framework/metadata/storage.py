@@ -32,7 +32,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import filelock
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
@@ -468,24 +467,35 @@ def store_lock(path: str, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
         os.close(fd)
 
 
-if hasattr(filelock, "lock_descriptor"):  # filelock >= 3.30
+_LOCKING: list[Any] = []  # (lock, unlock), resolved by the first transaction: readers never import filelock
 
-    def _lock_descriptor(fd: int) -> bool:
-        return filelock.lock_descriptor(fd, blocking=False)
 
-    _unlock_descriptor = filelock.unlock_descriptor
-else:  # older filelock: the same flock its UnixFileLock takes
-    import fcntl
+def _locking() -> list[Any]:
+    if not _LOCKING:
+        import filelock
 
-    def _lock_descriptor(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
+        if hasattr(filelock, "lock_descriptor"):  # filelock >= 3.30
+            _LOCKING[:] = [lambda fd: filelock.lock_descriptor(fd, blocking=False), filelock.unlock_descriptor]
+        else:  # older filelock: the same flock its UnixFileLock takes
+            import fcntl
 
-    def _unlock_descriptor(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+            def lock(fd: int) -> bool:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+                return True
+
+            _LOCKING[:] = [lock, lambda fd: fcntl.flock(fd, fcntl.LOCK_UN)]
+    return _LOCKING
+
+
+def _lock_descriptor(fd: int) -> bool:
+    return _locking()[0](fd)
+
+
+def _unlock_descriptor(fd: int) -> None:
+    _locking()[1](fd)
 
 
 class StoreFiles:
