@@ -223,3 +223,24 @@ def test_default_handler_follows_a_swapped_stdout(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdout", swapped)
     logger.info("hello after swap")
     assert "hello after swap" in swapped.getvalue()
+
+
+def test_repeated_invocation_in_one_run_is_always_a_cache_hit():
+    from framework.pipelines.new import pipeline as new_pipeline
+
+    @step
+    def square(x: int) -> int:
+        CALLS.append("square")
+        return x * x
+
+    @new_pipeline
+    def repeated():
+        square(x=3)
+        square(x=3)
+
+    for _ in range(5):
+        CALLS.clear()
+        run = repeated()
+        statuses = [s.status for s in run.steps.values()]
+        assert statuses[1] == "cached"
+        assert CALLS.count("square") <= 1

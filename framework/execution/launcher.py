@@ -55,6 +55,9 @@ class RunLauncher:
         self.step_run_ids: dict[str, str] = {}
         self.started: dict[str, tuple[float, str]] = {}
         self._pending_keys: dict[str, str] = {}  # invocation -> cache key, for steps now executing
+        # Steps completed in this run, by cache key: their records may still be on their way to
+        # the store, and a repeated invocation in the same run must hit them all the same.
+        self._completed_here: dict[str, dict[str, Any]] = {}
         self.first_error: BaseException | None = None
         self.failed_step: str | None = None
 
@@ -133,7 +136,8 @@ class RunLauncher:
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options)
 
     def _cache_hit(self, key: str) -> dict[str, Any] | None:
-        for entry in self.metadata.cache_candidates(key):
+        here = self._completed_here.get(key)
+        for entry in ([here] if here else []) + self.metadata.cache_candidates(key):
             artifacts = entry.get("artifacts", {})
             if all(aid in artifacts and self.artifacts.verify(info_of(artifacts[aid]), quick=True)
                    for aid in entry["outputs"].values()):
@@ -163,6 +167,9 @@ class RunLauncher:
         self.outputs[inv_id] = dict(outcome.outputs)
         record = self._step_record(inv, "completed", cache_key=key, outputs=outputs, **fields)
         self.records.write(record, artifacts)
+        if key:
+            self._completed_here[key] = {"run_id": self.run_id, "step_run_id": record["id"], "outputs": outputs,
+                                         "artifacts": {rec["id"]: rec for rec in artifacts}}
         self._pending_keys.pop(inv_id, None)
         self.logger.info("Step `%s` has finished in %.3fs.", name, fields["duration"])
         self.progress.step_finished(name, "completed")
