@@ -233,42 +233,33 @@ def _references(func: types.FunctionType) -> list[tuple[str, Any]]:
     values in two modules gets one fingerprint."""
     names = _referenced_names(func.__code__)
     found: list[tuple[str, Any]] = []
-    modules: list[tuple[str, types.ModuleType]] = []
-    for name in dict.fromkeys(names):
-        value = func.__globals__.get(name, _MISSING)
+    modules: list[types.ModuleType] = []
+
+    def collect(label: str, value: Any) -> None:
+        """Record a value; a project module is searched for the names the code reads."""
         if value is _MISSING:
-            continue
+            return
         if isinstance(value, types.ModuleType):
             if _is_project_module(value):
-                modules.append((value.__name__, value))
-            continue
-        found.append((name, value))
-    cells = func.__closure__ or ()
-    for name, cell in zip(func.__code__.co_freevars, cells):
+                modules.append(value)
+            return
+        found.append((label, value))
+
+    for name in dict.fromkeys(names):
+        collect(name, func.__globals__.get(name, _MISSING))
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
         try:
-            value = cell.cell_contents
+            collect(f"<closure>.{name}", cell.cell_contents)
         except ValueError:  # an empty cell (the variable is not assigned yet)
             continue
-        if isinstance(value, types.ModuleType):
-            if _is_project_module(value):
-                modules.append((value.__name__, value))
-            continue
-        found.append((f"<closure>.{name}", value))
     seen_modules: set[str] = set()
     while modules:  # `helpers.compute(x)`, `settings.THRESHOLD`: attributes of project modules
-        module_name, module = modules.pop()
-        if module_name in seen_modules:
+        module = modules.pop()
+        if module.__name__ in seen_modules:
             continue
-        seen_modules.add(module_name)
+        seen_modules.add(module.__name__)
         for name in dict.fromkeys(names):
-            value = getattr(module, name, _MISSING)
-            if value is _MISSING:
-                continue
-            if isinstance(value, types.ModuleType):
-                if _is_project_module(value):
-                    modules.append((value.__name__, value))
-                continue
-            found.append((f"<module>.{name}", value))
+            collect(f"<module>.{name}", getattr(module, name, _MISSING))
     return found
 
 
