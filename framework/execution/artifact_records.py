@@ -10,9 +10,6 @@ from typing import Any
 
 import attrs
 
-PROVENANCE_KEYS = ("run_name", "step_name", "output_name", "invocation_id")
-
-
 def make_record(info: Any, **provenance: Any) -> dict[str, Any]:
     record = info.to_dict()
     record.update(provenance)

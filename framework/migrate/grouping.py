@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.metadata import GlobalScope
 
-from framework.migrate.analysis import Legacy
+from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.nodes import code, dotted, is_constant, kwarg, names_in, parse_expr
 from framework.migrate.params import Flat, decompose
 from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported

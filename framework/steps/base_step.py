@@ -25,7 +25,6 @@ if typing.TYPE_CHECKING:
     from framework.steps.base_parameters import BaseParameters
 from framework.steps.validation import validate_input, validate_outputs
 
-CONFIG_KEYS = ("name", "enable_cache", "parameters", "settings", "extra", "output_materializers")
 
 
 class _Entrypoint:

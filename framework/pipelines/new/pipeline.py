@@ -14,13 +14,12 @@ from typing import Any, Callable
 
 from framework import tracing
 from framework.compiler import compile_graph
-from framework.exceptions import PipelineInterfaceError, StepInterfaceError
+from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
 from framework.run_names import validate_name
 from framework.settings import merge_dicts, validate_settings
 from framework.steps.parameters import _coerce, to_jsonable
 
-RUN_OPTIONS = ("run_name", "enable_cache", "config_path", "settings", "extra", "unlisted")
 
 
 class Pipeline:
@@ -158,4 +157,4 @@ def pipeline(
     return decorate
 
 
-__all__ = ["Pipeline", "pipeline", "StepInterfaceError"]
+__all__ = ["Pipeline", "pipeline"]
