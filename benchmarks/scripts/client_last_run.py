@@ -3,7 +3,7 @@
 The imports a script needs anyway (the framework's client, numpy) come first and are not
 timed; then ``Client().get_pipeline("first_pipeline").last_run`` and loading one output
 (``X_train``, a numpy array) are timed together; then, separately, loading the trained
-model (skops: the first load in a process imports skops, i.e. all of scikit-learn).
+model (the first load in a process imports the estimator's scikit-learn modules).
 """
 
 import json

@@ -4,6 +4,10 @@ Why skops: its format is a zip of JSON and arrays that is rebuilt without runnin
 pickle's arbitrary reduce calls, and it records every type it needs, so a dump stays
 inspectable.
 
+Speed: estimators of plain state (most fitted models) are written and read by
+`skops_format`, which produces the same skops file without importing ``skops.io`` — that
+import alone imports all of scikit-learn. Everything else goes through skops itself.
+
 Trust: skops refuses to load types it does not know unless they are listed as trusted.
 Here every type found in the file (``skops.io.get_untrusted_types``) is trusted, because
 the artifact store is the trust boundary: a load happens only after the file's bytes
@@ -17,6 +21,7 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
+from framework.artifacts.materializers import skops_format
 from framework.artifacts.materializers.base import BaseMaterializer, Source
 from framework.exceptions import MaterializerError
 
@@ -30,6 +35,13 @@ class SklearnMaterializer(BaseMaterializer):
     EXTENSION = ".skops"
 
     def save(self, value: Any, fileobj: IO[bytes]) -> None:
+        try:
+            planned = skops_format.plan(value)
+        except skops_format.NotPlainState:
+            pass
+        else:
+            skops_format.write(planned, fileobj)
+            return
         import skops.io
 
         try:
@@ -44,6 +56,12 @@ class SklearnMaterializer(BaseMaterializer):
         fileobj.write(data)
 
     def load(self, source: Source, data_type: str) -> Any:
+        try:
+            return skops_format.load(source)
+        except skops_format.NotPlainState:
+            pass
+        if not isinstance(source, str):
+            source.seek(0)
         import skops.io
 
         if isinstance(source, str):
