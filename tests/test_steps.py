@@ -90,10 +90,19 @@ def test_empty_output_is_an_error():
         Output()
 
 
-def test_class_without_entrypoint_is_an_error():
-    with pytest.raises(StepInterfaceError, match="entrypoint"):
-        class NoEntry(BaseStep):
-            pass
+def test_class_without_entrypoint_is_a_base_that_cannot_be_instantiated():
+    class WithHelper(BaseStep):
+        def helper(self) -> int:
+            return 20
+
+    with pytest.raises(StepInterfaceError, match="`WithHelper` has no `entrypoint"):
+        WithHelper()
+
+    class Concrete(WithHelper):
+        def entrypoint(self) -> int:
+            return self.helper() + 1
+
+    assert Concrete().entrypoint() == 21
 
 
 def test_annotated_return_names_the_output():

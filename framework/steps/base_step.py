@@ -10,7 +10,6 @@ a pipeline definition it records an invocation (see ``framework.tracing``).
 from __future__ import annotations
 
 import copy
-import sys
 import types
 import typing
 from typing import Any, ClassVar
@@ -49,18 +48,6 @@ class _ClassOrInstanceMethod:
         return types.MethodType(self.func, obj if obj is not None else owner)
 
 
-def _cloudpickle_skeleton() -> bool:
-    """True while cloudpickle rebuilds a step class defined inside a function (to send it to a
-    Dask worker): it creates an empty class first and sets its attributes, entrypoint
-    included, right after — so the missing entrypoint is no user error then."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == "_make_skeleton_class" and "cloudpickle" in frame.f_code.co_filename:
-            return True
-        frame = frame.f_back
-    return False
-
-
 def _empty_config() -> dict[str, Any]:
     return {"name": None, "enable_cache": None, "parameters": {}, "settings": {}, "extra": {},
             "output_materializers": {}}
@@ -78,11 +65,7 @@ class BaseStep:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         raw = cls.__dict__.get("entrypoint")
-        if raw is None:
-            if not hasattr(cls, "_signature") and not _cloudpickle_skeleton():
-                raise StepInterfaceError(
-                    f"Step class `{cls.__name__}` has no `entrypoint(self, ...)` method; define one."
-                )
+        if raw is None:  # a shared base for concrete steps, or cloudpickle rebuilding a class
             return
         is_method = not isinstance(raw, staticmethod)
         func = raw.__func__ if isinstance(raw, staticmethod) else raw
@@ -96,6 +79,11 @@ class BaseStep:
 
     # ------------------------------------------------------------------ instantiation
     def __new__(cls, *args: Any, **kwargs: Any):
+        if not hasattr(cls, "_signature"):
+            raise StepInterfaceError(
+                f"Step class `{cls.__name__}` has no `entrypoint(self, ...)` method; define one "
+                "(a class without one can only serve as a base for steps that do)."
+            )
         tracer = tracing.current()
         instance = super().__new__(cls)
         if tracer is not None and tracer.kind == tracing.FUNCTION:
