@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import zipfile
-from typing import IO, Any, Union
+from typing import IO, Any
+
+from framework.artifacts.materializers.base import Source
 
 __all__ = ["PROTOCOL", "NotPlainState", "Plan", "plan", "write", "load"]
 
@@ -40,8 +43,7 @@ _JSON_TYPES = (str, int, float, bool, type(None))
 _KEY_TYPES = (str, int)
 _CONTAINERS = {dict: "DictNode", list: "ListNode", tuple: "TupleNode"}
 
-Node = dict
-Source = Union[str, IO[bytes]]
+Node = dict  # one node of skops's schema.json
 
 
 class NotPlainState(Exception):
@@ -175,15 +177,11 @@ def _leaf(cls: str, module: str, loader: str, node_id: int, **fields: Any) -> No
 
 def _numpy_if_loaded() -> Any:
     """numpy if something already imported it (an array cannot exist otherwise)."""
-    import sys
-
     return sys.modules.get("numpy")
 
 
 def _is_plain_estimator_class(kind: type) -> bool:
     """A ``BaseEstimator`` subclass that pickles through ``__getstate__`` (skops's ObjectNode)."""
-    import sys
-
     base = sys.modules.get("sklearn.base")
     return (base is not None and issubclass(kind, base.BaseEstimator)
             and kind.__qualname__ == kind.__name__
