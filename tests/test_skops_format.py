@@ -15,6 +15,7 @@ import textwrap
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import skops.io
 from sklearn.cluster import KMeans
@@ -34,6 +35,14 @@ from framework.hashing import new_id
 
 X, y = load_digits(return_X_y=True)
 X, y = X[:200], y[:200]
+FRAME = pd.DataFrame(X, columns=[f"pixel_{i}" for i in range(X.shape[1])])
+
+
+def with_attribute(model, **attributes):
+    for name, value in attributes.items():
+        setattr(model, name, value)
+    return model
+
 
 PLAIN = {
     "svc": lambda: SVC(gamma=0.001).fit(X, y),
@@ -46,12 +55,15 @@ PLAIN = {
     "naive-bayes": lambda: GaussianNB().fit(X, y),
     "pipeline": lambda: make_pipeline(StandardScaler(), SVC()).fit(X, y),
     "unfitted": lambda: SVC(C=2.0),
+    "fitted on a DataFrame (feature names)": lambda: LogisticRegression(max_iter=300).fit(FRAME, y),
     "knn (brute force)": lambda: KNeighborsClassifier(algorithm="brute").fit(X, y),
 }
 NOT_PLAIN = {
     "forest (Tree objects)": lambda: RandomForestClassifier(n_estimators=2, random_state=0).fit(X, y),
     "knn (a KDTree)": lambda: KNeighborsClassifier(algorithm="kd_tree").fit(X, y),
-    "one-hot (object arrays)": lambda: OneHotEncoder().fit(np.array([["a"], ["b"]], dtype=object)),
+    "one-hot (a list of object arrays of numpy strings)": lambda: OneHotEncoder().fit(
+        np.array([["a"], ["b"]], dtype=object)),
+    "a 2-d object array": lambda: with_attribute(StandardScaler().fit(X), grid_=np.array([["a", "b"]], dtype=object)),
     "function transformer (a function)": lambda: FunctionTransformer(np.log1p).fit(X),
 }
 
@@ -63,9 +75,12 @@ def dump(value) -> bytes:
 
 
 def same_outputs(a, b) -> None:
+    data = FRAME if hasattr(a, "feature_names_in_") else X
+    if data is FRAME:
+        assert b.feature_names_in_.dtype == object and list(b.feature_names_in_) == list(FRAME.columns)
     for method in ("predict", "transform"):
         if hasattr(a, method) and hasattr(a, "n_features_in_"):
-            np.testing.assert_array_equal(getattr(b, method)(X), getattr(a, method)(X))
+            np.testing.assert_array_equal(getattr(b, method)(data), getattr(a, method)(data))
     assert a.get_params(deep=False).keys() == b.get_params(deep=False).keys()
 
 

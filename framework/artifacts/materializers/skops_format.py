@@ -7,7 +7,8 @@ Most fitted estimators are *plain state*: a ``__getstate__`` dict of numbers, st
 arrays, lists, tuples, dicts and nested estimators. For those, this module writes the file
 ``skops.io.dump`` writes (protocol 2: a zip of ``schema.json`` plus one ``.npy`` member
 per array, opened by ``skops.io.load`` with no extra trust) and reads it back. Anything
-else — trees, random states, functions, sparse matrices, object arrays, cycles — raises
+else — trees, random states, functions, sparse matrices, object arrays other than 1-d
+ones of plain values (feature names), cycles — raises
 `NotPlainState` *before a byte is written*, and the materializer hands the value to skops.
 
 Two deliberate differences from skops's own writer, both invisible to ``skops.io.load``:
@@ -159,13 +160,23 @@ class _Planner:
             return None
         if kind is np.ndarray:
             if value.dtype.hasobject:
-                raise NotPlainState(f"a numpy array of dtype {value.dtype}")
+                return self._object_array(value)
         elif not (isinstance(value, np.generic) and value.dtype.kind in "biufc"):
             return None
         node_id = self._new_id()
         name = f"{node_id}.npy"
         self.arrays.append((name, value))
         return _leaf(kind.__name__, kind.__module__, "NdArrayNode", node_id, type="numpy", file=name)
+
+
+    def _object_array(self, value: Any) -> Node:
+        """A 1-d object array of JSON values — ``feature_names_in_`` of a model fitted on a
+        DataFrame — is stored item by item, as skops stores it."""
+        if value.dtype != object or value.ndim != 1 or any(type(v) not in _JSON_TYPES for v in value):
+            raise NotPlainState(f"a numpy array of dtype {value.dtype} and {value.ndim} dimension(s)")
+        node_id = self._new_id()
+        return _leaf("ndarray", "numpy", "NdArrayNode", node_id, content=[self.node(v) for v in value],
+                     type="json", shape=self.node(value.shape))
 
 
 def _leaf(cls: str, module: str, loader: str, node_id: int, **fields: Any) -> Node:
@@ -218,10 +229,10 @@ def _check(node: Any) -> None:
     if not isinstance(node, dict) or node.get("__loader__") not in _LOADERS:
         raise NotPlainState("a node this reader does not handle")
     loader = node["__loader__"]
-    if loader == "NdArrayNode" and node.get("type") != "numpy":
-        raise NotPlainState("an object array")
     children: Any = node.get("content")
-    if loader in ("JsonNode", "TypeNode", "NdArrayNode"):
+    if loader == "NdArrayNode" and node.get("type") == "json":
+        children = [*children, node["shape"]]
+    elif loader in ("JsonNode", "TypeNode", "NdArrayNode"):
         return
     if loader == "DictNode":
         _check(node["key_types"])
@@ -271,6 +282,15 @@ class _Builder:
     def _NdArrayNode(self, node: Node) -> Any:
         import numpy as np
 
+        if node.get("type") == "json":
+            items, shape = [self.build(item) for item in node["content"]], self.build(node["shape"])
+            if shape != (len(items),):
+                raise NotPlainState(f"an object array of shape {shape}")
+            array = np.empty(len(items), dtype=object)
+            array[:] = items
+            return array
+        if node.get("type") != "numpy":
+            raise NotPlainState(f"array storage {node.get('type')!r}")
         with self.zf.open(node["file"]) as member:
             array = np.load(member, allow_pickle=False)
         if node["__module__"] == "numpy" and node["__class__"] == "ndarray":
