@@ -179,11 +179,16 @@ def test_a_failure_mid_run_leaves_a_consistent_store(spy, home):
     assert CALLS == []  # everything that could be was a cache hit
 
 
-def test_a_store_that_cannot_record_steps_fails_the_run_and_closes_it(monkeypatch):
-    def broken(self, run_id, records, **kwargs):
+@pytest.mark.parametrize("path", ["committer", "last transaction"])
+def test_a_store_that_cannot_record_steps_fails_the_run_and_closes_it(monkeypatch, path):
+    """Step records reach the store from the committer thread or, if it has not taken them
+    yet when the run ends, with the run's last transaction: both must fail the run."""
+    def broken(self, txn, run_id, prepared):
         raise StoreWriteError(28, "disk full", "steps")
 
-    monkeypatch.setattr(StoreClass, "record_steps", broken)
+    monkeypatch.setattr(StoreClass, "_write_steps", broken)
+    if path == "last transaction":
+        monkeypatch.setattr(step_records.StepRecorder, "_start", lambda self: None)
     with pytest.raises(StoreWriteError):
         chain.with_options(enable_cache=False)()
     run = Client().list_runs(pipeline_name="chain")[0]
