@@ -94,7 +94,9 @@ def test_executed_steps_write_once_and_no_running_record_for_short_steps(spy):
     statuses = [s for _, batch in spy for s in batch]
     assert "running" not in statuses
     records = [c for c in spy if c[0] == "record"]
-    assert 1 <= len(records) <= 5  # at most one transaction per executed step (group commit may merge)
+    # at most one transaction per executed step: group commit may merge them, and records the
+    # committer has not taken when the run ends go with the run's last transaction
+    assert len(records) <= 5
     assert statuses.count("completed") == 5
     assert [s.status for s in run.steps.values()] == ["completed"] * 5
     assert list(run.steps) == ["source", "add", "add_2", "add_3", "add_4"]
