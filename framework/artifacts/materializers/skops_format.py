@@ -30,6 +30,7 @@ import sys
 import zipfile
 from typing import IO, Any
 
+from framework.artifacts.dotted import dotted_name
 from framework.artifacts.materializers.base import Source
 
 __all__ = ["PROTOCOL", "NotPlainState", "Plan", "plan", "write", "load"]
@@ -135,7 +136,7 @@ class _Planner:
             self._alive.append(state)
             return _leaf(kind.__name__, kind.__module__, "ObjectNode", self._new_id(),
                          content=self.node(state))
-        raise NotPlainState(f"{kind.__module__}.{kind.__qualname__}")
+        raise NotPlainState(dotted_name(kind))
 
     def _container(self, value: Any, kind: type) -> Node:
         loader = _CONTAINERS[kind]
@@ -167,7 +168,6 @@ class _Planner:
         name = f"{node_id}.npy"
         self.arrays.append((name, value))
         return _leaf(kind.__name__, kind.__module__, "NdArrayNode", node_id, type="numpy", file=name)
-
 
     def _object_array(self, value: Any) -> Node:
         """A 1-d object array of JSON values — ``feature_names_in_`` of a model fitted on a
