@@ -29,6 +29,11 @@ class StoreCorruptedError(FrameworkError):
     """A metadata store file is empty, truncated or unparsable."""
 
 
+class RecordError(StoreCorruptedError):
+    """A stored record has keys this version does not know, lacks keys it needs, or holds
+    values of the wrong kind: the store was damaged or written by another program."""
+
+
 class StoreWriteError(FrameworkError, OSError):
     """A metadata store file could not be written (disk full, read-only, no permission).
 

@@ -9,7 +9,7 @@ Importing this package stays light: pandas, pyarrow, scikit-learn, skops and fss
 imported only when a value of theirs is saved or loaded, or a remote URL is used.
 """
 
-from framework.artifacts.info import ArtifactInfo
+from framework.records import ArtifactInfo
 from framework.artifacts.materializers.base import BaseMaterializer
 from framework.artifacts.materializers.registry import register_materializer
 from framework.artifacts.store import ArtifactStore

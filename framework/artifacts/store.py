@@ -40,7 +40,7 @@ from typing import Any, Iterator
 
 from framework.artifacts.dotted import dotted_name
 from framework.artifacts.filesystems import FsspecFiles, LocalFiles, describe_os_error
-from framework.artifacts.info import ARTIFACT_ID_PATTERN, ArtifactInfo
+from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
 from framework.artifacts.materializers.base import BaseMaterializer
 from framework.artifacts.materializers.registry import (
     materializer_by_name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from framework.artifacts.info import ArtifactInfo
+from framework.records import ArtifactInfo
 from framework.exceptions import ArtifactVerificationError
 from framework.hashing import hash_bytes, hash_file
 

@@ -25,7 +25,7 @@ from framework.execution.artifact_records import info_of
 from framework.execution.progress import ProgressReporter
 from framework.exceptions import DuplicateRunNameError, RunTerminated
 from framework.execution.step_records import StepRecorder
-from framework.execution.step_runner import StepOutcome, StepTask
+from framework.orchestrators.step_runner import StepOutcome, StepTask
 from framework.graph import Invocation, PipelineGraph
 from framework.hashing import new_id
 from framework.logging_setup import ensure_console_handler

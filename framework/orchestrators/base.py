@@ -12,7 +12,7 @@ import graphlib
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Protocol
 
-from framework.execution.step_runner import StepOutcome, StepTask, run_step
+from framework.orchestrators.step_runner import StepOutcome, StepTask, run_step
 from framework.graph import PipelineGraph
 
 
