@@ -6,7 +6,7 @@ Writing 10,000 runs through the API would cost ~10 transactions each, every one 
 minutes. Here the real engine runs the measured pipelines once each (``chain_1`` and
 ``chain_<CHAIN_LENGTH>`` of ``benchmarks.chain``, uncached) and everything else is
 generated in memory and written in one pass with the store's own layout and encoding
-(``framework.metadata.layout``, ``storage.encode_tables``), with a ``.bak`` hard link
+(``framework.metadata.tinydb.layout``, ``files.encode_tables``), with a ``.bak`` hard link
 beside each file as a real store keeps, and flushed to disk once at the end (``os.sync``)
 so the measurements meet a store at rest. What the history holds, so that the
 measured operations meet the files a real store of that age would give them:
@@ -21,7 +21,7 @@ measured operations meet the files a real store of that age would give them:
   run and step run as the API would have written them.
 
 ``tests/test_benchmarks.py`` checks that a store filled this way reads back, through
-``MetadataStore``, exactly as one written through the API.
+``TinyDBStore``, exactly as one written through the API.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from framework.metadata import MetadataStore, layout
-from framework.metadata.storage import encode_tables, load_tables
-from framework.metadata.store import MAX_CACHE_ENTRIES
+from framework.metadata import MAX_CACHE_ENTRIES, TinyDBStore
+from framework.metadata.tinydb import layout
+from framework.metadata.tinydb.files import encode_tables, load_tables
+from framework.records import to_doc
 
 HISTORY_PIPELINES = 48
 CHAIN_COPIES = 31  # + the real run: 32 runs of each chain (their cache files keep the newest few)
@@ -105,7 +106,7 @@ def _add_run(files: BulkFiles, run: dict[str, Any], steps: list[dict[str, Any]],
                 "created": step["end_time"]})
 
 
-def _rebuild_indexes(files: BulkFiles, store: MetadataStore, runs_by_pipeline: dict[str, list[dict]]) -> None:
+def _rebuild_indexes(files: BulkFiles, runs_by_pipeline: dict[str, list[dict]]) -> None:
     """Each pipeline's index chunks, in start-time order, and its record's counters."""
     pipelines = files.table(layout.PIPELINES, "pipelines")
     for doc in pipelines.values():
@@ -203,15 +204,16 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
 
     real = [make_chain(1).with_options(enable_cache=False)(),
             make_chain(chain_length).with_options(enable_cache=False)()]
-    store = MetadataStore(home / "metadata")
+    store = TinyDBStore(home / "metadata")
     files = BulkFiles(Path(store.root))
     base = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
     runs_by_pipeline: dict[str, list[dict]] = {}
     written = 0
     for view in real:  # 31 older copies of each real chain run
-        template = store.get_run_by_id(view.id)
-        artifacts = list(template.pop("artifacts").values())
-        steps = template.pop("step_runs")
+        detail = store.get_run_by_id(view.id)
+        template = to_doc(detail.run)
+        artifacts = [to_doc(a) for a in detail.artifacts.values()]
+        steps = [to_doc(s) for s in detail.steps]
         runs_by_pipeline.setdefault(template["pipeline_id"], []).append(template)
         for copy_no in range(CHAIN_COPIES):
             start = base + dt.timedelta(days=30, seconds=copy_no * 60)
@@ -223,7 +225,7 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
             runs_by_pipeline[run["pipeline_id"]].append(run)
             written += 1
     history = max(0, runs - written - len(real))
-    template = {k: v for k, v in store.get_run_by_id(real[0].id).items() if k not in ("step_runs", "artifacts")}
+    template = to_doc(store.get_run_by_id(real[0].id).run)
     pipelines = [_history_pipeline(files, k, _ts(base, 0)) for k in range(HISTORY_PIPELINES)]
     firsts: dict[str, dict[str, Any]] = {}
     for i in range(history):
@@ -237,7 +239,7 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
         _add_run(files, run, steps, artifacts)
         runs_by_pipeline.setdefault(pipeline["id"], []).append(run)
         written += 1
-    _rebuild_indexes(files, store, runs_by_pipeline)
+    _rebuild_indexes(files, runs_by_pipeline)
     _cap_cache_files(files)
     count = files.write()
     os.sync()  # a store of that age is on disk, not hundreds of MB of dirty pages being flushed

@@ -149,7 +149,7 @@ class Registration:
 @attrs.frozen(kw_only=True)
 class Run:
     """One run of a pipeline version. ``host``/``pid``/``process_start`` identify the
-    process that owns a ``running`` run (see ``framework.metadata.liveness``)."""
+    process that owns a ``running`` run (see ``framework.liveness``)."""
 
     id: str = attrs.field(validator=_text)
     name: str = attrs.field(validator=_text)

@@ -68,9 +68,9 @@ class Stack:
         return ArtifactStore(self.artifact_store_url, storage_options=self.artifact_store_options or None)
 
     def metadata_store(self):
-        from framework.metadata import MetadataStore
+        from framework.metadata.tinydb import TinyDBStore
 
-        return MetadataStore(self.metadata_root)
+        return TinyDBStore(self.metadata_root)
 
     def orchestrator_instance(self):
         if self.orchestrator == "local":

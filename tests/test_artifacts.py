@@ -178,10 +178,10 @@ def test_failing_rename_leaves_neither_temp_nor_final_file(local_store, monkeypa
     def no_space(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", no_space)
-    with pytest.raises(ArtifactError, match="ENOSPC"):
-        local_store.save("x", artifact_id=new_id())
-    monkeypatch.undo()
+    with monkeypatch.context() as full_disk:
+        full_disk.setattr(os, "replace", no_space)
+        with pytest.raises(ArtifactError, match="ENOSPC"):
+            local_store.save("x", artifact_id=new_id())
     assert _all_files(local_store) == []
 
 
@@ -210,10 +210,10 @@ def test_read_only_directory_error_names_path_and_errno(local_store):
 def test_permission_error_names_path_and_errno_even_when_running_as_root(local_store, monkeypatch):
     from framework.artifacts.filesystems import LocalFiles
 
-    def denied(self, path):
+    def denied(self, path, fsync):
         raise PermissionError(errno.EACCES, "Permission denied", path)
 
-    monkeypatch.setattr(LocalFiles, "open_new", denied)
+    monkeypatch.setattr(LocalFiles, "atomic_open", denied)
     artifact_id = new_id()
     with pytest.raises(ArtifactError, match=r"\[Errno 13\] EACCES") as exc:
         local_store.save([1], artifact_id=artifact_id)

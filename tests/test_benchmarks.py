@@ -52,29 +52,27 @@ def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp
     from benchmarks.store_fill import fill
 
     from framework import Client
-    from framework.metadata import MetadataStore
+    from framework.metadata import MAX_CACHE_ENTRIES, TinyDBStore
 
     summary = fill(home, runs=150, chain_length=3)
     assert summary["runs"] == 150
-    store = MetadataStore(home / "metadata")
+    store = TinyDBStore(home / "metadata")
     runs = store.list_runs()
-    assert len(runs) == 150 and len({r["name"] for r in runs}) == 150
-    assert sum(p["run_count"] for p in store.list_pipelines()) == 150
+    assert len(runs) == 150 and len({r.name for r in runs}) == 150
+    assert sum(p.run_count for p in store.list_pipelines()) == 150
     for run in runs[::7]:
-        full = store.get_run(run["name"])  # name shard -> run file -> steps chunks
-        assert full["id"] == run["id"] and full["step_runs"] and full["status"] == "completed"
-        for step_run in full["step_runs"]:
-            assert set(step_run["outputs"].values()) <= set(full["artifacts"])
-            if step_run["status"] == "cached":
-                original = store.get_step_run(step_run["original_run_id"], step_run["original_step_run_id"])
-                assert original["status"] == "completed" and original["outputs"] == step_run["outputs"]
+        full = store.get_run(run.name)  # name shard -> run file -> steps chunks
+        assert full.run.id == run.id and full.steps and full.run.status == "completed"
+        for step_run in full.steps:
+            assert set(step_run.outputs.values()) <= set(full.artifacts)
+            if step_run.status == "cached":
+                original = store.get_step_run(step_run.original_run_id, step_run.original_step_run_id)
+                assert original.status == "completed" and original.outputs == step_run.outputs
     chain = Client().get_pipeline("chain_3")
     assert chain.last_run.status == "completed" and len(chain.runs) == 32
     last = chain.last_run.steps["inc_3"]
-    from framework.metadata.store import MAX_CACHE_ENTRIES
-
     assert len(store.cache_candidates(last.cache_key)) == MAX_CACHE_ENTRIES  # the cache file is full
-    assert store.cache_candidates(last.cache_key)[0]["step_run_id"] == last.id  # the real run is the newest
+    assert store.cache_candidates(last.cache_key)[0].step_run_id == last.id  # the real run is the newest
     assert last.output.load() == 3
     from benchmarks.chain import make_chain
 

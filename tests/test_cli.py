@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from framework.cli import main
 from framework.client import Client
-from framework.commands.gc import StoredFile, gc_cutoff, plan_gc
-from framework.commands.runs import compare_table
+from framework.gc import Candidate, gc_cutoff, plan_gc
+from framework.reports.compare import compare_table
 from framework.pipelines.new import pipeline
 from framework.steps import Output, step
 from tests.seed_steps import loader, new_trainer, scorer
@@ -421,11 +421,11 @@ def test_gc_keeps_cached_runs_artifacts(home):
 
 
 def test_gc_keeps_a_file_written_after_it_read_the_referenced_set(home, monkeypatch):
-    from framework.metadata import MetadataStore
+    from framework.metadata import TinyDBStore
 
     cli_pipeline.with_options(run_name="r")(C=1.0)
     _age_everything(home)
-    real = MetadataStore.referenced_artifact_ids
+    real = TinyDBStore.referenced_artifact_ids
     written: list[Path] = []
 
     def scan_then_a_run_saves(self):
@@ -433,24 +433,25 @@ def test_gc_keeps_a_file_written_after_it_read_the_referenced_set(home, monkeypa
         written.append(_orphan(home, age_from=time.time()))  # saved by a run, not yet recorded
         return ids
 
-    monkeypatch.setattr(MetadataStore, "referenced_artifact_ids", scan_then_a_run_saves)
+    monkeypatch.setattr(TinyDBStore, "referenced_artifact_ids", scan_then_a_run_saves)
     report = cli_json("gc", "--min-age", "0")
     assert written[0].exists() and report["deleted"] == []
     assert [k["path"] for k in report["kept_recent"]] == [str(written[0])]
 
 
 def test_gc_keeps_unrecorded_files_of_a_run_in_progress(home):
-    from framework.metadata import MetadataStore
+    from framework.metadata import TinyDBStore
+    from framework.records import Run
 
-    store = MetadataStore(home / "metadata")
+    store = TinyDBStore(home / "metadata")
     registration = store.register_pipeline("live", "hash-1", {})
     started = time.time() - 600
-    store.create_run({
-        "id": os.urandom(16).hex(), "name": "live-run", "pipeline_name": "live",
-        "pipeline_id": registration.pipeline_id, "version": registration.version, "status": "running",
-        "start_time": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
-        "pid": os.getpid(), "host": socket.gethostname(),
-    })
+    store.create_run(Run(
+        id=os.urandom(16).hex(), name="live-run", pipeline_name="live",
+        pipeline_id=registration.pipeline_id, version=registration.version, status="running",
+        start_time=dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(),
+        pid=os.getpid(), host=socket.gethostname(),
+    ))
     in_flight = _orphan(home, age_from=started + 300)  # older than gc, newer than the live run
     crashed_leftover = _orphan(home, age_from=started - 3600)
     report = cli_json("gc")
@@ -461,9 +462,9 @@ def test_gc_keeps_unrecorded_files_of_a_run_in_progress(home):
 
 
 def test_gc_plan_is_pure():
-    files = [StoredFile("a", 10, 100.0, "artifact", "a" * 32), StoredFile("b", 20, 100.0, "artifact", "b" * 32),
-             StoredFile("c", 30, 500.0, "artifact", "c" * 32), StoredFile("t", 5, 100.0, "artifact-temp"),
-             StoredFile("s", 1, 999.0, "store-temp"), StoredFile("u", 7, None, "artifact", "d" * 32)]
+    files = [Candidate("a", 10, 100.0, "artifact", "a" * 32), Candidate("b", 20, 100.0, "artifact", "b" * 32),
+             Candidate("c", 30, 500.0, "artifact", "c" * 32), Candidate("t", 5, 100.0, "artifact-temp"),
+             Candidate("s", 1, 999.0, "store-temp"), Candidate("u", 7, None, "artifact", "d" * 32)]
     plan = plan_gc(files, {"a" * 32}, cutoff=200.0)
     assert [f.path for f in plan.delete] == ["b", "t", "s"] and plan.freed_bytes == 26
     assert [f.path for f in plan.kept_recent] == ["c", "u"] and plan.referenced == 1
@@ -482,7 +483,7 @@ def test_gc_on_an_empty_home_creates_nothing(home):
 
 # ---------------------------------------------------------------------- logging, import cost
 def test_cli_installs_and_removes_its_log_handler(in_store, monkeypatch):
-    from framework.commands import runs as runs_module
+    from framework.reports import runs as runs_module
 
     logger = logging.getLogger("framework")
     monkeypatch.setattr(logger, "handlers", [])

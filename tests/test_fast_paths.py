@@ -16,7 +16,8 @@ import pytest
 from framework.artifacts import ArtifactStore
 from framework.exceptions import StoreWriteError
 from framework.hashing import new_id
-from framework.metadata import storage
+from framework.io.atomic import write_many
+from framework.metadata.tinydb.files import StoreFiles, write_error
 
 REPO = str(Path(__file__).resolve().parent.parent)
 
@@ -38,9 +39,9 @@ def syncs(monkeypatch):
     return seen
 
 
-def test_replace_files_fsyncs_every_file_before_its_rename(tmp_path, syncs):
+def test_write_many_fsyncs_every_file_before_its_rename(tmp_path, syncs):
     a, b = tmp_path / "x" / "a.json", tmp_path / "y" / "b.json"
-    storage.replace_files([(str(a), b'{"t":{}}'), (str(b), b'{"u":{}}', False)])
+    write_many([(str(a), b'{"t":{}}', True), (str(b), b'{"u":{}}', False)])
     assert json.loads(a.read_text()) == {"t": {}} and json.loads(b.read_text()) == {"u": {}}
     files = [p for kind, p in syncs if kind == "file"]
     assert len(files) == 2 and all(".tmp" in p for p in files)  # the temp files, before the renames
@@ -48,7 +49,7 @@ def test_replace_files_fsyncs_every_file_before_its_rename(tmp_path, syncs):
     assert str(a.parent) in dirs and str(b.parent) not in dirs  # an index file's directory is not synced
 
 
-def test_replace_files_failure_renames_nothing_more_and_leaves_no_temp(tmp_path, monkeypatch):
+def test_write_many_failure_renames_nothing_more_and_leaves_no_temp(tmp_path, monkeypatch):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text("{}")
     real = os.replace
@@ -60,14 +61,14 @@ def test_replace_files_failure_renames_nothing_more_and_leaves_no_temp(tmp_path,
 
     monkeypatch.setattr(os, "replace", failing)
     with pytest.raises(StoreWriteError, match="b.json"):
-        storage.replace_files([(str(a), b'{"new":{}}'), (str(b), b'{"new":{}}')])
+        write_many([(str(a), b'{"new":{}}', True), (str(b), b'{"new":{}}', True)], on_error=write_error)
     assert json.loads(a.read_text()) == {"new": {}}  # earlier files stay replaced (first-change order)
     assert not b.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_non_durable_transactions_sync_their_directories_later(tmp_path, syncs):
-    files = storage.StoreFiles(tmp_path / "store")
+    files = StoreFiles(tmp_path / "store")
     with files.transaction(durable=False) as txn:
         txn.db("runs/ab/one.json").table("t").insert({"x": 1})
     assert not [p for kind, p in syncs if kind == "dir" and p.endswith("runs/ab")]

@@ -10,10 +10,13 @@ are their own full paths (`full`), shown to users through `display`.
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import os
 import posixpath
-from typing import IO, Any, Iterator
+from typing import IO, Any, ContextManager, Iterator
+
+from framework.io.atomic import atomic_open, temp_path
+from framework.liveness import boot_id
 
 __all__ = ["LocalFiles", "FsspecFiles"]
 
@@ -57,32 +60,11 @@ class LocalFiles:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
 
-    def open_new(self, path: str) -> IO[bytes]:
-        """Create ``path`` exclusively (a temp name is never shared) for binary writing."""
-        try:
-            return open(path, "xb")
-        except FileNotFoundError:  # a shard directory removed since `make_parent` saw it
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            return open(path, "xb")
-
-    def finish(self, f: IO[bytes], fsync: bool) -> None:
-        """Flush, optionally fsync, and close a file from `open_new`."""
-        try:
-            f.flush()
-            if fsync:
-                os.fsync(f.fileno())
-        finally:
-            f.close()
-
-    def replace(self, src: str, dst: str, fsync: bool) -> None:
-        """Atomically rename; with ``fsync`` also make the rename itself durable."""
-        os.replace(src, dst)
-        if fsync and hasattr(os, "O_DIRECTORY"):  # POSIX: persist the directory entry
-            fd = os.open(os.path.dirname(dst), os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    def atomic_open(self, path: str, fsync: bool) -> ContextManager[IO[bytes]]:
+        """A new file that becomes ``path`` when the block succeeds (``framework.io.atomic``);
+        its temp name carries this process as owner, so a crash's leftover is removed as
+        soon as the process is known to be gone."""
+        return atomic_open(path, fsync=fsync, owned=True)
 
     def remove(self, path: str) -> bool:
         """Delete a file (a symlink itself, never its target); False if it was missing."""
@@ -108,7 +90,7 @@ class LocalFiles:
         boot id limits trust to the boot that recorded it: data the OS had not flushed when
         the power went can only show up damaged after a reboot, and is then re-hashed.
         """
-        boot = _boot_id()
+        boot = boot_id()
         if not boot:
             return None
         try:
@@ -170,22 +152,30 @@ class FsspecFiles:
     def make_parent(self, path: str) -> None:
         self.fs.makedirs(posixpath.dirname(path), exist_ok=True)
 
-    def open_new(self, path: str) -> IO[bytes]:
-        return self.fs.open(path, "wb")
+    @contextlib.contextmanager
+    def atomic_open(self, path: str, fsync: bool) -> Iterator[IO[bytes]]:
+        """A new object that becomes ``path`` when the block succeeds.
 
-    def finish(self, f: IO[bytes], fsync: bool) -> None:
-        f.close()  # fsspec commits (uploads) on close; there is no fsync to ask for
-
-    def replace(self, src: str, dst: str, fsync: bool) -> None:
-        """Move the finished temp object to its final name.
-
-        On S3 this is a server-side copy and a delete of the temp key. An S3 object becomes
-        visible only once complete (a PUT or a copy is all-or-nothing), so the final key
-        never holds a partial artifact. A direct PUT of the final key would be atomic too,
-        but the temp name keeps one rule for every backend (memory, network mounts, GCS),
-        and an interrupted upload leaves only a ``.tmp-`` key for `cleanup_temp_files`.
+        Written under a temp name beside it (``framework.io.atomic.temp_path``), then moved:
+        on S3 a server-side copy and a delete of the temp key. An S3 object becomes visible
+        only once complete (a PUT or a copy is all-or-nothing), so the final key never holds
+        a partial artifact. A direct PUT of the final key would be atomic too, but the temp
+        name keeps one rule for every backend (memory, network mounts, GCS), and an
+        interrupted upload leaves only a temp key for the temp-file sweep. fsspec commits
+        (uploads) on close; there is no fsync to ask for.
         """
-        self.fs.mv(src, dst)
+        temp = temp_path(path, owned=True).replace(os.sep, "/")
+        handle = self.fs.open(temp, "wb")
+        try:
+            try:
+                yield handle
+            finally:
+                handle.close()
+            self.fs.mv(temp, path)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(temp)
+            raise
 
     def remove(self, path: str) -> bool:
         try:
@@ -230,25 +220,3 @@ def _mtime(info: dict[str, Any]) -> float | None:
         except (TypeError, ValueError):
             continue
     return None
-
-
-_BOOT_ID: list[str] = []
-
-
-def _boot_id() -> str:
-    """This boot's id (Linux), read once; "" where the platform has none."""
-    if not _BOOT_ID:
-        try:
-            with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-                _BOOT_ID.append(handle.read().strip())
-        except OSError:
-            _BOOT_ID.append("")
-    return _BOOT_ID[0]
-
-
-def describe_os_error(exc: BaseException) -> str:
-    """``"[Errno 28] ENOSPC: No space left on device"`` for OSErrors; type and text otherwise."""
-    if isinstance(exc, OSError) and exc.errno is not None:
-        code = errno.errorcode.get(exc.errno, "?")
-        return f"[Errno {exc.errno}] {code}: {exc.strerror or exc}"
-    return f"{type(exc).__name__}: {exc}"

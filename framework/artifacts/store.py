@@ -8,7 +8,8 @@ serves checks and garbage collection.
 
 Why these rules:
 
-* **Atomic writes.** Bytes go to ``<final>.tmp-<random>-<host hash>-<pid>`` in the same
+* **Atomic writes.** Bytes go to a temp name (``framework.io.atomic``: ``.<final>.<random>.<host
+  hash>-<pid>.tmp``) in the same
   directory, then are renamed over the final name (fsynced first only with ``fsync=True``:
   see the class docstring). A crash leaves a stray temp
   file (removed by `cleanup_temp_files`; the writer's host and pid in its name let the
@@ -27,20 +28,17 @@ Why these rules:
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import io
 import json
 import os
 import re
-import secrets
-import socket
 import time
 from typing import Any, Iterator
 
+import attrs
+
 from framework.artifacts.dotted import dotted_name
-from framework.artifacts.filesystems import FsspecFiles, LocalFiles, describe_os_error
-from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
+from framework.artifacts.filesystems import FsspecFiles, LocalFiles
 from framework.artifacts.materializers.base import BaseMaterializer
 from framework.artifacts.materializers.registry import (
     materializer_by_name,
@@ -51,6 +49,8 @@ from framework.artifacts.streams import HashingWriter
 from framework.artifacts.verification import file_problem, read_verified, verification_error
 from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError
 from framework.hashing import hash_file
+from framework.io.atomic import describe_os_error, is_temp_name, owner_tag, sweep_temp_files, temp_owner
+from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
 
 __all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
 
@@ -58,7 +58,6 @@ __all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
 #: larger ones are verified by streaming and then loaded from the file (numpy: mmap).
 IN_MEMORY_MAX = 64 * 1024 * 1024
 _ARTIFACT_FILE = re.compile(r"^([0-9a-f]{32})(\.[A-Za-z0-9_.-]*)?$")
-_TEMP_MARK = ".tmp-"
 
 
 class ArtifactStore:
@@ -120,17 +119,14 @@ class ArtifactStore:
         files = self._files
         rel = f"{artifact_id[:2]}/{artifact_id}{materializer.EXTENSION}"
         final = files.full(rel)
-        temp = f"{final}{_TEMP_MARK}{secrets.token_hex(6)}-{_writer_tag()}"
         try:
             files.make_parent(final)
             if not files.is_inside(final):
                 raise ArtifactError(f"Refusing to write artifact {artifact_id}: "
                                     f"{files.display(final)} resolves outside the store root {self.url}.")
-            size, content_hash = self._write_temp(value, materializer(), temp)
-            files.replace(temp, final, self._fsync)
+            size, content_hash = self._write(value, materializer(), final)
             signature = files.signature(final)  # after the rename, which changes the ctime
         except BaseException as exc:
-            _quietly(files.remove, temp)
             if isinstance(exc, ArtifactError) or not isinstance(exc, Exception):
                 raise
             raise ArtifactError(f"Could not write artifact {artifact_id} to "
@@ -141,31 +137,27 @@ class ArtifactStore:
             size=size, content_hash=content_hash, metadata=_summary(materializer(), value),
             signature=signature)
 
-    def _write_temp(self, value: Any, materializer: BaseMaterializer, temp: str) -> tuple[int, str]:
-        """Write the temp file; return (size, content hash)."""
-        f = self._files.open_new(temp)
-        ok = False
-        try:
+    def _write(self, value: Any, materializer: BaseMaterializer, final: str) -> tuple[int, str]:
+        """Write the file atomically (temp name, then rename); return (size, content hash).
+
+        Streamed writes are hashed as they go; a materializer that needs to seek is hashed
+        from what landed on disk, read back once.
+        """
+        with self._files.atomic_open(final, self._fsync) as handle:
             if materializer.SEEKABLE_WRITE:
-                materializer.save(value, f)
+                materializer.save(value, handle)
                 writer = None
             else:
-                writer = HashingWriter(f)
+                writer = HashingWriter(handle)
                 try:
                     materializer.save(value, writer)
                 finally:
                     writer.close()
-            ok = True
-        finally:
-            if ok:
-                self._files.finish(f, self._fsync)
-            else:
-                _quietly(f.close)
         if writer is not None:
             return writer.size, writer.content_hash
-        with self._files.open_read(temp) as back:  # hash what actually landed on disk
+        with self._files.open_read(final) as back:
             content_hash = hash_file(back)
-        return self._files.size(temp) or 0, content_hash
+        return self._files.size(final) or 0, content_hash
 
     # -- reading -----------------------------------------------------------------------
 
@@ -262,11 +254,25 @@ class ArtifactStore:
         """
         for path, name, size, _mtime in self._files.list_files():
             match = _ARTIFACT_FILE.match(name)
-            if match and _TEMP_MARK not in name:
+            if match and not is_temp_name(name):
                 yield match.group(1), self._files.display(path), size
 
+    def list_files(self) -> Iterator[StoredFile]:
+        """Every artifact and temp file under the root, with size and modification time
+        (``None`` where the backend cannot tell); foreign files are skipped."""
+        for path, name, size, mtime in self._files.list_files():
+            temp = is_temp_name(name)
+            match = None if temp else _ARTIFACT_FILE.match(name)
+            if match or temp:
+                yield StoredFile(path, self._files.display(path), size, mtime,
+                                 match.group(1) if match else None, owner_is_dead=temp and _writer_is_dead(name))
+
+    def remove_file(self, stored: StoredFile) -> bool:
+        """Delete one file `list_files` gave; False if it was already gone."""
+        return self._files.remove(stored.path)
+
     def cleanup_temp_files(self, older_than_seconds: float = 0, *, dead_writers_only: bool = False) -> int:
-        """Remove leftover ``*.tmp-*`` files at least this old; return how many were removed.
+        """Remove leftover temp files at least this old; return how many were removed.
 
         Temp files belong to saves that crashed — or to saves still running in another
         process, so pass a generous age (e.g. 3600) when other writers may be active.
@@ -277,18 +283,14 @@ class ArtifactStore:
         this host — safe while other runs are saving. The launcher does this when it finds
         a crashed run.
         """
-        now, removed = time.time(), 0
-        for path, name, _size, mtime in list(self._files.list_files()):
-            if _TEMP_MARK not in name:
-                continue
+        now = time.time()
+
+        def keep(stored: StoredFile) -> bool:
             if dead_writers_only:
-                if not _writer_is_dead(name):
-                    continue
-            elif not (older_than_seconds <= 0 or (mtime is not None and now - mtime >= older_than_seconds)):
-                continue
-            if self._files.remove(path):
-                removed += 1
-        return removed
+                return not stored.owner_is_dead
+            return not (older_than_seconds <= 0 or (stored.mtime is not None and now - stored.mtime >= older_than_seconds))
+
+        return len(sweep_temp_files(list(self.list_files()), lambda f: f.name, self.remove_file, keep))
 
     def _path(self, info: ArtifactInfo, context: str) -> str:
         """The full path the record points at, after checking its uri has our layout."""
@@ -317,31 +319,27 @@ def _summary(materializer: BaseMaterializer, value: Any) -> dict[str, Any]:
         return {"summary_error": f"{type(exc).__name__}: {exc}"[:200]}
 
 
-_WRITER = re.compile(r"\.tmp-[0-9a-f]+-([0-9a-f]{8})-(\d+)$")
-
-
-@functools.lru_cache(maxsize=1)
-def _host_tag() -> str:
-    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
-
-
-def _writer_tag() -> str:
-    """``<host hash>-<pid>`` of the process writing a temp file (read by `_writer_is_dead`)."""
-    return f"{_host_tag()}-{os.getpid()}"
-
-
 def _writer_is_dead(name: str) -> bool:
-    """True only if the temp file's writer ran on this host and is known to be gone."""
-    match = _WRITER.search(name)
-    if match is None or match.group(1) != _host_tag():
+    """True only if a temp file's writer ran on this host and is known to be gone."""
+    owner = temp_owner(name)
+    if owner is None or owner[0] != owner_tag().split("-")[0]:
         return False
-    from framework.metadata.liveness import is_dead, this_host
+    from framework.liveness import is_dead, this_host
 
-    return is_dead(this_host(), int(match.group(2)), None)
+    return is_dead(this_host(), owner[1], None)
 
 
-def _quietly(fn: Any, *args: Any) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        pass
+@attrs.frozen
+class StoredFile:
+    """One file below the store root, as `ArtifactStore.list_files` finds it."""
+
+    path: str  # as the file layer names it (for removing)
+    shown: str  # as users see it: a local path or a URL
+    size: int
+    mtime: float | None
+    artifact_id: str | None  # None: a temp file
+    owner_is_dead: bool = False  # a temp file whose writer process is known to be gone
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -15,6 +15,8 @@ from typing import Any, Iterable, Sequence
 
 import click
 
+from framework.reports.artifacts import format_value
+
 JSON_HELP = "Print JSON instead of a table (for scripts)."
 UNWRAPPED_WIDTH = 100_000  # off a terminal nothing is folded: lines stay whole for grep and cut
 MISSING = "—"
@@ -147,22 +149,6 @@ def format_time(iso: str | None) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_value(value: Any, limit: int = 60) -> str:
-    """A parameter or output value, compact: JSON for containers, repr-like for str."""
-    if value is None:
-        return "None"
-    if isinstance(value, str):
-        shown = value
-    elif isinstance(value, (bool, int, float)):
-        shown = repr(value)
-    else:
-        try:
-            shown = json.dumps(value, sort_keys=True, default=str)
-        except (TypeError, ValueError):
-            shown = repr(value)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def format_params(params: dict[str, Any]) -> str:

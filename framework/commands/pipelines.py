@@ -10,42 +10,22 @@ from framework.commands import output
 from framework.commands.output import NotFound, json_option
 
 
-# ---------------------------------------------------------------------- pure logic
-def pipeline_rows(store: Any) -> list[dict[str, Any]]:
-    """One dict per pipeline: name, latest version, run count, last run (name and status)."""
-    rows = []
-    for record in store.list_pipelines():
-        last = store.get_run_by_id(record["last_run_id"]) if record.get("last_run_id") else None
-        rows.append({
-            "name": record["name"],
-            "latest_version": record.get("latest_version"),
-            "runs": record.get("run_count", 0),
-            "last_run": last["name"] if last else None,
-            "last_run_status": last["status"] if last else None,
-            "last_run_start": last.get("start_time") if last else None,
-            "created": record.get("created"),
-        })
-    return rows
+# ---------------------------------------------------------------------- reading
+def pipeline_rows(client: Any) -> list[dict[str, Any]]:
+    """One row per pipeline: name, latest version, run count, last run (name and status)."""
+    from framework.reports.pipelines import pipeline_row
+
+    return [pipeline_row(pipeline.record, client.last_run_record(pipeline)) for pipeline in client.list_pipelines()]
 
 
-def version_rows(store: Any, name: str) -> list[dict[str, Any]]:
+def version_rows(client: Any, name: str) -> list[dict[str, Any]]:
     """The versions of pipeline ``name`` (ascending); ``NotFound`` if there is no such pipeline."""
-    if store.get_pipeline(name) is None:
-        raise NotFound(f"No pipeline named `{name}` in the store at {store.root}; "
+    from framework.reports.pipelines import version_row
+
+    if client.get_pipeline(name) is None:
+        raise NotFound(f"No pipeline named `{name}` in the store at {client.store_location}; "
                        "`framework pipelines list` shows the pipelines.")
-    rows = []
-    for version in store.list_versions(name):
-        spec = version.get("spec") or {}
-        key = "step_name" if spec.get("api") == "legacy" else "id"
-        steps = [inv.get(key) for inv in spec.get("invocations", [])]
-        rows.append({
-            "number": version["number"],
-            "hash": version.get("hash"),
-            "created": version.get("created"),
-            "api": spec.get("api"),
-            "steps": steps,
-        })
-    return rows
+    return [version_row(version) for version in client.list_versions(name)]
 
 
 # ---------------------------------------------------------------------- click wiring
@@ -60,7 +40,7 @@ def list_pipelines(as_json: bool) -> None:
     """List every pipeline with its latest version, run count and last run."""
     from framework.client import Client
 
-    rows = pipeline_rows(Client().metadata_store)
+    rows = pipeline_rows(Client())
     if as_json:
         output.print_json(rows)
         return
@@ -80,7 +60,7 @@ def versions(name: str, as_json: bool) -> None:
     """List the versions of pipeline NAME (a new version is registered when its definition changes)."""
     from framework.client import Client
 
-    rows = version_rows(Client().metadata_store, name)
+    rows = version_rows(Client(), name)
     if as_json:
         output.print_json(rows)
         return

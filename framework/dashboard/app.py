@@ -188,16 +188,14 @@ def compare_html(html: pages_mod.Pages, client: Client, pipeline: str | None, ru
     found = client.get_pipeline(pipeline)
     if found is None:
         return html.not_found(f"No pipeline named `{pipeline}` in this store."), 404
-    names = [r["name"] for r in client.metadata_store.list_runs(pipeline_name=pipeline) if not r.get("unlisted")]
+    names = [r.name for r in client.list_runs(pipeline_name=pipeline) if not r.unlisted]
     if len(runs) < 2:  # a lone run is compared with the newest others
         runs = runs + [n for n in names if n not in runs][: views.COMPARE_DEFAULT_RUNS - len(runs)]
     table = views.compare(client, runs) if runs else None
     if table is None and runs:
         return html.not_found("Unknown run among: " + ", ".join(runs)), 404
-    choices = [{"name": n, "status": s, "checked": n in runs}
-               for n, s in ((r["name"], r["status"]) for r in
-                            client.metadata_store.list_runs(pipeline_name=pipeline, limit=COMPARE_CHOICES))
-               if n in names]
+    choices = [{"name": r.name, "status": r.status, "checked": r.name in runs}
+               for r in client.list_runs(pipeline_name=pipeline, limit=COMPARE_CHOICES) if r.name in names]
     for extra in runs:  # selected runs older than the newest 50 stay listed
         if extra not in [c["name"] for c in choices]:
             choices.append({"name": extra, "status": client.get_run(extra).status, "checked": True})

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from framework.exceptions import ArtifactError, FrameworkError
-from framework.execution.artifact_records import info_of, make_record
+from framework.records import Artifact
 from framework.steps.validation import validate_outputs
 
 
@@ -26,7 +26,7 @@ class StepTask:
     run_name: str
     step: Any  # configured BaseStep instance
     call_values: dict[str, Any]
-    inputs: dict[str, dict[str, Any]]  # argument -> artifact record (with producer step / output names)
+    inputs: dict[str, Artifact]  # argument -> the artifact bound to it
     output_materializers: dict[str, str]
     artifact_store_url: str
     artifact_store_options: dict[str, Any] = attrs.field(factory=dict)  # fsspec storage options
@@ -34,7 +34,7 @@ class StepTask:
 
 @attrs.define
 class StepOutcome:
-    outputs: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    outputs: dict[str, Artifact] = attrs.field(factory=dict)
     duration: float = 0.0
     error: BaseException | None = None
     error_text: str | None = None
@@ -57,10 +57,9 @@ def _artifact_store(url: str, options: dict[str, Any] | None = None):
 
 def _load_inputs(task: StepTask, store) -> dict[str, Any]:
     loaded = {}
-    for arg, record in task.inputs.items():
-        context = (f"run `{record.get('run_name', task.run_name)}`, step `{record.get('step_name', '?')}`, "
-                   f"output `{record.get('output_name', '?')}` (input `{arg}` of step `{task.step_name}`)")
-        loaded[arg] = store.load(info_of(record), context=context)
+    for arg, artifact in task.inputs.items():
+        context = f"{artifact.describe()} (input `{arg}` of step `{task.step_name}`)"
+        loaded[arg] = store.load(artifact, context=context)
     return loaded
 
 
@@ -77,7 +76,7 @@ def _save_outputs(task: StepTask, values: dict[str, Any], store, outcome: StepOu
             raise type(exc)(f"Step `{task.step_name}`: output `{name}` could not be saved: {exc}") from exc
         except Exception as exc:
             raise ArtifactError(f"Step `{task.step_name}`: output `{name}` could not be saved: {exc}") from exc
-        outcome.outputs[name] = make_record(info, step_name=task.step_name, output_name=name,
+        outcome.outputs[name] = Artifact.of(info, step_name=task.step_name, output_name=name,
                                             run_name=task.run_name, invocation_id=task.invocation_id)
 
 

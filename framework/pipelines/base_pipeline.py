@@ -154,12 +154,12 @@ class BasePipeline:
         unlisted: bool = False,
     ):
         """Run the pipeline once; returns the finished run (see ``framework.client``)."""
-        from framework.execution.launcher import launch
-
         from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
         run_config = build_run_config(
             config_path=config_path, run_name=run_name, enable_cache=enable_cache,
             step_configurations=step_configurations, settings=settings, extra=extra,
         )
         graph = self.compile(run_config)
-        return launch(graph, run_config=run_config, pipeline_parameters={}, unlisted=unlisted)
+        from framework.pipelines.running import run_graph
+
+        return run_graph(graph, run_config=run_config, pipeline_parameters={}, unlisted=unlisted)

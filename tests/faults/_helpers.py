@@ -15,7 +15,8 @@ from typing import Any
 
 from framework import stacks
 from framework.client import Client
-from framework.execution.artifact_records import info_of
+from framework.io.atomic import is_temp_name
+from framework.records import to_doc
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -93,10 +94,10 @@ def run_files(home: Path) -> list[Path]:
 
 
 def temp_files(home: Path) -> dict[str, list[str]]:
-    """Leftover temp files: artifact store (``*.tmp-*``) and metadata store (``.*.tmp``)."""
+    """Leftover temp files of the artifact store and of the metadata store."""
     home = Path(home)
-    artifacts = [str(p) for p in (home / "artifacts").rglob("*") if ".tmp-" in p.name]
-    metadata = [str(p) for p in (home / "metadata").rglob(".*.tmp")]
+    artifacts = [str(p) for p in (home / "artifacts").rglob("*") if is_temp_name(p.name)]
+    metadata = [str(p) for p in (home / "metadata").rglob("*") if is_temp_name(p.name)]
     return {"artifacts": artifacts, "metadata": metadata}
 
 
@@ -106,7 +107,7 @@ def unexpected_paths(home: Path) -> list[str]:
     odd = []
     for path in home.rglob("*"):
         rel = path.relative_to(home).as_posix()
-        if ".tmp-" in path.name or (path.name.startswith(".") and path.name.endswith(".tmp")):
+        if is_temp_name(path.name):
             continue
         if not any(p.fullmatch(rel) for p in LAYOUT):
             odd.append(rel)
@@ -139,25 +140,26 @@ def audit(home: Path) -> dict[str, Any]:
     store, artifacts = c.metadata_store, c.artifact_store
     files = run_files(home)
     listed = store.list_runs()
-    ids = [r["id"] for r in listed]
+    ids = [r.id for r in listed]
     assert len(ids) == len(set(ids)), "a run is listed twice"
     file_ids = {p.name[:-len(".json")] for p in files}
     assert set(ids) <= file_ids
     runs: dict[str, Any] = {}
     for run_id in sorted(file_ids):
-        run = store.get_run_by_id(run_id)
-        assert run is not None
-        assert run["status"] != "running", f"run {run['name']} is shown running after its process ended"
+        detail = store.get_run_by_id(run_id)
+        assert detail is not None
+        run = detail.run
+        assert run.status != "running", f"run {run.name} is shown running after its process ended"
         steps = {}
-        for step in run["step_runs"]:
-            assert step["status"] != "running", f"step {step['invocation_id']} of {run['name']} shown running"
-            for output, artifact_id in (step.get("outputs") or {}).items():
-                record = run["artifacts"].get(artifact_id)
-                assert record is not None, f"{run['name']}/{step['invocation_id']}/{output}: no artifact record"
-                assert artifacts.verify(info_of(record)), (
-                    f"{run['name']}/{step['invocation_id']}/{output} points at a missing or partial artifact")
-            steps[step["invocation_id"]] = step
-        runs[run["name"]] = {"id": run_id, "status": run["status"], "steps": steps, "listed": run_id in ids}
+        for step in detail.steps:
+            assert step.status != "running", f"step {step.invocation_id} of {run.name} shown running"
+            for output, artifact_id in step.outputs.items():
+                record = detail.artifacts.get(artifact_id)
+                assert record is not None, f"{run.name}/{step.invocation_id}/{output}: no artifact record"
+                assert artifacts.verify(record), (
+                    f"{run.name}/{step.invocation_id}/{output} points at a missing or partial artifact")
+            steps[step.invocation_id] = to_doc(step)
+        runs[run.name] = {"id": run_id, "status": run.status, "steps": steps, "listed": run_id in ids}
     for pipeline in store.list_pipelines():
-        store.list_versions(pipeline["name"])
+        store.list_versions(pipeline.name)
     return runs

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from _helpers import audit, client, last_json, run_files, spawn, write
 
-from framework.metadata.storage import load_tables
+from framework.metadata.tinydb.files import load_tables
 
 WORKER = """
     import json, os, sys, time
@@ -118,7 +118,7 @@ def test_twelve_processes_lose_and_duplicate_nothing_and_readers_never_see_a_tor
         assert run["status"] == "completed" and run["listed"]
         assert [s["status"] for s in run["steps"].values()] == ["completed"] * 3
     pipeline = client(home).get_pipeline("busy")
-    assert pipeline._record["run_count"] == 36
+    assert pipeline.run_count == 36
     assert len(pipeline.versions) == 1
 
 
@@ -162,7 +162,7 @@ def test_two_runs_computing_the_same_uncached_step_both_succeed_with_one_coheren
         assert run["status"] == "completed"
         assert run["steps"]["total"]["status"] == "completed"  # both computed it (neither was done first)
         entries = store.cache_candidates(run["steps"]["total"]["cache_key"])
-        assert run["id"] in {e["run_id"] for e in entries}
+        assert run["id"] in {e.run_id for e in entries}
     for run_id, name, value in reported:
         view = client(home).get_run(name)
         assert view.id == run_id and view.steps["total"].output.load() == value

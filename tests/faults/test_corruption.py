@@ -19,7 +19,7 @@ from _helpers import audit, client
 
 from framework import pipeline, step
 from framework.exceptions import ArtifactVerificationError, StoreCorruptedError
-from framework.metadata import layout
+from framework.metadata.tinydb import layout
 
 CALLS: list[str] = []
 
@@ -83,7 +83,7 @@ def _operations(home: Path, name: str):
 
     def cache_lookup():
         store = client(home).metadata_store
-        return [e["run_id"] for e in store.cache_candidates(client(home).get_run(name).steps["source"].cache_key)]
+        return [e.run_id for e in store.cache_candidates(client(home).get_run(name).steps["source"].cache_key)]
 
     return {"get_run": run_view, "list_runs": listing, "pipeline": pipeline_view, "cache": cache_lookup}
 

@@ -301,13 +301,16 @@ def test_crashed_run_is_detected_and_its_temp_files_removed_by_the_next_run(tmp_
     proc.communicate(timeout=30)
     dead_pid = proc.pid
     # temp files as a crashed writer leaves them: an artifact being saved, a store file being replaced
-    from framework.artifacts.store import _host_tag
+    from framework.io.atomic import owner_tag
 
+    host = owner_tag().split("-")[0]
     shard = home / "artifacts" / "ab"
     shard.mkdir(parents=True)
-    dead_temp = shard / f"{'ab' * 16}.npy.tmp-0123456789ab-{_host_tag()}-{dead_pid}"
-    live_temp = shard / f"{'ab' * 16}.json.tmp-0123456789ab-{_host_tag()}-{os.getpid()}"
-    dead_temp.write_bytes(b"partial")
+    dead_temp = shard / f".{'ab' * 16}.npy.0123456789ab.{host}-{dead_pid}.tmp"
+    older_dead_temp = shard / f"{'ab' * 16}.npy.tmp-0123456789ab-{host}-{dead_pid}"  # an earlier release's name
+    live_temp = shard / f".{'ab' * 16}.json.0123456789ab.{host}-{os.getpid()}.tmp"
+    for temp in (dead_temp, older_dead_temp):
+        temp.write_bytes(b"partial")
     live_temp.write_bytes(b"in progress")
     store_temp = home / "metadata" / ".pipelines.json.0123456789ab.tmp"
     store_temp.write_bytes(b"{\"partial")
@@ -315,7 +318,7 @@ def test_crashed_run_is_detected_and_its_temp_files_removed_by_the_next_run(tmp_
     assert crashed.status == "crashed" and crashed.steps["napping"].status == "crashed"
     result = run_script(script, home, NAP="0")
     assert result.returncode == 0, result.stderr
-    assert not dead_temp.exists() and not store_temp.exists()
+    assert not dead_temp.exists() and not older_dead_temp.exists() and not store_temp.exists()
     assert live_temp.exists()
     raw = json.loads((home / "metadata" / "runs" / crashed.id[:2] / f"{crashed.id}.json").read_bytes())
     assert list(raw["run"].values())[0]["status"] == "crashed"  # persisted, not only shown
@@ -351,16 +354,16 @@ def test_an_interrupt_while_a_finished_step_is_being_recorded_leaves_it_failed(h
     """Ctrl-C between a step's end and its record: the step is recorded failed with the
     run, never missing or `running` in a finished run."""
     from framework import pipeline, step
-    from framework.execution import step_records
+    from framework.execution import step_recorder
 
-    real_write = step_records.StepRecorder.write
+    real_write = step_recorder.StepRecorder.write
 
     def interrupted(self, record, artifacts):
-        if record["invocation_id"] == "second" and record["status"] == "completed":
+        if record.invocation_id == "second" and record.status == "completed":
             raise KeyboardInterrupt
         return real_write(self, record, artifacts)
 
-    monkeypatch.setattr(step_records.StepRecorder, "write", interrupted)
+    monkeypatch.setattr(step_recorder.StepRecorder, "write", interrupted)
 
     @step
     def first() -> int:

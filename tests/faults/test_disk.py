@@ -122,19 +122,25 @@ def test_full_disk_while_writing_an_artifact_injected(home, monkeypatch):
     first = disky(size=10)
     stored = _digest(home / "metadata")
     before = _artifact_files(home)
-    real_open = LocalFiles.open_new
-    monkeypatch.setattr(LocalFiles, "open_new", lambda self, path: _FullDiskFile(real_open(self, path), 4096))
-    with pytest.raises(ArtifactError) as info:
-        disky()
-    _assert_artifact_write_failure(home, info.value, errno.ENOSPC)
-    assert _artifact_files(home) == before
-    # what was stored before is untouched (files only added, none changed)
-    now = _digest(home / "metadata")
-    changed = [name for name, digest in stored.items() if now.get(name) != digest and not name.endswith(".bak")
-               and "pipelines.json" not in name and "names/" not in name and "index/" not in name]
-    assert changed == []
-    assert client(home).get_run(first.name).steps["after"].output.load() == 21 * 45
-    monkeypatch.undo()
+    real_open = LocalFiles.atomic_open
+
+    @contextlib.contextmanager
+    def nearly_full(self, path, fsync):
+        with real_open(self, path, fsync) as handle:
+            yield _FullDiskFile(handle, 4096)
+
+    with monkeypatch.context() as full_disk:  # leaving it frees the disk; the test's home stays set
+        full_disk.setattr(LocalFiles, "atomic_open", nearly_full)
+        with pytest.raises(ArtifactError) as info:
+            disky()
+        _assert_artifact_write_failure(home, info.value, errno.ENOSPC)
+        assert _artifact_files(home) == before
+        # what was stored before is untouched (files only added, none changed)
+        now = _digest(home / "metadata")
+        changed = [name for name, digest in stored.items() if now.get(name) != digest and not name.endswith(".bak")
+                   and "pipelines.json" not in name and "names/" not in name and "index/" not in name]
+        assert changed == []
+        assert client(home).get_run(first.name).steps["after"].output.load() == 21 * 45
     assert disky().steps["after"].output.load() == 21 * 45
 
 
@@ -152,10 +158,10 @@ def test_read_only_artifact_directory_injected(home, monkeypatch):
     disky(size=10)
     before = _artifact_files(home)
 
-    def refuse(self, path):
+    def refuse(self, path, fsync):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
 
-    monkeypatch.setattr(LocalFiles, "open_new", refuse)
+    monkeypatch.setattr(LocalFiles, "atomic_open", refuse)
     with pytest.raises(ArtifactError) as info:
         disky(size=11)
     _assert_artifact_write_failure(home, info.value, errno.EACCES)
@@ -194,10 +200,10 @@ def test_full_disk_in_the_metadata_store_injected(home, monkeypatch):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(StoreWriteError) as info:
-        disky(size=13)
-    monkeypatch.undo()
+    with monkeypatch.context() as full_disk:  # undoes only the full disk: the test's home stays set
+        full_disk.setattr(os, "replace", full)
+        with pytest.raises(StoreWriteError) as info:
+            disky(size=13)
     _assert_store_write_failure(home, info.value, errno.ENOSPC, stored)
     assert client(home).get_run(first.name).status == "completed"
     assert disky(size=13).status == "completed"
@@ -246,11 +252,11 @@ def test_unwritable_metadata_store_injected(home, monkeypatch):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(os, "open", guarded)
-    with pytest.raises(StoreWriteError) as info:
-        disky(size=16)
-    view = client(home).get_run(first.name)  # reading needs no write access
-    assert view.status == "completed" and view.steps["after"].output.load() == 21 * 45
-    monkeypatch.undo()
+    with monkeypatch.context() as read_only:  # undoes only the guard: the test's home stays set
+        read_only.setattr(os, "open", guarded)
+        with pytest.raises(StoreWriteError) as info:
+            disky(size=16)
+        view = client(home).get_run(first.name)  # reading needs no write access
+        assert view.status == "completed" and view.steps["after"].output.load() == 21 * 45
     _assert_store_write_failure(home, info.value, errno.EACCES, stored)
     assert disky(size=16).status == "completed"

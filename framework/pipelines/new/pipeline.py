@@ -123,7 +123,7 @@ class Pipeline:
             if tracer.kind != tracing.FUNCTION:
                 raise PipelineInterfaceError(f"Pipeline `{self.name}` cannot be called inside a legacy pipeline.")
             return self.func(**self._bind(args, kwargs, {}))  # a pipeline inside a pipeline adds its steps
-        from framework.execution.launcher import launch
+        from framework.pipelines.running import run_graph
 
         options = self.run_options
         from framework.config import build_run_config  # imports pydantic only to validate YAML or step configs
@@ -132,8 +132,8 @@ class Pipeline:
             enable_cache=options.get("enable_cache"), settings=options.get("settings"), extra=options.get("extra"),
         )
         graph, parameters = self.compile(*args, run_config=run_config, **kwargs)
-        return launch(graph, run_config=run_config, pipeline_parameters=parameters,
-                      unlisted=bool(options.get("unlisted", False)))
+        return run_graph(graph, run_config=run_config, pipeline_parameters=parameters,
+                         unlisted=bool(options.get("unlisted", False)))
 
     def __repr__(self) -> str:
         return f"<pipeline `{self.name}`>"

@@ -1,4 +1,4 @@
-"""How a run's step records reach the store (``framework.execution.step_records``): one
+"""How a run's step records reach the store (``framework.execution.step_recorder``): one
 transaction per executed step at most, cached and skipped steps batched, no `running`
 record for short steps, and a consistent store after a failure or a crash mid-run."""
 
@@ -15,9 +15,9 @@ import pytest
 
 from framework import Client, pipeline, step
 from framework.exceptions import StoreWriteError
-from framework.execution import step_records
-from framework.metadata import MetadataStore, layout
-from framework.metadata.store import MetadataStore as StoreClass
+from framework.execution import step_recorder
+from framework.metadata import TinyDBStore
+from framework.metadata.tinydb import steps as step_chunks
 
 REPO = str(Path(__file__).resolve().parent.parent)
 CALLS: list[str] = []
@@ -51,42 +51,40 @@ def chain(n: int = 4):
 def spy(monkeypatch):
     """Every store write of step records: ('record', [statuses]) or ('finish', [statuses])."""
     calls: list[tuple[str, list[str]]] = []
-    record_steps, finish_run = StoreClass.record_steps, StoreClass.finish_run
+    record_steps, finish_run = TinyDBStore.record_steps, TinyDBStore.finish_run
 
     def spy_record(self, run_id, records, **kwargs):
-        calls.append(("record", [r["status"] for r, _ in records]))
+        calls.append(("record", [r.status for r, _ in records]))
         return record_steps(self, run_id, records, **kwargs)
 
-    def spy_finish(self, run_id, *args, steps=None, **kwargs):
-        calls.append(("finish", [r["status"] for r, _ in steps or ()]))
-        return finish_run(self, run_id, *args, steps=steps, **kwargs)
+    def spy_finish(self, run_id, *, steps=(), **kwargs):
+        calls.append(("finish", [r.status for r, _ in steps]))
+        return finish_run(self, run_id, steps=steps, **kwargs)
 
-    monkeypatch.setattr(StoreClass, "record_steps", spy_record)
-    monkeypatch.setattr(StoreClass, "finish_run", spy_finish)
+    monkeypatch.setattr(TinyDBStore, "record_steps", spy_record)
+    monkeypatch.setattr(TinyDBStore, "finish_run", spy_finish)
     CALLS.clear()
     return calls
 
 
-def _store(home: Path) -> MetadataStore:
-    return MetadataStore(home / "metadata")
+def _store(home: Path) -> TinyDBStore:
+    return TinyDBStore(home / "metadata")
 
 
-def _referenced_artifacts_exist(client: Client, store: MetadataStore) -> None:
+def _referenced_artifacts_exist(client: Client, store: TinyDBStore) -> None:
     """Every artifact a record or cache entry points at is on disk and verifies."""
     artifacts = client.artifact_store
-    from framework.execution.artifact_records import info_of
-
     for run in store.list_runs():
-        full = store.get_run_by_id(run["id"])
-        for record in full["artifacts"].values():
-            assert artifacts.verify(info_of(record)), record
-        for step_run in full["step_runs"]:
-            for artifact_id in (step_run.get("outputs") or {}).values():
-                assert artifact_id in full["artifacts"]
-            if step_run["status"] == "completed" and step_run.get("cache_key"):
-                for entry in store.cache_candidates(step_run["cache_key"]):
-                    for record in entry["artifacts"].values():
-                        assert artifacts.verify(info_of(record))
+        full = store.get_run_by_id(run.id)
+        for record in full.artifacts.values():
+            assert artifacts.verify(record), record
+        for step_run in full.steps:
+            for artifact_id in step_run.outputs.values():
+                assert artifact_id in full.artifacts
+            if step_run.status == "completed" and step_run.cache_key:
+                for entry in store.cache_candidates(step_run.cache_key):
+                    for record in entry.artifacts.values():
+                        assert artifacts.verify(record)
 
 
 def test_executed_steps_write_once_and_no_running_record_for_short_steps(spy):
@@ -132,7 +130,7 @@ def test_cached_steps_ride_with_the_next_executed_step(spy):
 
 
 def test_a_long_step_is_shown_running_while_it_runs(monkeypatch, home):
-    monkeypatch.setattr(step_records, "RUNNING_AFTER_S", 0.05)
+    monkeypatch.setattr(step_recorder, "RUNNING_AFTER_S", 0.05)
     seen: list[str] = []
 
     @step
@@ -141,8 +139,8 @@ def test_a_long_step_is_shown_running_while_it_runs(monkeypatch, home):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             run = store.list_runs("watched", limit=1)[0]
-            steps = store.get_run_by_id(run["id"])["step_runs"]
-            if steps and steps[0]["status"] == "running":
+            steps = store.get_run_by_id(run.id).steps
+            if steps and steps[0].status == "running":
                 seen.append("running")
                 break
             time.sleep(0.02)
@@ -185,12 +183,12 @@ def test_a_failure_mid_run_leaves_a_consistent_store(spy, home):
 def test_a_store_that_cannot_record_steps_fails_the_run_and_closes_it(monkeypatch, path):
     """Step records reach the store from the committer thread or, if it has not taken them
     yet when the run ends, with the run's last transaction: both must fail the run."""
-    def broken(self, txn, run_id, prepared):
+    def broken(txn, run_id, prepared, known_chunk):
         raise StoreWriteError(28, "disk full", "steps")
 
-    monkeypatch.setattr(StoreClass, "_write_steps", broken)
+    monkeypatch.setattr(step_chunks, "write", broken)
     if path == "last transaction":
-        monkeypatch.setattr(step_records.StepRecorder, "_start", lambda self: None)
+        monkeypatch.setattr(step_recorder.StepRecorder, "_start", lambda self: None)
     with pytest.raises(StoreWriteError):
         chain.with_options(enable_cache=False)()
     run = Client().list_runs(pipeline_name="chain")[0]
@@ -231,7 +229,7 @@ def test_a_crash_mid_run_leaves_a_consistent_store(home, tmp_path, crash_at):
     assert first.returncode == (0 if crash_at == 99 else 3), first.stderr
     store = _store(home)
     run = store.list_runs("crashy")[0]
-    assert run["status"] == ("completed" if crash_at == 99 else "crashed")
+    assert run.status == ("completed" if crash_at == 99 else "crashed")
     _referenced_artifacts_exist(Client(), store)
     again = subprocess.run([sys.executable, str(script), REPO, "99"], env=env, capture_output=True)
     assert again.returncode == 0, again.stderr
@@ -240,26 +238,3 @@ def test_a_crash_mid_run_leaves_a_consistent_store(home, tmp_path, crash_at):
     if crash_at == 99:
         assert all(s.status == "cached" for s in last.steps.values())
     _referenced_artifacts_exist(Client(), store)
-
-
-def test_steps_files_are_chunked_and_read_back_whole(tmp_path):
-    store = MetadataStore(tmp_path / "store")
-    registration = store.register_pipeline("p", "h1", {})
-    run_id = "r" + "0" * 31
-    store.create_run({"id": run_id, "name": "r", "pipeline_name": "p", "pipeline_id": registration.pipeline_id,
-                      "version": 1, "status": "running", "start_time": "2024-01-01T00:00:00+00:00"})
-    n = layout.STEPS_CHUNK * 2 + 3
-    steps = [{"id": f"s{i:03d}", "status": "running" if i == 0 else "completed", "outputs": {"o": f"a{i:03d}"}}
-             for i in range(n)]
-    for step_run in steps:
-        store.record_steps(run_id, [(step_run, [{"id": f"a{step_run['id'][1:]}", "uri": "x"}])], durable=False)
-    store.record_step(run_id, {**steps[0], "status": "completed"}, [])  # lands in the newest chunk
-    chunk_files = [layout.steps_file(run_id, c) for c in range(3)]
-    assert all((tmp_path / "store" / f).exists() for f in chunk_files)
-    assert not (tmp_path / "store" / layout.steps_file(run_id, 3)).exists()
-    reread = store.get_run_by_id(run_id)
-    assert [s["id"] for s in reread["step_runs"]] == [s["id"] for s in steps]  # first place kept
-    assert reread["step_runs"][0]["status"] == "completed"  # last version wins
-    assert len(reread["artifacts"]) == n
-    assert store.get_step_run(run_id, "s000")["status"] == "completed"
-    assert store.referenced_artifact_ids() == {f"a{i:03d}" for i in range(n)}

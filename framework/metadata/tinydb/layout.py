@@ -9,25 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 
+from framework.metadata.checks import is_safe_id
+
 PIPELINES = "pipelines.json"  # tables: pipelines, running
 VERSIONS = "versions.json"  # table: versions
 INDEX_CHUNK = 64  # index entries per per-pipeline index file
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
-
-
-def is_safe_id(value: object) -> bool:
-    return type(value) is str and _SAFE_ID.match(value) is not None
-
-
-def check_id(value: object, what: str) -> str:
-    """``value`` if it can be a file name component; ``ValueError`` naming ``what`` otherwise."""
-    if not is_safe_id(value):
-        raise ValueError(
-            f"{what} must be a string of 2-128 letters, digits, '_' or '-' "
-            f"(e.g. uuid.uuid4().hex), got {value!r}"
-        )
-    return value  # type: ignore[return-value]
 
 
 def run_file(run_id: str) -> str:

@@ -23,7 +23,7 @@ def this_host() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _boot_id() -> str:
+def boot_id() -> str:
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
             return handle.read().strip()
@@ -50,7 +50,7 @@ def process_token(pid: int) -> str | None:
     stat = _proc_stat(pid)
     if stat is None:
         return None
-    return f"{_boot_id()}:{stat[1]}"
+    return f"{boot_id()}:{stat[1]}"
 
 
 def is_dead(host: object, pid: object, token: object) -> bool:
@@ -73,7 +73,7 @@ def is_dead(host: object, pid: object, token: object) -> bool:
         return False
     if stat[0] in ("Z", "X"):  # exited, not yet reaped by its parent
         return True
-    return isinstance(token, str) and token != f"{_boot_id()}:{stat[1]}"
+    return isinstance(token, str) and token != f"{boot_id()}:{stat[1]}"
 
 
 def crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None) -> None:

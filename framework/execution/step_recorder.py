@@ -13,7 +13,7 @@ What else it leaves out, and why that is safe:
 
 * **No `running` record for short steps.** The run record says `running` from its
   creation, and a run whose process died reads back as `crashed` (pid liveness,
-  ``framework.metadata.liveness``), so crash visibility does not need it. A step still
+  ``framework.liveness``), so crash visibility does not need it. A step still
   executing after `RUNNING_AFTER_S` gets its `running` record from the committer, so the
   dashboard and ``framework runs show`` show a long step as running while it runs.
 * **Cached and skipped steps** produce no artifact; their records only ride along with
@@ -39,10 +39,12 @@ import threading
 import time
 from typing import Any
 
+from framework.records import Artifact, StepRun
+
 #: A step still executing after this many seconds gets a `running` record.
 RUNNING_AFTER_S = 0.5
 
-Record = tuple[dict[str, Any], list[dict[str, Any]]]  # (step run, its artifact records)
+Record = tuple[StepRun, list[Artifact]]  # (step run, its artifact records)
 
 
 class StepRecorder:
@@ -58,39 +60,39 @@ class StepRecorder:
         self._buffer: list[Record] = []
         self._urgent = False  # the buffer holds a record that should be written now
         self._committing = False
-        self._due: dict[str, tuple[float, dict[str, Any]]] = {}  # step run id -> (deadline, running record)
+        self._due: dict[str, tuple[float, StepRun]] = {}  # step run id -> (deadline, running record)
         self._finished: set[str] = set()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ the launcher's calls
-    def defer(self, record: dict[str, Any], artifacts: list[dict[str, Any]]) -> None:
+    def defer(self, record: StepRun, artifacts: list[Artifact]) -> None:
         """A step that produced no new artifact: written with the next transaction."""
         with self._cond:
-            self._finished.add(record["id"])
-            self._due.pop(record["id"], None)
+            self._finished.add(record.id)
+            self._due.pop(record.id, None)
             self._buffer.append((record, artifacts))
 
-    def write(self, record: dict[str, Any], artifacts: list[dict[str, Any]]) -> None:
+    def write(self, record: StepRun, artifacts: list[Artifact]) -> None:
         """An executed step's final record: committed as soon as the committer can."""
         with self._cond:
             self._raise_error()
-            self._finished.add(record["id"])
-            self._due.pop(record["id"], None)
+            self._finished.add(record.id)
+            self._due.pop(record.id, None)
             self._buffer.append((record, artifacts))
             self._urgent = True
             self._start()
             self._cond.notify_all()
 
-    def executing(self, running_record: dict[str, Any]) -> None:
+    def executing(self, running_record: StepRun) -> None:
         """A step was handed to the orchestrator: if it is still executing after
         ``RUNNING_AFTER_S``, its ``running_record`` is written."""
         if self._running_after is None:
             return
         with self._cond:
             wake = not self._due  # else the committer already waits for an earlier deadline
-            self._due[running_record["id"]] = (time.monotonic() + self._running_after, running_record)
+            self._due[running_record.id] = (time.monotonic() + self._running_after, running_record)
             self._start()
             if wake:
                 self._cond.notify_all()

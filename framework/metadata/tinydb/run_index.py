@@ -13,8 +13,8 @@ import heapq
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from framework.metadata import layout
-from framework.metadata.storage import StoreFiles
+from framework.metadata.tinydb import layout
+from framework.metadata.tinydb.files import StoreFiles
 
 
 def _key(entry: dict[str, Any]) -> tuple[str, str]:

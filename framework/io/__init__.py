@@ -1,0 +1,1 @@
+"""File helpers every layer may use: `atomic` (the one atomic replace and temp-file sweep)."""

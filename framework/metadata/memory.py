@@ -1,0 +1,214 @@
+"""`InMemoryStore`: the metadata-store contract in one process's memory.
+
+Why it exists: it proves the contract is backend-free — the launcher, the client, gc and
+the contract test suite run on it unchanged — and it is the smallest reading of the
+contract for anyone writing a new backend. Records are kept as the same checked
+documents the file backend writes (``checks``), so a value one backend refuses every
+backend refuses, and callers never share mutable state with the store. One lock makes
+each write a transaction; reads copy under it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from framework.exceptions import DuplicateRunNameError
+from framework.metadata import checks
+from framework.liveness import crash_view, is_dead
+from framework.metadata.protocol import MAX_CACHE_ENTRIES, MetadataStore, StepRecord
+from framework.metadata.strict_json import to_strict_json
+from framework.records import (
+    Artifact, CacheEntry, Pipeline, Registration, Run, RunDetail, StepRun, Version, from_doc,
+)
+
+
+def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    return to_strict_json(doc, "document")  # a deep copy of a strict-JSON document
+
+
+class InMemoryStore(MetadataStore):
+    """Everything in dicts; gone with the object."""
+
+    location = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._pipelines: dict[str, dict[str, Any]] = {}  # name -> pipeline doc
+        self._versions: list[dict[str, Any]] = []
+        self._runs: dict[str, dict[str, Any]] = {}  # id -> run doc (insertion = creation order)
+        self._names: dict[str, str] = {}  # run name -> id
+        self._steps: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> step run id -> doc (first-recorded order)
+        self._artifacts: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> artifact id -> doc
+        self._cache: dict[str, list[dict[str, Any]]] = {}  # key -> entries, oldest first
+
+    def __repr__(self) -> str:
+        return "InMemoryStore()"
+
+    # ------------------------------------------------------------------ pipelines
+    def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
+        spec = checks.registration(name, version_hash, spec)
+        with self._lock:
+            pipeline = self._pipelines.get(name)
+            if pipeline is not None:
+                for version in self._versions:
+                    if version["pipeline_id"] == pipeline["id"] and version["hash"] == version_hash:
+                        return Registration(pipeline["id"], version["number"], False, False)
+            now = checks.now()
+            pipeline_id = pipeline["id"] if pipeline else uuid.uuid4().hex
+            number = 1 + max((v["number"] for v in self._versions if v["pipeline_id"] == pipeline_id), default=0)
+            self._versions.append({"pipeline_id": pipeline_id, "pipeline_name": name, "number": number,
+                                   "hash": version_hash, "spec": spec, "created": now})
+            if pipeline is None:
+                self._pipelines[name] = {"id": pipeline_id, "name": name, "created": now, "latest_version": number,
+                                         "last_run_id": None, "run_count": 0}
+            else:
+                pipeline["latest_version"] = number
+            return Registration(pipeline_id, number, pipeline is None, True)
+
+    def get_pipeline(self, name: str) -> Pipeline | None:
+        with self._lock:
+            doc = self._pipelines.get(name)
+            return from_doc(Pipeline, dict(doc)) if doc is not None else None
+
+    def list_pipelines(self) -> list[Pipeline]:
+        with self._lock:
+            return [from_doc(Pipeline, dict(self._pipelines[name])) for name in sorted(self._pipelines)]
+
+    def list_versions(self, name: str) -> list[Version]:
+        with self._lock:
+            pipeline = self._pipelines.get(name)
+            if pipeline is None:
+                return []
+            mine = [v for v in self._versions if v["pipeline_id"] == pipeline["id"]]
+            return [from_doc(Version, _copy(v)) for v in sorted(mine, key=lambda v: v["number"])]
+
+    # ------------------------------------------------------------------ runs: writes
+    def create_run(self, run: Run) -> Run:
+        doc = checks.run_document(run)
+        with self._lock:
+            taken = self._names.get(doc["name"])
+            if taken is not None:
+                raise DuplicateRunNameError(
+                    f"A run named '{doc['name']}' already exists (run id {taken}); run names are unique in "
+                    "the store and the existing run was left untouched. Choose another name, or put the "
+                    "{date} and {time} placeholders in run_name so each run gets its own.")
+            pipeline = self._pipelines.get(doc["pipeline_name"])
+            if pipeline is None or pipeline["id"] != doc["pipeline_id"]:
+                raise ValueError(f"run '{doc['name']}' names pipeline '{doc['pipeline_name']}' with id "
+                                 f"{doc['pipeline_id']!r}, which is not registered; call register_pipeline first")
+            if doc["id"] in self._runs:
+                raise ValueError(f"a run with id {doc['id']} already exists")
+            self._runs[doc["id"]] = doc
+            self._names[doc["name"]] = doc["id"]
+            self._steps[doc["id"]], self._artifacts[doc["id"]] = {}, {}
+            pipeline["last_run_id"] = doc["id"]
+            pipeline["run_count"] += 1
+        return attrs.evolve(run, process_start=doc.get("process_start"))
+
+    def _write_steps(self, run_id: str, prepared: list[checks.Prepared]) -> None:
+        steps, artifacts = self._steps[run_id], self._artifacts[run_id]
+        for step_doc, artifact_docs, entry in prepared:
+            steps[step_doc["id"]] = step_doc  # an existing key keeps its place
+            for doc in artifact_docs:
+                artifacts[doc["id"]] = doc
+            if entry is not None:
+                entries = [e for e in self._cache.get(entry["cache_key"], []) if e["step_run_id"] != entry["step_run_id"]]
+                entries.append(entry)
+                entries.sort(key=lambda e: e.get("created") or "")
+                self._cache[entry["cache_key"]] = entries[-MAX_CACHE_ENTRIES:]
+
+    def _known_run(self, run_id: str) -> None:
+        if run_id not in self._runs:
+            raise KeyError(f"no run with id {run_id} in the in-memory metadata store")
+
+    def record_steps(self, run_id: str, records: Sequence[StepRecord], *, durable: bool = True) -> None:
+        prepared = checks.step_records(run_id, records)
+        if not prepared:
+            return
+        with self._lock:
+            self._known_run(run_id)
+            self._write_steps(run_id, prepared)
+
+    def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
+                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+        fields = checks.closing_fields(status, end_time, duration, error)
+        prepared = checks.step_records(run_id, steps)
+        with self._lock:
+            self._known_run(run_id)
+            self._write_steps(run_id, prepared)
+            self._runs[run_id].update(fields)
+
+    # ------------------------------------------------------------------ runs: reads
+    def run_id_for_name(self, name: str) -> str | None:
+        with self._lock:
+            return self._names.get(name)
+
+    def _run_doc(self, run_id: str) -> dict[str, Any]:
+        doc = _copy(self._runs[run_id])
+        crash_view(doc)
+        return doc
+
+    def get_run_by_id(self, run_id: str) -> RunDetail | None:
+        with self._lock:
+            if run_id not in self._runs:
+                return None
+            run = _copy(self._runs[run_id])
+            steps = [_copy(d) for d in self._steps[run_id].values()]
+            artifacts = {aid: _copy(d) for aid, d in self._artifacts[run_id].items()}
+        crash_view(run, steps)
+        return RunDetail(run=from_doc(Run, run), steps=tuple(from_doc(StepRun, d) for d in steps),
+                         artifacts={aid: from_doc(Artifact, d) for aid, d in artifacts.items()})
+
+    def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
+                  limit: int | None = None) -> list[Run]:
+        if limit is not None and limit <= 0:
+            return []
+        with self._lock:
+            docs = [self._run_doc(run_id) for run_id in self._runs]
+        docs = [d for d in docs if (pipeline_name is None or d["pipeline_name"] == pipeline_name)
+                and (status is None or d["status"] == status)]
+        docs.sort(key=lambda d: (d["start_time"], d["id"]), reverse=True)
+        return [from_doc(Run, d) for d in docs[:limit]]
+
+    # ------------------------------------------------------------------ cache
+    def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
+        with self._lock:
+            entries = [_copy(e) for e in self._cache.get(cache_key, [])]
+        return [from_doc(CacheEntry, e) for e in reversed(entries)]
+
+    # ------------------------------------------------------------------ maintenance
+    def mark_crashed_runs(self) -> list[str]:
+        marked = []
+        with self._lock:
+            for run_id, doc in self._runs.items():
+                if doc["status"] == "running" and is_dead(doc.get("host"), doc.get("pid"), doc.get("process_start")):
+                    doc.update(status="crashed", error=f"process {doc.get('pid')} on {doc.get('host')} ended "
+                                                       "without finishing the run")
+                    for step in self._steps[run_id].values():
+                        if step["status"] == "running":
+                            step["status"] = "crashed"
+                    marked.append(run_id)
+        return marked
+
+    def referenced_artifact_ids(self) -> set[str]:
+        ids: set[str] = set()
+        with self._lock:
+            for run_id, steps in self._steps.items():
+                ids.update(self._artifacts[run_id])
+                for step in steps.values():
+                    ids.update(v for v in step["outputs"].values() if type(v) is str)
+            for entries in self._cache.values():
+                for entry in entries:
+                    ids.update(entry["artifacts"])
+        return ids
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._lock:
+            yield

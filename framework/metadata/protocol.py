@@ -1,0 +1,159 @@
+"""The metadata-store contract: what the launcher, the client and gc need of a store.
+
+Every backend — TinyDB files (the embedded default), the in-memory store the tests use,
+a SQL database — implements these methods with the same meaning, and one contract test
+suite (``tests/test_metadata_contract.py``) runs against each of them. Nothing here is
+specific to a backend: records go in and come out as the typed values of
+``framework.records``, never as a backend's documents.
+
+The guarantees every backend gives (the launcher relies on them):
+
+* **Uniqueness in the write.** A run name is claimed in the same transaction that stores
+  the run; a taken name raises `DuplicateRunNameError` and writes nothing.
+* **All or nothing.** Each write method is one transaction: on an error nothing of it is
+  stored. Records a crash cuts short are never half-visible.
+* **Order.** A run's step runs come back in the order they were first recorded, each
+  once, in its last recorded version; runs are listed newest ``start_time`` first.
+* **Liveness.** A ``running`` run whose owner process is known to be gone reads back as
+  ``crashed`` (with its running step runs), before and after `mark_crashed_runs` persists it.
+* **Empty means empty.** A store nothing was written to answers with empty lists and
+  ``None``; a damaged one raises `StoreCorruptedError` (or its `RecordError`) naming what
+  is damaged — it never silently starts over.
+* **Cheap reads.** No read takes the write lock; the operations of a run cost the same
+  with 10,000 runs stored as with none (`referenced_artifact_ids`, for gc, is the one
+  full scan).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from framework.records import Artifact, CacheEntry, Pipeline, Registration, Run, RunDetail, StepRun, Version
+
+#: A step run and the artifacts it produced (or, for a cached step, reuses).
+StepRecord = tuple[StepRun, Sequence[Artifact]]
+
+#: Newest completed step runs a store must keep per cache key (older ones may be dropped).
+MAX_CACHE_ENTRIES = 8
+
+
+class MetadataStore(abc.ABC):
+    """Pipelines, versions, runs, step runs, artifact records and the cache index."""
+
+    #: Where the store lives, for messages: a directory, a URL (without credentials), ``memory``.
+    location: str
+
+    # ------------------------------------------------------------------ pipelines
+    @abc.abstractmethod
+    def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
+        """The version of pipeline ``name`` whose definition hashes to ``version_hash``.
+
+        Same name and hash → that existing version (nothing written). A new hash → version
+        max+1 (the pipeline is created with version 1 if new). ``spec`` is strict JSON.
+        """
+
+    @abc.abstractmethod
+    def get_pipeline(self, name: str) -> Pipeline | None:
+        """The pipeline called ``name``, or None."""
+
+    @abc.abstractmethod
+    def list_pipelines(self) -> list[Pipeline]:
+        """Every pipeline, by name."""
+
+    @abc.abstractmethod
+    def list_versions(self, name: str) -> list[Version]:
+        """The versions of pipeline ``name``, ascending by number ([] for an unknown name)."""
+
+    # ------------------------------------------------------------------ runs: writes
+    @abc.abstractmethod
+    def create_run(self, run: Run) -> Run:
+        """Store a new run and return it as stored (the store may add ``process_start``).
+
+        `DuplicateRunNameError` if the name is taken; ``ValueError`` if the pipeline id is
+        not registered under that name or the run id exists. Nothing is written then.
+        """
+
+    @abc.abstractmethod
+    def record_steps(self, run_id: str, records: Sequence[StepRecord], *, durable: bool = True) -> None:
+        """Upsert step runs (by id, within the run) and their artifacts (by id), in order, as
+        one transaction. A ``completed`` step run with a ``cache_key`` becomes the newest
+        entry of that key. ``durable=False`` lets the backend defer making the write durable
+        until the next durable write of this object (`finish_run` at the latest); the
+        records are visible to readers at once either way. ``KeyError`` for an unknown run.
+        """
+
+    def record_step(self, run_id: str, step: StepRun, artifacts: Sequence[Artifact] = ()) -> None:
+        """`record_steps` for one step run."""
+        self.record_steps(run_id, [(step, artifacts)])
+
+    @abc.abstractmethod
+    def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
+                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+        """Close a run: its final status, end time, duration (s) and error; ``steps`` not yet
+        recorded are stored first in the same transaction. ``KeyError`` for an unknown run."""
+
+    # ------------------------------------------------------------------ runs: reads
+    @abc.abstractmethod
+    def get_run_by_id(self, run_id: str) -> RunDetail | None:
+        """The run with its step runs and artifacts, or None."""
+
+    @abc.abstractmethod
+    def run_id_for_name(self, name: str) -> str | None:
+        """The id of the run called ``name``, or None."""
+
+    def get_run(self, name_or_id: str) -> RunDetail | None:
+        """The run with this name, else with this id, else None."""
+        if type(name_or_id) is not str or not name_or_id:
+            return None
+        run_id = self.run_id_for_name(name_or_id)
+        return self.get_run_by_id(run_id if run_id is not None else name_or_id)
+
+    def get_step_run(self, run_id: str, step_run_id: str) -> StepRun | None:
+        """One step run of one run (step run ids are unique within their run)."""
+        detail = self.get_run_by_id(run_id)
+        if detail is None:
+            return None
+        return next((step for step in detail.steps if step.id == step_run_id), None)
+
+    @abc.abstractmethod
+    def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
+                  limit: int | None = None) -> list[Run]:
+        """Runs (without their steps), newest ``start_time`` first; ``limit`` ≤ 0 → []."""
+
+    # ------------------------------------------------------------------ cache
+    @abc.abstractmethod
+    def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
+        """Completed step runs stored under ``cache_key``, newest first (at most
+        `MAX_CACHE_ENTRIES`). The caller still checks that their artifacts verify."""
+
+    # ------------------------------------------------------------------ maintenance
+    @abc.abstractmethod
+    def mark_crashed_runs(self) -> list[str]:
+        """Persist ``crashed`` for running runs whose owner is gone; return their ids. A
+        backend may also clean up what those writers left behind (temp files)."""
+
+    def cleanup_temp_files(self) -> int:
+        """Remove leftovers of interrupted writes; return how many (0 where a backend has none)."""
+        return 0
+
+    def temp_files(self) -> list[str]:
+        """Local paths of leftovers of interrupted writes, for gc to report and delete under
+        `exclusive` ([] where a backend has none)."""
+        return []
+
+    @abc.abstractmethod
+    def referenced_artifact_ids(self) -> set[str]:
+        """Every artifact id a step run or cache entry refers to (a full scan: for gc)."""
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold off every writer for the block (gc scans and deletes under it, so no run
+        can record a reference between the scan and the deletion)."""
+        yield
+
+    def describe(self) -> dict[str, Any]:
+        """What ``framework stack describe`` and ``store info`` show about this store."""
+        return {"backend": type(self).__name__, "location": self.location}

@@ -1,0 +1,215 @@
+"""Store files: fresh reads for readers, one locked transaction for writers.
+
+Each store file is one TinyDB database (a JSON mapping of tables). `StoreFiles.snapshot`
+is the read path: one fresh, consistent read of one file, no lock — files are only ever
+replaced atomically, so a reader sees the old or the new file, never a torn one.
+`StoreFiles.transaction` is the single path for mutations: it takes the store lock
+(``locking.store_lock``), gives a `Transaction` whose databases read each touched file
+fresh, once, and buffer writes; on success the changed files are replaced as one batch
+(``framework.io.atomic.write_many``: temp files fsynced concurrently, renamed in the
+order the files were first changed, previous versions kept as ``<file>.bak``); on an
+exception nothing is written.
+
+An existing file that is empty, truncated, not valid JSON or not a table mapping raises
+``StoreCorruptedError`` naming the file and the ``.bak`` to restore; a missing file is an
+empty database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from framework.exceptions import StoreCorruptedError, StoreWriteError
+from framework.io.atomic import fsync_dirs, write_many
+from framework.metadata.tinydb.locking import LOCK_NAME, store_lock
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-JSON constant {name}")
+
+
+def corrupted(path: str, problem: str) -> StoreCorruptedError:
+    """The error for a damaged store file: what is wrong and how to recover."""
+    backup = path + ".bak"
+    if os.path.exists(backup):
+        fix = (
+            f"To recover, restore the last good copy kept next to it: `cp '{backup}' '{path}'` "
+            "(it lacks only the last write made to this file)."
+        )
+    else:
+        fix = (
+            f"No backup '{backup}' exists; restore the file from your own backup, or move it "
+            "aside to start this part of the store empty (its records are then lost)."
+        )
+    return StoreCorruptedError(
+        f"Metadata store file '{path}' {problem}; refusing to treat it as empty. {fix}"
+    )
+
+
+def load_tables(path: str) -> dict[str, dict[str, Any]] | None:
+    """Parse one store file: its tables, ``None`` if it does not exist, or ``StoreCorruptedError``."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return None
+    if not raw.strip():
+        raise corrupted(path, "is empty")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise corrupted(path, f"is truncated or not valid JSON ({error})") from None
+    if type(data) is not dict or not all(type(table) is dict for table in data.values()):
+        raise corrupted(path, "is valid JSON but not a TinyDB table mapping")
+    for name, table in data.items():
+        for doc_id, doc in table.items():
+            if type(doc) is not dict or not (doc_id.isascii() and doc_id.isdigit()):
+                raise corrupted(path, f"is valid JSON but table {name!r} holds {doc_id!r}: "
+                                      f"{type(doc).__name__}, not a document with a numeric id")
+    return data
+
+
+def encode_tables(data: dict[str, Any]) -> bytes:
+    """Strict, compact JSON bytes (``ValueError`` on NaN/Infinity or non-JSON values)."""
+    return json.dumps(data, allow_nan=False, check_circular=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_error(path: str, exc: OSError) -> StoreWriteError:
+    """An OS error writing ``path`` as the error users see: the file, the cause, the fix."""
+    code = errno.errorcode.get(exc.errno, "?") if exc.errno is not None else "?"
+    return StoreWriteError(
+        exc.errno, f"Could not write metadata store file '{path}' ({code}: {exc.strerror or exc}); "
+        "the file was left as it was. Free disk space or fix the permissions, then retry", path)
+
+
+def _on_write_error(path: str, exc: OSError) -> BaseException:
+    return exc if isinstance(exc, StoreWriteError) else write_error(path, exc)
+
+
+class _BufferedStorage(Storage):
+    """One file, read once (a consistent snapshot); writes are held for the transaction.
+
+    ``on_write`` is None for a read-only snapshot. Never outlives the operation that made it.
+    """
+
+    _UNREAD = object()
+
+    def __init__(self, path: str, on_write: Callable[[_BufferedStorage], None] | None, durable: bool = True) -> None:
+        self.path = path
+        self.durable = durable  # False: a derived index whose directory need not be fsynced
+        self.data: Any = self._UNREAD
+        self._on_write = on_write
+        self.dirty = False
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if self.data is self._UNREAD:
+            self.data = load_tables(self.path)
+        return self.data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        if self._on_write is None:
+            raise RuntimeError(f"{self.path} was opened for reading only")
+        self.data = data
+        if not self.dirty:
+            self.dirty = True
+            self._on_write(self)
+
+
+def _tinydb(storage: Storage) -> TinyDB:
+    return TinyDB(storage=lambda: storage)
+
+
+class Transaction:
+    """The files one write touches: each read fresh once, written at commit if changed."""
+
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self._dbs: dict[str, TinyDB] = {}
+        self._dirty: list[_BufferedStorage] = []
+
+    def db(self, relpath: str, *, index: bool = False) -> TinyDB:
+        """The TinyDB database in ``<root>/<relpath>`` as of this transaction.
+
+        ``index=True``: a derived index file (the cache index) whose directory need not be
+        fsynced: losing its last update to a power cut costs a cache hit, nothing else.
+        """
+        db = self._dbs.get(relpath)
+        if db is None:
+            storage = _BufferedStorage(os.path.join(self._root, relpath), self._dirty.append, durable=not index)
+            db = self._dbs[relpath] = _tinydb(storage)
+        return db
+
+    def exists(self, relpath: str) -> bool:
+        return self.db(relpath).storage.read() is not None
+
+    def commit(self, *, sync_dirs: bool = True) -> set[str]:
+        """Write the changed files; return the directories left unsynced."""
+        # In first-change order, so callers order writes to keep partial commits harmless.
+        # Everything is encoded first: a value JSON cannot hold writes no file at all.
+        changed = [storage for storage in self._dirty if storage.dirty]
+        self._dirty.clear()
+        if not changed:
+            return set()
+        payloads = [(storage.path, encode_tables(storage.data), storage.durable) for storage in changed]
+        unsynced = write_many(payloads, backups=True, sync_dirs=sync_dirs, on_error=_on_write_error)
+        for storage in changed:
+            storage.dirty = False
+        return unsynced
+
+
+class StoreFiles:
+    """All files below one store root: locked transactions for writers, snapshots for readers."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self._unsynced: set[str] = set()
+
+    def path(self, relpath: str) -> str:
+        return os.path.join(self.root, relpath)
+
+    def snapshot(self, relpath: str) -> TinyDB:
+        """A read-only TinyDB view of one file, read fresh (once) when first queried."""
+        return _tinydb(_BufferedStorage(self.path(relpath), None))
+
+    def tables(self, relpath: str) -> dict[str, dict[str, Any]]:
+        """The parsed tables of one file (``{}`` if missing), without TinyDB documents: for
+        hot reads that only iterate."""
+        return load_tables(self.path(relpath)) or {}
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store lock (no transaction): writers wait for the block."""
+        with store_lock(self.path(LOCK_NAME), on_error=write_error):
+            yield
+
+    @contextlib.contextmanager
+    def transaction(self, *, durable: bool = True) -> Iterator[Transaction]:
+        """Lock, yield a fresh ``Transaction``, commit it if the block succeeds, unlock.
+
+        ``durable=False`` skips the directory fsyncs after the renames (the files
+        themselves are still fsynced before their rename, so nothing is ever torn): the
+        directories are remembered and fsynced by the next durable transaction of this
+        object or by ``sync()``. A run's step records use it.
+        """
+        with self.locked():
+            txn = Transaction(self.root)
+            yield txn
+            unsynced = txn.commit(sync_dirs=durable)
+            if durable:
+                self.sync()
+            else:
+                self._unsynced.update(unsynced)
+
+    def sync(self) -> None:
+        """fsync the directories that non-durable transactions left unsynced."""
+        if self._unsynced:
+            directories, self._unsynced = self._unsynced, set()
+            fsync_dirs(directories)

@@ -1,0 +1,100 @@
+"""Run records: ``runs/<id[:2]>/<id>.json``, the name claims and the per-pipeline run index.
+
+Creating a run writes, in this order, the run file, the name claim
+(``names/<sha1[:3]>.json``), the pipeline's run index chunk and ``pipelines.json``
+(``last_run_id``, ``run_count``, the ``running`` table): a crash in between leaves only a
+run file nothing points to, or an index entry readers skip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from framework.exceptions import DuplicateRunNameError
+from framework.liveness import crash_view
+from framework.metadata.tinydb import layout, run_index
+from framework.metadata.tinydb.files import StoreFiles, Transaction
+
+
+def create(txn: Transaction, run: dict[str, Any]) -> None:
+    """Store the run document ``run`` (validated by the caller); see the module docstring."""
+    run_id, name = run["id"], run["name"]
+    names = txn.db(layout.name_file(name)).table("names")
+    taken = next((doc for doc in names if doc["name"] == name), None)
+    if taken is not None:
+        raise DuplicateRunNameError(
+            f"A run named '{name}' already exists (run id {taken['run_id']}); run names "
+            "are unique in the store and the existing run was left untouched. Choose "
+            "another name, or put the {date} and {time} placeholders in run_name "
+            "(e.g. run_name='my_run-{date}-{time}') so each run gets its own."
+        )
+    pipelines = txn.db(layout.PIPELINES).table("pipelines")
+    pipeline = next((p for p in pipelines if p["id"] == run["pipeline_id"]), None)
+    if pipeline is None or pipeline["name"] != run["pipeline_name"]:
+        raise ValueError(
+            f"run '{name}' names pipeline '{run['pipeline_name']}' with id "
+            f"{run['pipeline_id']!r}, which is not registered; call register_pipeline first"
+        )
+    if txn.exists(layout.run_file(run_id)):
+        raise ValueError(f"a run with id {run_id} already exists")
+    txn.db(layout.run_file(run_id)).table("run").insert(run)
+    names.insert({"name": name, "run_id": run_id})
+    chunk = pipeline.get("index_chunk", 0)
+    index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
+    if len(index) >= layout.INDEX_CHUNK:
+        chunk += 1
+        index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
+    index.insert({"run_id": run_id, "start_time": run["start_time"]})
+    pipelines.update({"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
+                     doc_ids=[pipeline.doc_id])
+    if run["status"] == "running":
+        txn.db(layout.PIPELINES).table("running").insert({
+            "run_id": run_id, "host": run.get("host"), "pid": run.get("pid"),
+            "process_start": run.get("process_start"),
+        })
+
+
+def check_exists(txn: Transaction, run_id: str, root: str) -> None:
+    if not txn.exists(layout.run_file(run_id)):
+        raise KeyError(f"no run with id {run_id} in the metadata store at {root}")
+
+
+def finish(txn: Transaction, run_id: str, fields: dict[str, Any]) -> None:
+    """Update the run's closing fields; a run no longer running leaves the ``running`` table."""
+    txn.db(layout.run_file(run_id)).table("run").update(fields)
+    if fields["status"] != "running":
+        running = txn.db(layout.PIPELINES).table("running")
+        gone = [doc.doc_id for doc in running if doc.get("run_id") == run_id]
+        if gone:
+            running.remove(doc_ids=gone)
+
+
+def run_doc(files: StoreFiles, run_id: str) -> dict[str, Any] | None:
+    """The run document (no steps) as stored, or None (see `liveness.crash_view` for what
+    readers show of a running run whose owner is gone)."""
+    docs = files.tables(layout.run_file(run_id)).get("run") or {}
+    return dict(next(iter(docs.values()))) if docs else None
+
+
+def run_id_for_name(files: StoreFiles, name: str) -> str | None:
+    for doc in (files.tables(layout.name_file(name)).get("names") or {}).values():
+        if doc["name"] == name:
+            return doc["run_id"]
+    return None
+
+
+def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | None,
+              limit: int | None) -> list[dict[str, Any]]:
+    """Run documents of ``pipelines``, newest first, read lazily from the index."""
+    runs: list[dict[str, Any]] = []
+    for entry in run_index.newest_first(files, pipelines):
+        run = run_doc(files, entry["run_id"])
+        if run is None:
+            continue  # an index entry whose run file never made it (crash mid-commit)
+        crash_view(run)
+        if status is not None and run.get("status") != status:
+            continue
+        runs.append(run)
+        if limit is not None and len(runs) >= limit:
+            break
+    return runs

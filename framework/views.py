@@ -1,0 +1,251 @@
+"""Read-only views of stored records: pipelines, runs, steps and their artifacts.
+
+A view wraps one typed record (``framework.records``) and the reader it came from (a
+``Client``): its fields are the record's fields, and what needs more reading — a listed
+run's steps, a cached step's artifacts, an artifact's value — is read on first use.
+Artifacts load (and verify) only when ``.load()`` is called.
+
+The reader a view needs is small: ``metadata_store`` (the store contract) and
+``artifact_store``. Views never write.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from framework.records import Artifact, Pipeline, Run, RunDetail, StepRun, to_doc
+
+
+class _Field:
+    """A view attribute that is its record's field of the same name (mutable values copied,
+    so a caller can never change what the view shows)."""
+
+    def __init__(self, *, copied: bool = False) -> None:
+        self.copied = copied
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, view: Any, owner: type) -> Any:
+        if view is None:
+            return self
+        value = getattr(view.record, self.name)
+        return copy.deepcopy(value) if self.copied else value
+
+
+class ArtifactView:
+    """One stored output. ``load()`` verifies the bytes against the recorded hash first."""
+
+    def __init__(self, artifact: Artifact, reader: Any, context: str) -> None:
+        self.record = artifact
+        self._reader = reader
+        self._context = context
+
+    id = _Field()
+    uri = _Field()
+    data_type = _Field()
+    materializer = _Field()
+    size = _Field()
+    content_hash = _Field()
+    metadata = _Field(copied=True)
+
+    @property
+    def name(self) -> str | None:
+        """The output name it was produced under."""
+        return self.record.output_name
+
+    @property
+    def path(self) -> str:
+        return self._reader.artifact_store.path_of(self.record)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_doc(self.record)
+
+    def load(self, **kwargs: Any) -> Any:
+        return self._reader.artifact_store.load(self.record, context=self._context, **kwargs)
+
+    read = load  # the legacy spelling
+
+    def __repr__(self) -> str:
+        return f"<artifact {self.name} {self.data_type} ({self.size} bytes)>"
+
+
+class StepView:
+    """One step run of a run."""
+
+    def __init__(self, record: StepRun, run: RunView) -> None:
+        self.record = record
+        self.run = run
+
+    id = _Field()
+    invocation_id = _Field()
+    slot = _Field()
+    status = _Field()
+    parameters = _Field(copied=True)
+    cache_key = _Field()
+    original_step_run_id = _Field()
+    original_run_id = _Field()
+    start_time = _Field()
+    end_time = _Field()
+    duration = _Field()
+    error = _Field()
+
+    @property
+    def name(self) -> str:
+        return self.record.step_name
+
+    @property
+    def key(self) -> str:
+        """How the run names this step (the step name in legacy runs, the invocation id otherwise)."""
+        return self.run.detail.step_key(self.record)
+
+    @property
+    def is_cached(self) -> bool:
+        return self.status == "cached"
+
+    def _artifact(self, artifact_id: str, label: str) -> ArtifactView:
+        record = self.run.detail.artifacts.get(artifact_id)
+        if record is None:
+            raise KeyError(f"Artifact `{artifact_id}` of step `{self.name}` is not in the store.")
+        context = f"run `{self.run.name}`, step `{self.name}`, {label}"
+        return ArtifactView(record, self.run.reader, context)
+
+    @property
+    def outputs(self) -> dict[str, ArtifactView]:
+        return {name: self._artifact(aid, f"output `{name}`") for name, aid in self.record.outputs.items()}
+
+    @property
+    def inputs(self) -> dict[str, ArtifactView]:
+        return {name: self._artifact(aid, f"input `{name}`") for name, aid in self.record.inputs.items() if aid}
+
+    @property
+    def output(self) -> ArtifactView:
+        outputs = self.outputs
+        if len(outputs) != 1:
+            raise ValueError(
+                f"Step `{self.name}` has {len(outputs)} outputs ({', '.join(outputs) or 'none'}); "
+                "use `.outputs[name]`."
+            )
+        return next(iter(outputs.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_doc(self.record)
+
+    def __repr__(self) -> str:
+        return f"<step run `{self.name}` {self.status}>"
+
+
+class StepsView(Mapping[str, StepView]):
+    """A run's steps: iterates step keys in execution order; legacy slot names, step names and
+    invocation ids work as aliases for lookup."""
+
+    def __init__(self, run: RunView) -> None:
+        self._steps: dict[str, StepView] = {}
+        self._aliases: dict[str, str] = {}
+        detail = run.detail
+        for record in detail.steps:
+            key = detail.step_key(record)
+            self._steps[key] = StepView(record, run)
+            for alias in (record.slot, record.invocation_id, record.step_name):
+                if alias:
+                    self._aliases.setdefault(alias, key)
+
+    def __getitem__(self, name: str) -> StepView:
+        key = name if name in self._steps else self._aliases.get(name)
+        if key is None:
+            raise KeyError(f"No step `{name}` in this run; steps: {', '.join(self._steps) or '(none)'}.")
+        return self._steps[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._steps)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+
+class RunView:
+    """One run. Built from a listing (a `Run`) it reads its steps on first use, so a listed
+    run is never shown as having no steps."""
+
+    def __init__(self, record: Run | RunDetail, reader: Any) -> None:
+        self._detail = record if isinstance(record, RunDetail) else None
+        self.record: Run = record.run if isinstance(record, RunDetail) else record
+        self.reader = reader
+
+    id = _Field()
+    name = _Field()
+    pipeline_name = _Field()
+    version = _Field()
+    status = _Field()
+    start_time = _Field()
+    end_time = _Field()
+    duration = _Field()
+    error = _Field()
+    stack = _Field()
+    api = _Field()
+    unlisted = _Field()
+    pipeline_parameters = _Field(copied=True)
+    config = _Field(copied=True)
+
+    @property
+    def detail(self) -> RunDetail:
+        """The run with its step runs and artifacts (read once)."""
+        if self._detail is None:
+            found = self.reader.metadata_store.get_run_by_id(self.record.id)
+            self._detail = found if found is not None else RunDetail(run=self.record)
+            self.record = self._detail.run
+        return self._detail
+
+    @property
+    def steps(self) -> StepsView:
+        return StepsView(self)
+
+    @property
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """Every step's parameters, keyed by step name: a run as a trial of its pipeline."""
+        return {name: view.parameters for name, view in self.steps.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_doc(self.record)
+
+    def __repr__(self) -> str:
+        return f"<run `{self.name}` {self.status}>"
+
+
+class PipelineView:
+    """A pipeline: its runs (newest first), last run and versions."""
+
+    def __init__(self, record: Pipeline, reader: Any) -> None:
+        self.record = record
+        self.reader = reader
+
+    id = _Field()
+    name = _Field()
+    latest_version = _Field()
+    run_count = _Field()
+
+    @property
+    def runs(self) -> list[RunView]:
+        """Runs of this pipeline, newest first (unlisted runs excluded)."""
+        records = self.reader.metadata_store.list_runs(pipeline_name=self.name)
+        return [RunView(r, self.reader) for r in records if not r.unlisted]
+
+    @property
+    def last_run(self) -> RunView | None:
+        last_id = self.record.last_run_id
+        if last_id:
+            detail = self.reader.metadata_store.get_run_by_id(last_id)
+            if detail is not None and not detail.run.unlisted:
+                return RunView(detail, self.reader)
+        runs = self.runs
+        return runs[0] if runs else None
+
+    @property
+    def versions(self) -> list[dict[str, Any]]:
+        """The pipeline's versions, oldest first, as plain dicts (number, hash, spec, created)."""
+        return [to_doc(version) for version in self.reader.metadata_store.list_versions(self.name)]
+
+    def __repr__(self) -> str:
+        return f"<pipeline `{self.name}`>"
