@@ -499,3 +499,24 @@ def test_seekable_writers_get_the_real_file_and_a_hash_of_the_result(store):
     loaded, info = roundtrip(store, "zipped text", materializer=ZipMaterializer)
     assert loaded == "zipped text"
     assert info.content_hash == hash_bytes(Path(store.path_of(info)).read_bytes())
+
+
+class FailingMaterializer(BaseMaterializer):
+    EXTENSION = ".fail"
+
+    def save(self, value, fileobj):
+        raise RuntimeError("disk says no")
+
+
+def test_failures_name_the_materializer(store):
+    with pytest.raises(ArtifactError, match=r"FailingMaterializer.*disk says no"):
+        store.save(1, artifact_id=new_id(), materializer=FailingMaterializer)
+    _, info = roundtrip(store, Point(1, 2), materializer=PointMaterializer)
+    with open(store.path_of(info), "wb") as f:
+        f.write(b"1,x")  # same size, different bytes: refused before loading
+    import attrs
+    from framework.hashing import hash_bytes
+
+    forged = attrs.evolve(info, content_hash=hash_bytes(b"1,x"), signature=None)
+    with pytest.raises(ArtifactError, match=r"\(run `r`\) with .*PointMaterializer.*ValueError"):
+        store.load(forged, context="run `r`")

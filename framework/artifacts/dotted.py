@@ -8,11 +8,12 @@ imports them.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from framework.exceptions import MaterializerError
 
-__all__ = ["dotted_name", "import_dotted"]
+__all__ = ["dotted_name", "import_dotted", "loaded_object"]
 
 
 def dotted_name(obj: Any) -> str:
@@ -47,6 +48,27 @@ def import_dotted(name: str) -> Any:
         f"Cannot import `{name}`. Define the type at module level in an importable "
         "module (not inside a function or in `__main__`) so stored artifacts can be loaded."
     )
+
+
+def loaded_object(name: str) -> Any:
+    """The object a dotted name points at if its module is already imported, else None.
+
+    Never imports anything: for names read from stored records, where importing would
+    run code the record chose (SPEC §11). Classes inside functions (``<locals>``) are
+    not reachable this way and give None too.
+    """
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        obj: Any = sys.modules.get(".".join(parts[:cut]))
+        if obj is None:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            continue
+        return obj
+    return None
 
 
 def _is_prefix(candidate: str, module_name: str) -> bool:

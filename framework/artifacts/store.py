@@ -124,17 +124,18 @@ class ArtifactStore:
             if not files.is_inside(final):
                 raise ArtifactError(f"Refusing to write artifact {artifact_id}: "
                                     f"{files.display(final)} resolves outside the store root {self.url}.")
-            size, content_hash = self._write(value, materializer(), final)
+            writer = materializer()  # also asked for the summary: it may keep what it saw while writing
+            size, content_hash = self._write(value, writer, final)
             signature = files.signature(final)  # after the rename, which changes the ctime
         except BaseException as exc:
             if isinstance(exc, ArtifactError) or not isinstance(exc, Exception):
                 raise
-            raise ArtifactError(f"Could not write artifact {artifact_id} to "
-                                f"{files.display(final)}: {describe_os_error(exc)}") from exc
+            raise ArtifactError(f"Could not write artifact {artifact_id} with {dotted_name(materializer)} "
+                                f"to {files.display(final)}: {describe_os_error(exc)}") from exc
         return ArtifactInfo(
             id=artifact_id, uri=rel, materializer=dotted_name(materializer),
             data_type=dotted_name(type(value)), format_version=materializer.FORMAT_VERSION,
-            size=size, content_hash=content_hash, metadata=_summary(materializer(), value),
+            size=size, content_hash=content_hash, metadata=_summary(writer, value),
             signature=signature)
 
     def _write(self, value: Any, materializer: BaseMaterializer, final: str) -> tuple[int, str]:
@@ -145,12 +146,12 @@ class ArtifactStore:
         """
         with self._files.atomic_open(final, self._fsync) as handle:
             if materializer.SEEKABLE_WRITE:
-                materializer.save(value, handle)
+                materializer.write_stream(value, handle)
                 writer = None
             else:
                 writer = HashingWriter(handle)
                 try:
-                    materializer.save(value, writer)
+                    materializer.write_stream(value, writer)
                 finally:
                     writer.close()
         if writer is not None:
@@ -196,12 +197,13 @@ class ArtifactStore:
                     f"version {info.format_version} of {info.materializer}, but this installation "
                     f"only knows version {cls.FORMAT_VERSION}. Upgrade the package that defines it.")
             options = {"mmap": mmap} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
-            return cls().load(source, info.data_type, **options)
+            return cls().read_stream(source, info.data_type, **options)
         except ArtifactError:
             raise
         except Exception as exc:
-            raise ArtifactError(f"Could not load artifact {info.id} ({context or 'no context'}) "
-                                f"from {files.display(path)}: {describe_os_error(exc)}") from exc
+            raise ArtifactError(f"Could not load artifact {info.id} ({context or 'no context'}) with "
+                                f"{info.materializer} from {files.display(path)}: {describe_os_error(exc)}"
+                                ) from exc
         finally:
             if not isinstance(source, str):
                 source.close()
@@ -310,7 +312,7 @@ class ArtifactStore:
 
 
 def _summary(materializer: BaseMaterializer, value: Any) -> dict[str, Any]:
-    """The materializer's summary if it is small strict JSON; never fails a save."""
+    """The summary of the instance that wrote ``value``, if it is strict JSON; never fails a save."""
     try:
         summary = materializer.summary(value)
         json.dumps(summary, allow_nan=False)

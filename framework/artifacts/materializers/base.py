@@ -51,7 +51,8 @@ class BaseMaterializer:
         file cannot be swapped between the check and the load.
 
     Materializers are instantiated with no arguments for every save/load, so keep them
-    stateless.
+    stateless. The store drives them through `write_stream`/`read_stream` and asks the
+    same instance for its `summary` right after writing.
     """
 
     ASSOCIATED_TYPES: ClassVar[tuple[type | str, ...]] = ()
@@ -85,6 +86,15 @@ class BaseMaterializer:
         (see `open_source`); ``data_type`` is the dotted type name recorded at save time.
         The store only calls this after the bytes matched their recorded hash."""
         raise NotImplementedError
+
+    def write_stream(self, value: Any, fileobj: IO[bytes]) -> None:
+        """What the store calls to write a value: `save`, unless a family of materializers
+        works differently (the directory-based ZenML ones, see ``directory.py``)."""
+        self.save(value, fileobj)
+
+    def read_stream(self, source: Source, data_type: str, **options: Any) -> Any:
+        """What the store calls to read a value back: `load` (``options``: ``mmap``)."""
+        return self.load(source, data_type, **options)
 
     def summary(self, value: Any) -> dict[str, Any]:
         """A small strict-JSON dict describing ``value`` for humans (shape, rows, ...).

@@ -90,10 +90,17 @@ def unregister_materializer(materializer_cls: type[BaseMaterializer]) -> None:
         del _USER[k]
 
 
-def remember_materializer(materializer_cls: type[BaseMaterializer]) -> None:
-    """Make an explicitly chosen (unregistered) materializer resolvable by name on load."""
+def remember_materializer(materializer_cls: type[BaseMaterializer], *, replace: bool = False) -> None:
+    """Make an explicitly chosen (unregistered) materializer resolvable by name on load.
+
+    ``replace=True`` (a class being defined, maybe again after a module reload) lets the
+    newest class of a dotted name win; otherwise the first one seen stays.
+    """
     _check_materializer(materializer_cls)
-    _BY_NAME.setdefault(dotted_name(materializer_cls), materializer_cls)
+    if replace:
+        _BY_NAME[dotted_name(materializer_cls)] = materializer_cls
+    else:
+        _BY_NAME.setdefault(dotted_name(materializer_cls), materializer_cls)
 
 
 def _candidates(tp: type) -> Iterator[type[BaseMaterializer]]:
@@ -142,14 +149,21 @@ def materializer_for_value(value: Any) -> type[BaseMaterializer]:
 
 
 def materializer_by_name(name: str) -> type[BaseMaterializer]:
-    """Resolve a recorded dotted materializer name; unknown names raise `MaterializerError`."""
+    """Resolve a recorded dotted materializer name; unknown names raise `MaterializerError`.
+
+    Only classes this process already knows are found (built-ins, registered ones, ones
+    used explicitly, and `framework.materializers.BaseMaterializer` subclasses, which
+    register when defined). Nothing is imported: a stored record must not make us run
+    code it names (SPEC §11).
+    """
     try:
         return _BY_NAME[name]
     except KeyError:
         raise MaterializerError(
             f"Materializer `{name}` is not registered in this process, so the artifact it "
-            "wrote cannot be loaded. Import the module that defines it and call "
-            "`framework.artifacts.register_materializer` before loading."
+            "wrote cannot be loaded. Import the module that defines it (a "
+            "`framework.materializers.BaseMaterializer` subclass registers itself when "
+            "defined; others need `framework.artifacts.register_materializer`) before loading."
         ) from None
 
 

@@ -1,0 +1,1 @@
+"""Small helpers kept for code written against the legacy API (``framework.utils.io_utils``)."""
