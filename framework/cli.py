@@ -11,7 +11,6 @@ line on stderr and exit 1, never a traceback.
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from typing import Any
 
@@ -27,40 +26,13 @@ LAZY_COMMANDS = {
 }
 
 
-class _StdoutHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stdout`` is at the time of each record."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stream: Any = None
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return self._stream if self._stream is not None else sys.stdout
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        self._stream = None if value is None or value is sys.stdout else value
-
-
 def _install_log_handler(ctx: click.Context) -> None:
     """SPEC §5: the CLI prints the ``framework`` logger's lines unless logging is configured."""
-    logger = logging.getLogger("framework")
-    if logger.handlers or logging.getLogger().handlers:
-        return
-    handler = _StdoutHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler._framework_default = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-    level = logger.level
-    if level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
+    from framework.logging_setup import install_console_handler
 
-    def remove() -> None:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-    ctx.call_on_close(remove)
+    remove = install_console_handler()
+    if remove is not None:
+        ctx.call_on_close(remove)
 
 
 def _one_line(error: BaseException) -> str:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import attrs
 
 from framework.exceptions import FrameworkError
+from framework.io.atomic import atomic_write
 
 DEFAULT_STACK = "default"
 STACKS_FILE = "stacks.yaml"
@@ -126,7 +126,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _update(change: Callable[[dict[str, Any]], Any], home: Path | None = None) -> Any:
     """One read-modify-write of the stacks file under a file lock; the new file replaces the
-    old atomically (temp file, fsync, ``os.replace``), so readers never see a torn file."""
+    old atomically (``framework.io.atomic``), so readers never see a torn file."""
     import yaml
     from filelock import FileLock
 
@@ -137,19 +137,7 @@ def _update(change: Callable[[dict[str, Any]], Any], home: Path | None = None) -
         result = change(data)
         text = ("# Stacks of this framework home; edit with `framework stack register/set/delete`.\n"
                 + yaml.safe_dump(data, sort_keys=True))
-        fd, temp = tempfile.mkstemp(prefix=f".{STACKS_FILE}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            try:
-                os.remove(temp)
-            except OSError:
-                pass
-            raise
+        atomic_write(path, text)
     return result
 
 

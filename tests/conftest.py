@@ -1,9 +1,20 @@
 """Shared fixtures: every test runs in a fresh framework home, and contract tests
-run once per backend (orchestrator configuration)."""
+run once per backend (orchestrator configuration).
+
+The user's own home is out of reach: for the whole session ``HOME`` and the XDG
+directories point at an empty temporary directory (subprocesses inherit them), and the
+session fails if anything was written there — a test that loses its ``FRAMEWORK_HOME``
+(say, by undoing every monkeypatch) would otherwise fill the real
+``~/.local/share/framework``.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +27,41 @@ BACKENDS = {
     "dask": lambda request: {"orchestrator": "dask",
                              "orchestrator_options": {"scheduler": request.getfixturevalue("dask_client")}},
 }
+
+
+_USER_HOME_VARS = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+
+
+def pytest_configure(config):
+    """Before any test (in every xdist worker too): a stand-in, empty user home."""
+    stand_in = Path(tempfile.mkdtemp(prefix="framework-tests-user-home-"))
+    config.stash[_USER_HOME] = (stand_in, {name: os.environ.get(name) for name in _USER_HOME_VARS})
+    os.environ["HOME"] = str(stand_in)
+    for name in _USER_HOME_VARS[1:]:
+        os.environ.pop(name, None)  # the defaults then fall under the stand-in HOME
+
+
+def pytest_unconfigure(config):
+    stand_in, saved = config.stash.get(_USER_HOME, (None, {}))
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if stand_in is not None:
+        shutil.rmtree(stand_in, ignore_errors=True)
+
+
+_USER_HOME = pytest.StashKey[tuple]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_home_stays_empty(request):
+    """Fails the session if any test wrote below the user's home (the stand-in)."""
+    stand_in, _saved = request.config.stash[_USER_HOME]
+    yield stand_in
+    written = sorted(str(p.relative_to(stand_in)) for p in stand_in.rglob("*"))
+    assert not written, f"tests wrote outside their temporary homes, into the user's home: {written[:20]}"
 
 
 @pytest.fixture(scope="session")

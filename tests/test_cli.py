@@ -498,7 +498,7 @@ def test_cli_installs_and_removes_its_log_handler(in_store, monkeypatch):
 
     monkeypatch.setattr(runs_module, "run_row", spy)
     assert cli("runs", "list").exit_code == 0
-    assert seen and all(names == ["_StdoutHandler"] for names in seen)
+    assert seen and all(names == ["ConsoleHandler"] for names in seen)
     assert logger.handlers == [] and logger.level == level
 
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from framework.client import Client
+from framework.io.atomic import atomic_write
 from framework.dashboard import views
 from framework.dashboard.app import compare_html
 from framework.dashboard.pages import Links, Pages
@@ -26,10 +27,7 @@ def export_site(out_dir: str | os.PathLike[str], client: Client | None = None) -
 
     def write(relative: str, text: str) -> None:
         path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, text, fsync=False)  # a snapshot: whole pages, no durability needed
         written.append(path)
 
     summary = views.pipelines_summary(client)
