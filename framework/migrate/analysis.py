@@ -7,6 +7,7 @@ planning modules turn into edits.
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -72,6 +73,7 @@ class LegacyPipeline:
     slots: list[str]
     decorator_args: list[cst.Arg]
     reasons: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    kwargs: str | None = None  # `connect(self, **kwargs)`: slots are the `kwargs["<slot>"]` it reads
 
 
 @dataclass
@@ -239,15 +241,34 @@ def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
     if node.decorators or len(node.bases) != 1 or node.keywords:
         pipe.reasons.append((node, f"pipeline class `{pipe.name}` has decorators, several bases or class options"))
     params = connect.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg or params.posonly_params:
-        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args/**kwargs or keyword-only slots"))
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.posonly_params:
+        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args or keyword-only slots"))
     names = [p.name.value for p in params.params]
     if not names or names[0] != "self":
         pipe.reasons.append((connect, f"`{pipe.name}.connect` must take `self` first"))
     pipe.slots = names[1:]
+    if isinstance(params.star_kwarg, cst.Param):
+        pipe.kwargs = params.star_kwarg.name.value
+        pipe.slots += [k for k in _kwargs_keys(connect, pipe.kwargs) if k not in pipe.slots]
     if any(p.default is not None for p in params.params):
         pipe.reasons.append((connect, f"`{pipe.name}.connect` has slot defaults"))
     return pipe
+
+
+def _kwargs_keys(connect: cst.FunctionDef, kwargs: str) -> list[str]:
+    """The string keys ``connect`` reads from its ``**kwargs``, in order: ``kwargs["trainer"]``."""
+    keys: list[str] = []
+
+    class _Keys(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == kwargs and len(node.slice) == 1:
+                index = node.slice[0].slice
+                key = string_value(index.value) if isinstance(index, cst.Index) else None
+                if key is not None and key.isidentifier() and not keyword.iskeyword(key) and key not in keys:
+                    keys.append(key)
+
+    connect.body.visit(_Keys())
+    return keys
 
 
 # ---------------------------------------------------------------------- functions

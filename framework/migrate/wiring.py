@@ -16,9 +16,11 @@ import libcst as cst
 from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
+from framework.migrate.bindings import assignment_of, binding_of, name_binding
 from framework.migrate.nodes import code, comments_in, dotted, string_value
 
-STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers")
+# the options a step instance takes that `with_options` takes too (hooks are the same keywords in both APIs)
+STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers", "on_failure", "on_success")
 
 
 class Unsupported(Exception):
@@ -92,6 +94,9 @@ class PipelineUses:
 def collect(legacy: Legacy, pipe: LegacyPipeline) -> PipelineUses:
     uses = PipelineUses(pipe)
     for ref in legacy.references(pipe.name, pipe.node):
+        bound = binding_of(legacy, ref)
+        if bound is not None and bound is not pipe.node:
+            continue  # the name was rebound (`my_pipeline = my_pipeline(...)`): this reads the instance
         parent = legacy.parent(ref)
         if isinstance(parent, cst.Call) and parent.func is ref:
             try:
@@ -150,12 +155,15 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
     for arg in call.args:
         if arg.star:
             raise Unsupported(inst.statement, f"`{pipe.name}(...)` is given *args/**kwargs; name each step slot")
-    if len(positional) > len(pipe.slots):
+    named = [s for s in pipe.slots if s in {p.name.value for p in pipe.func.params.params}]
+    if len(positional) > len(named):
         raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets more steps than it has slots")
-    for slot, arg in zip(pipe.slots, positional):
+    for slot, arg in zip(named, positional):
         exprs[slot] = arg
     for arg in call.args:
         if arg.keyword is not None:
+            if arg.keyword.value not in pipe.slots and pipe.kwargs:
+                continue  # a step `connect(self, **kwargs)` never reads is never run
             if arg.keyword.value not in pipe.slots or arg.keyword.value in exprs:
                 raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets an unknown or repeated slot `{arg.keyword.value}`")
             exprs[arg.keyword.value] = arg
@@ -278,7 +286,7 @@ def _configure_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
 
 def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
     """A slot filled by a variable: fold it when it only exists for the wiring, else call the instance."""
-    assignment = _binding(legacy, name)
+    assignment = name_binding(legacy, name)
     if assignment is None:
         raise Unsupported(where, f"cannot tell which step instance `{name.value}` is")
     value_parent = legacy.parent(assignment)
@@ -323,40 +331,13 @@ def _is_slot_argument(legacy: Legacy, ref: cst.CSTNode) -> bool:
     return callee in legacy.pipelines
 
 
-def assignment_of(legacy: Legacy, target: cst.Name):
-    scope = legacy.scope(target)
-    for assignment in scope.assignments[target.value]:
-        if getattr(assignment, "node", None) is target:
-            return assignment
-    raise KeyError(target.value)
-
-
-def _binding(legacy: Legacy, ref: cst.Name) -> cst.Name | None:
-    """The assignment target (a Name) that ``ref`` reads: the latest one before it in its scope."""
-    scope = legacy.scope(ref)
-    if scope is None:
-        return None
-    access = next((a for a in scope.accesses[ref.value] if a.node is ref), None)
-    if access is None:
-        return None
-    targets = [getattr(a, "node", None) for a in access.referents]
-    if not targets or not all(isinstance(t, cst.Name) for t in targets):
-        return None
-    if len(targets) == 1:
-        return targets[0]
-    if all(legacy.scope(t) is scope for t in targets):
-        before = [t for t in targets if legacy.pos(t) < legacy.pos(ref)]
-        return max(before, key=legacy.pos) if before else None
-    return None
-
-
 # ---------------------------------------------------------------------- runs
 def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
     target = inst.target
     assignment = assignment_of(legacy, target)
     for access in assignment.references:
         ref = access.node
-        if _binding(legacy, ref) is not target:
+        if binding_of(legacy, ref) is not target:
             continue
         attr = legacy.parent(ref)
         call = legacy.parent(attr) if attr is not None else None
