@@ -40,10 +40,10 @@ def finish_imports(module: cst.Module, add: list[tuple[str, str]], prune: set[st
         imp = _from_import(stmt)
         if imp is None:
             continue
-        mod = dotted(imp.module) or ""
+        mod = dotted(imp.module) or "" if isinstance(imp, cst.ImportFrom) else None
         names = list(imp.names)
         keep = [a for a in names if _local(a) not in unused]
-        extra = wanted.pop(mod, [])
+        extra = wanted.pop(mod, []) if mod is not None else []
         if len(keep) == len(names) and not extra:
             continue
         if not keep and not extra:
@@ -66,17 +66,23 @@ def finish_imports(module: cst.Module, add: list[tuple[str, str]], prune: set[st
     return apply(legacy.module, plan)
 
 
-def _from_import(stmt: cst.CSTNode) -> cst.ImportFrom | None:
+def _from_import(stmt: cst.CSTNode) -> cst.ImportFrom | cst.Import | None:
+    """The import of a one-import line (``import a as b`` or ``from m import a, b``), not relative or star."""
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
     imp = stmt.body[0]
+    if isinstance(imp, cst.Import):
+        return imp
     if not isinstance(imp, cst.ImportFrom) or imp.relative or isinstance(imp.names, cst.ImportStar):
         return None
     return imp
 
 
 def _local(alias: cst.ImportAlias) -> str:
-    return alias.asname.name.value if alias.asname else (dotted(alias.name) or "")
+    """The name an alias binds (``import a.b`` binds ``a``)."""
+    if alias.asname:
+        return alias.asname.name.value
+    return (dotted(alias.name) or "").split(".")[0]
 
 
 def _is_import_line(stmt: cst.CSTNode) -> bool:

@@ -5,10 +5,11 @@ data_type)`` and ``handle_return(self, data)`` and read ``self.artifact.uri``;
 the current names are ``load``, ``save`` and ``self.uri``. The legacy names keep
 working, so this is a rename inside each materializer class (a subclass of
 ``framework.materializers.BaseMaterializer``, of another framework materializer,
-or of a materializer class of this file): the method definitions, their
-``super().handle_input(...)`` / ``self.handle_return(...)`` calls, and
-``self.artifact.uri``. A class that already defines ``load`` (or ``save``) keeps
-its old method under its old name.
+or of a materializer class of this file): the method definitions, the
+``super().handle_input(...)`` / ``self.handle_return(...)`` calls (the framework's
+base class answers to both names), and ``self.artifact.uri``. A class that
+already defines ``load`` (or ``save``) keeps its old method under its old name,
+and its subclasses keep calling it by that name.
 """
 
 from __future__ import annotations
@@ -28,25 +29,29 @@ def rewrite(module: cst.Module) -> cst.Module:
         return module
     legacy = analyse(module)
     plan = Plan()
-    for cls in _materializers(legacy):
+    kept: dict[str, set[str]] = {}  # class -> old names it (or a base of this file) keeps as methods
+    for cls, bases in _materializers(legacy):
         defined = {s.name.value for s in cls.body.body if isinstance(s, cst.FunctionDef)}
-        renames = {old: new for old, new in RENAMES.items() if old in defined and new not in defined}
-        cls.body.visit(_Renamer(plan, renames))
+        keeps = {old for old, new in RENAMES.items() if old in defined and new in defined}
+        keeps = kept[cls.name.value] = keeps.union(*(kept.get(b, set()) for b in bases))
+        cls.body.visit(_Renamer(plan, {old: new for old, new in RENAMES.items() if old not in keeps}))
     return apply(legacy.module, plan) if not plan.empty() else module
 
 
-def _materializers(legacy: Legacy) -> list[cst.ClassDef]:
-    found: list[cst.ClassDef] = []
+def _materializers(legacy: Legacy) -> list[tuple[cst.ClassDef, list[str]]]:
+    """Materializer classes of this file, each with its bases that are materializers of this file."""
+    found: list[tuple[cst.ClassDef, list[str]]] = []
     names: set[str] = set()
     for stmt in legacy.module.body:
         if not isinstance(stmt, cst.ClassDef):
             continue
-        for base in stmt.bases:
-            qualified = legacy.imports.resolve(base.value) or ""
-            if qualified.startswith("framework.materializers.") or dotted(base.value) in names:
-                found.append(stmt)
-                names.add(stmt.name.value)
-                break
+        local = [dotted(b.value) for b in stmt.bases if dotted(b.value) in names]
+        framework_base = any(
+            (legacy.imports.resolve(b.value) or "").startswith("framework.materializers.") for b in stmt.bases
+        )
+        if local or framework_base:
+            found.append((stmt, local))
+            names.add(stmt.name.value)
     return found
 
 

@@ -63,7 +63,7 @@ def rewrite(module: cst.Module) -> cst.Module:
         _attribute(legacy, plan, kinds, attr)
     if plan.empty():
         return module
-    prune = {local for local, q in legacy.imports.aliases.items() if q.startswith(PE + ".")}
+    prune = {local for local, q in legacy.imports.aliases.items() if q == PE or q.startswith(PE + ".")}
     return finish_imports(apply(legacy.module, plan), [("framework.client", "Client")], prune)
 
 

@@ -113,9 +113,9 @@ class Kinds:
             return True
         if isinstance(expr, cst.Name):
             bound = binding_of(self.legacy, expr)
+            if isinstance(bound, cst.Param):
+                return bound.annotation is not None and dotted(bound.annotation.annotation) == "str"
             parent = self.legacy.parent(bound) if bound is not None else None
-            if isinstance(parent, cst.Param) and parent.annotation is not None:
-                return dotted(parent.annotation.annotation) == "str"
             if isinstance(parent, cst.AssignTarget):
                 assign = self.legacy.parent(parent)
                 return len(assign.targets) == 1 and self.is_str(assign.value)
