@@ -739,3 +739,79 @@ def test_an_instance_named_like_the_decorator_or_the_pipeline_is_run(variable):
         training_pipeline.with_options(run_name="r_{{date}}", unlisted=True)()
         """
     )
+
+
+# ---------------------------------------------------------------------- a pipeline instance configured before it runs
+CONFIGURED = """\
+from framework.pipelines import pipeline
+from framework.steps import step
+
+
+def alert(exc: BaseException) -> None:
+    print(exc)
+
+
+@step
+def loader() -> int:
+    return 1
+
+
+@pipeline(enable_cache=True, settings={"docker": {}})
+def p(s):
+    s()
+
+
+"""
+
+
+def test_instance_configure_moves_into_the_decorator_of_its_own_function():
+    out = migrated(
+        CONFIGURED
+        + dedent(
+            """\
+            inst = p(s=loader())
+            # hooks for this run
+            inst.configure(on_failure=alert, enable_cache=False)
+            inst.run()
+
+            plain = p(s=loader())
+            plain.run()
+            """
+        )
+    )
+    assert out.endswith(dedent(
+        """\
+        @pipeline(enable_cache=False, settings={"docker": {}}, on_failure=alert)
+        def p():
+            loader()
+
+
+        @pipeline(enable_cache=True, settings={"docker": {}}, name="p")
+        def p_2():
+            loader()
+
+
+        # hooks for this run
+        p()
+
+        p_2()
+        """
+    ))
+
+
+def test_configure_merge_false_replaces_the_decorator_dict():
+    out = migrated(CONFIGURED + 'inst = p(s=loader())\ninst.configure(settings={"resources": {}}, merge=False)\ninst.run()\n')
+    assert '@pipeline(enable_cache=True, settings={"resources": {}})\ndef p():\n' in out
+
+
+@pytest.mark.parametrize(
+    "tail, message",
+    [
+        ('inst = p(s=loader())\ninst.configure(settings={"resources": {}})\ninst.run()\n', "deep-merged"),
+        ("inst = p(s=loader())\ninst.run()\ninst.configure(on_success=alert)\ninst.run()\n", "configured after it ran"),
+        ("inst = p(s=loader())\ninst.configure(unlisted=True)\ninst.run()\n", "no function-API pipeline option"),
+    ],
+)
+def test_instance_configure_that_cannot_move_is_a_todo(tail, message):
+    found = todos(CONFIGURED + tail)
+    assert len(found) == 1 and message in found[0], found

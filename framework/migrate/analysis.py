@@ -7,7 +7,6 @@ planning modules turn into edits.
 
 from __future__ import annotations
 
-import keyword
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -21,7 +20,7 @@ from libcst.metadata import (
 )
 
 from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, BASE_STEP, LEGACY_PIPELINE, STEP, Imports
-from framework.migrate.nodes import dotted, is_constant, string_value
+from framework.migrate.nodes import dotted, is_constant, string_value, subscript_keys
 
 @dataclass
 class Field:
@@ -249,26 +248,10 @@ def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
     pipe.slots = names[1:]
     if isinstance(params.star_kwarg, cst.Param):
         pipe.kwargs = params.star_kwarg.name.value
-        pipe.slots += [k for k in _kwargs_keys(connect, pipe.kwargs) if k not in pipe.slots]
+        pipe.slots += [k for k in subscript_keys(connect.body, pipe.kwargs) if k not in pipe.slots]
     if any(p.default is not None for p in params.params):
         pipe.reasons.append((connect, f"`{pipe.name}.connect` has slot defaults"))
     return pipe
-
-
-def _kwargs_keys(connect: cst.FunctionDef, kwargs: str) -> list[str]:
-    """The string keys ``connect`` reads from its ``**kwargs``, in order: ``kwargs["trainer"]``."""
-    keys: list[str] = []
-
-    class _Keys(cst.CSTVisitor):
-        def visit_Subscript(self, node: cst.Subscript) -> None:
-            if isinstance(node.value, cst.Name) and node.value.value == kwargs and len(node.slice) == 1:
-                index = node.slice[0].slice
-                key = string_value(index.value) if isinstance(index, cst.Index) else None
-                if key is not None and key.isidentifier() and not keyword.iskeyword(key) and key not in keys:
-                    keys.append(key)
-
-    connect.body.visit(_Keys())
-    return keys
 
 
 # ---------------------------------------------------------------------- functions

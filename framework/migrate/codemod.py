@@ -211,6 +211,9 @@ def _edit_pipeline(legacy: Legacy, plan: Plan, state: _State, converted_names: s
                 for note in notes:
                     plan.todo(legacy.statement_of(run.call), note)
             _edit_instantiation(legacy, plan, group, inst)
+            for configure in inst.configures:  # now in the decorator
+                statement = legacy.statement_of(configure)
+                plan.drop(statement, comments_in(statement.with_changes(leading_lines=())))
             for use in inst.slots.values():
                 for var in use.folded:
                     statement = legacy.statement_of(var)

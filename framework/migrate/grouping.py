@@ -25,6 +25,7 @@ from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.config_ids import keeps_slot_id, step_keys
 from framework.migrate.nodes import code, dotted, is_constant, kwarg, names_in, parse_expr
 from framework.migrate.params import Flat, decompose
+from framework.migrate.pipeline_options import key as options_key
 from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def plan(
     pipe = uses.pipeline
     by_key: dict[tuple, list[Instantiation]] = {}
     for inst in uses.instantiations:
-        key = tuple(inst.slots[s].key for s in body.order)
+        key = (*(inst.slots[s].key for s in body.order), options_key(inst.configures))
         by_key.setdefault(key, []).append(inst)
     groups = []
     for index, insts in enumerate(by_key.values(), start=1):

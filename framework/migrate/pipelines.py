@@ -17,6 +17,7 @@ import libcst as cst
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.grouping import Group, PipelinePlan, SlotPlan
 from framework.migrate.nodes import arrange, as_keyword, code, comment_line, kwarg, layout, parse_expr, set_args
+from framework.migrate.pipeline_options import ConfigureProblem, decorator_args
 from framework.migrate.slot_refs import slot_references
 from framework.migrate.wiring import Unsupported
 
@@ -219,7 +220,10 @@ def new_definition(legacy: Legacy, pplan: PipelinePlan, group: Group, decorator_
     original_params = [p for p in pipe.func.params.params if p.name.value != "self"]
     laid, ws = arrange(params, original_params, pipe.func.whitespace_before_params)
     new_params = cst.Parameters(params=laid)
-    dec_args = [a for a in pipe.decorator_args]
+    try:
+        dec_args = decorator_args(list(pipe.decorator_args), group.instantiations[0].configures, pipe.name)
+    except ConfigureProblem as exc:
+        raise Unsupported(group.instantiations[0].configures[-1], exc.message) from None
     if group.index > 1 and not any(a.keyword is not None and a.keyword.value == "name" for a in dec_args):
         dec_args.append(kwarg("name", parse_expr(_quote(pipe.pipeline_name or pipe.name))))
     decorator = cst.Name(decorator_name)

@@ -17,20 +17,10 @@ from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
 from framework.migrate.bindings import assignment_of, binding_of, name_binding
-from framework.migrate.nodes import code, comments_in, dotted, string_value
-
-# the options a step instance takes that `with_options` takes too (hooks are the same keywords in both APIs)
-STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers", "on_failure", "on_success")
-
-
-class Unsupported(Exception):
-    """A construct the codemod cannot rewrite; ``node`` is where the TODO goes."""
-
-    def __init__(self, node: cst.CSTNode, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
-
+from framework.migrate.nodes import arg_comments, code, dotted, string_value
+from framework.migrate.errors import Unsupported
+from framework.migrate.pipeline_options import ConfigureProblem, check, configure_call
+from framework.migrate.step_options import configure_arg, step_arg
 
 @dataclass
 class StepUse:
@@ -81,6 +71,7 @@ class Instantiation:
     target: cst.Name | None = None  # `inst` in `inst = first_pipeline(...)`
     slots: dict[str, StepUse] = field(default_factory=dict)
     runs: list[RunCall] = field(default_factory=list)
+    configures: list[cst.Call] = field(default_factory=list)  # `inst.configure(...)` before it runs
 
 
 @dataclass
@@ -173,25 +164,8 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
     for slot in pipe.slots:
         arg = exprs[slot]
         use = step_use(legacy, arg.value, inst.statement)
-        use.leading, use.comments = _arg_comments(call, arg)
+        use.leading, use.comments = arg_comments(call, arg)
         inst.slots[slot] = use
-
-
-def _arg_comments(call: cst.Call, arg: cst.Arg) -> tuple[list[str], list[str]]:
-    """Comment lines above ``arg`` in a multi-line call, and comments inside it or at the end of its line."""
-    k = list(call.args).index(arg)
-    ws = call.whitespace_before_args if k == 0 else (
-        call.args[k - 1].comma.whitespace_after if isinstance(call.args[k - 1].comma, cst.Comma) else None
-    )
-    above = []
-    if isinstance(ws, cst.ParenthesizedWhitespace):
-        above = [line.comment.value for line in ws.empty_lines if line.comment is not None]
-    inside = comments_in(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-    if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-        first = arg.comma.whitespace_after.first_line.comment
-        if first is not None:
-            inside.append(first.value)
-    return above, inside
 
 
 def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> StepUse:
@@ -223,10 +197,10 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     if isinstance(callee, cst.Name) and step is not None:
         use.references.append(callee)
     for arg in node.args:
-        _step_arg(use, arg, where)
+        step_arg(use, arg, where)
     for link in chain:
         for arg in link.args:
-            _configure_arg(use, arg, where)
+            configure_arg(use, arg, where)
     if step is not None and step.params_arg is None and isinstance(use.params_obj, cst.Call):
         # a parameters class imported from elsewhere: the argument annotated with it takes the object
         cls = dotted(use.params_obj.func)
@@ -234,54 +208,6 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
             if param.annotation is not None and dotted(param.annotation.annotation) == cls:
                 step.params_arg, step.params_class = param.name.value, cls
     return use
-
-
-_MERGED = ("settings", "extra", "output_materializers")
-
-
-def _option(use: StepUse, key: str, arg: cst.Arg, where: cst.CSTNode) -> None:
-    if key in _MERGED and key in use.options:
-        raise Unsupported(
-            where, f"`{code(use.callee)}` gets `{key}=` twice (they are deep-merged); merge them into one dict"
-        )
-    use.options[key] = arg
-
-
-def _step_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
-    label = code(use.callee)
-    if arg.star:
-        raise Unsupported(where, f"`{label}(...)` is given *args/**kwargs")
-    if arg.keyword is None:
-        if use.params_obj is not None:
-            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
-        use.params_obj = arg.value
-        return
-    key = arg.keyword.value
-    if key in STEP_OPTIONS:
-        _option(use, key, arg, where)
-    elif key == "params" or (use.step is not None and key == use.step.params_arg):
-        if use.params_obj is not None:
-            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
-        use.params_obj = arg.value
-    else:
-        raise Unsupported(where, f"`{label}(...)` gets the unknown keyword `{key}`")
-
-
-def _configure_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
-    label = code(use.callee)
-    if arg.star or arg.keyword is None:
-        raise Unsupported(where, f"`{label}.configure(...)`: pass options by keyword")
-    key = arg.keyword.value
-    if key in STEP_OPTIONS:
-        _option(use, key, arg, where)
-    elif key == "parameters" and isinstance(arg.value, cst.Dict):
-        for element in arg.value.elements:
-            fname = string_value(element.key) if isinstance(element, cst.DictElement) else None
-            if fname is None:
-                raise Unsupported(where, f"`{label}.configure(parameters=...)`: use a dict with string keys")
-            use.parameters[fname] = element.value
-    else:
-        raise Unsupported(where, f"`{label}.configure({key}=...)` has no direct function-API equivalent")
 
 
 def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
@@ -349,6 +275,8 @@ def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
             and call.func is attr
         ):
             inst.runs.append(RunCall(call, inst))
+        elif configure_call(legacy, ref) is not None and legacy.scope(ref) is legacy.scope(target):
+            inst.configures.append(configure_call(legacy, ref))
         else:
             raise Unsupported(
                 legacy.statement_of(ref),
@@ -356,3 +284,15 @@ def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
                 f"pipelines have no instances: call `{inst.pipeline.name}(...)` where it is run",
             )
     inst.runs.sort(key=lambda r: legacy.pos(r.call))
+    inst.configures.sort(key=legacy.pos)
+    for call in inst.configures:
+        try:
+            check(call, target.value)
+        except ConfigureProblem as exc:
+            raise Unsupported(legacy.statement_of(call), exc.message) from None
+        if inst.runs and legacy.pos(call) > legacy.pos(inst.runs[0].call):
+            raise Unsupported(
+                legacy.statement_of(call),
+                f"`{target.value}` is configured after it ran; configure the pipeline in its decorator "
+                f"(`@pipeline(...)`) or with `{inst.pipeline.name}.with_options(...)` for the runs after this",
+            )
