@@ -67,6 +67,9 @@ def test_unannotated_fields_get_the_type_pydantic_v1_inferred():
 
             def describe(self) -> str:
                 return self.name
+
+            summary = describe
+            label = property(describe)
         """
     )
     assert out == dedent(
@@ -98,6 +101,9 @@ def test_unannotated_fields_get_the_type_pydantic_v1_inferred():
 
             def describe(self) -> str:
                 return self.name
+
+            summary = describe
+            label = property(describe)
         """
     )
 
@@ -549,6 +555,7 @@ def test_reads_in_functions_and_loops_are_followed():
     "line, message",
     [
         ('get_pipeline("p", version="2")', "`Client().get_pipeline(name)` has no `version=`"),
+        ('get_pipeline("p", "2")', "`Client().get_pipeline(name)` has no `version=`"),
         ("get_pipeline(imported_pipeline)", "if `imported_pipeline` is a pipeline, not its name"),
         ("get_unlisted_runs()[0]", "`Client` has no list of unlisted runs"),
         ('get_run("r").steps[0].entrypoint_name', "`Client` step views have no `entrypoint_name`"),

@@ -14,8 +14,9 @@ where a field needs an annotation, so this rewrite makes the inference explicit:
   literal counts as that literal.
 
 A default that is not a literal (``np.float64(1)``, an imported constant) gets a
-TODO: its type is only known at run time. Names starting with ``_`` and the inner
-``class Config`` are not fields and are left alone.
+TODO: its type is only known at run time. What pydantic v1 did not take for a field
+is left alone: names starting with ``_``, the inner ``class Config``, functions,
+classes and ``staticmethod``/``classmethod``/``property`` objects.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def _annotate(legacy: Legacy, plan: Plan, stmt: cst.CSTNode) -> list[tuple[str, 
     if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return []
     name = assign.targets[0].target.value
-    if name.startswith("_") or isinstance(assign.value, cst.Lambda):
+    if name.startswith("_") or _not_a_field(legacy, assign.value):
         return []
     value = _literal(legacy, assign.value)
     imports: list[tuple[str, str]] = []
@@ -136,6 +137,22 @@ def _annotate(legacy: Legacy, plan: Plan, stmt: cst.CSTNode) -> list[tuple[str, 
 
 
 _UNKNOWN = object()
+_DESCRIPTORS = ("staticmethod", "classmethod", "property")
+
+
+def _not_a_field(legacy: Legacy, value: cst.BaseExpression) -> bool:
+    """Values pydantic v1 left alone as class attributes: functions, classes, descriptors."""
+    if isinstance(value, cst.Lambda):
+        return True
+    if isinstance(value, cst.Call) and dotted(value.func) in _DESCRIPTORS:
+        return True
+    if isinstance(value, cst.Name):
+        for scope in (legacy.scope(value), legacy.global_scope()):  # the class body, then the module
+            nodes = [a.node for a in scope.assignments[value.value]] if scope is not None else []
+            if nodes:
+                return all(isinstance(n, (cst.FunctionDef, cst.ClassDef)) for n in nodes)
+    return False
+
 
 
 def _literal(legacy: Legacy, expr: cst.BaseExpression):

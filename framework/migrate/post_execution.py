@@ -40,8 +40,8 @@ from framework.migrate.transform import Plan, apply
 
 CLIENT = {"framework.client.Client", "framework.Client"}
 _NO_CLIENT = {
-    "get_unlisted_runs": "`Client` has no list of unlisted runs: keep `framework.post_execution.get_unlisted_runs` "
-                         "or keep the run's name when it is started",
+    "get_unlisted_runs": "`Client` has no list of unlisted runs: give the unlisted run a `run_name=` and read it "
+                         "with `Client().get_run(<that name>)`",
     "entrypoint_name": "`Client` step views have no `entrypoint_name`: use `.name` (the step's name)",
     "input": "`Client` step views have no `.input`: use `.inputs[<input name>]`",
 }
@@ -116,8 +116,10 @@ def _call(legacy: Legacy, plan: Plan, kinds: Kinds, call: cst.Call) -> None:
     called = post_execution_call(legacy, call)
     if called == "get_pipeline":
         arg = _argument(call, "pipeline")
-        version = next((a for a in call.args if a.keyword is not None and a.keyword.value == "version"), None)
-        if arg is None or (version is not None and code(version.value) != "None"):
+        others = [a for a in call.args if a is not arg]  # `get_pipeline(pipeline, version=None)`
+        if arg is None or len(others) > 1 or any(a.star or (a.keyword and a.keyword.value != "version") for a in others):
+            return  # not a call the legacy function accepts: leave it to fail as it did
+        if any(code(a.value) != "None" for a in others):
             plan.todo(statement, "`Client().get_pipeline(name)` has no `version=`: take the runs of that version "
                       "from `.runs` (each run has `.version`)")
             return
