@@ -180,12 +180,12 @@ def named(context: StepContext) -> str:
 
 
 @pipeline
-def context_pipeline(s):
-    s()
+def context_pipeline(named):  # slot named like its step: `step_name` reads the same in both APIs
+    named()
 
 
-context_pipeline(s=named()).run()
-context_pipeline(s=named()).run()
+context_pipeline(named=named()).run()
+context_pipeline(named=named()).run()
 """
 
 
