@@ -804,8 +804,8 @@ def test_run_options_and_inline_instance():
     assert result.todos == []
 
 
-@pytest.mark.parametrize("option", ["unlisted=True", "extra={'a': 1}", "step_configurations={'s': {}}"])
-def test_run_options_without_equivalent_are_todos(option):
+@pytest.mark.parametrize("option", ["unlisted=True", "extra={'a': 1}"])
+def test_unlisted_and_extra_carry_over_to_with_options(option):
     source = HEAD + dedent(
         """
         @step
@@ -823,17 +823,12 @@ def test_run_options_without_equivalent_are_todos(option):
         """
     ).replace("OPTION", option)
     result = migrate_source(source)
-    lines = result.code.splitlines()
-    assert lines[-1] == f"p.with_options({option})()"
-    assert lines[-2].startswith("# TODO(migrate): ")
-    assert result.todos == [Todo(len(lines) - 1, lines[-2][len("# TODO(migrate): "):])]
-    assert option.split("=")[0] in result.todos[0].message
+    assert result.code.endswith(f"\n\np.with_options({option})()\n")
+    assert result.todos == []
+    compile(result.code, "<migrated>", "exec")
 
 
-def test_config_path_with_slot_keyed_steps_is_a_todo(tmp_path):
-    (tmp_path / "run.yaml").write_text("steps:\n  s:\n    enable_cache: false\n")
-    (tmp_path / "plain.yaml").write_text("enable_cache: false\n")
-    script = tmp_path / "script.py"
+def test_step_configurations_is_a_todo_naming_the_invocations():
     source = HEAD + dedent(
         """
         @step
@@ -847,16 +842,80 @@ def test_config_path_with_slot_keyed_steps_is_a_todo(tmp_path):
 
 
         inst = p(s=a())
-        inst.run(config_path="run.yaml")
-        inst.run(config_path="plain.yaml")
+        inst.run(step_configurations={'s': {}})
         """
     )
-    result = migrate_source(source, str(script))
-    assert [t.message for t in result.todos] == [
-        "function-API run configs key `steps:` by invocation id, not slot name; if the config file has "
-        "`steps:`, rename its keys: s -> a"
-    ]
-    assert 'p.with_options(config_path="plain.yaml")()' in result.code
+    result = migrate_source(source)
+    lines = result.code.splitlines()
+    assert lines[-1] == "p.with_options(step_configurations={'s': {}})()"
+    assert lines[-2].startswith("# TODO(migrate): ")
+    assert result.todos == [Todo(len(lines) - 1, lines[-2][len("# TODO(migrate): "):])]
+    assert "step_configurations" in result.todos[0].message and "s -> a" in result.todos[0].message
+
+
+CONFIGURED = HEAD + dedent(
+    """
+    @step
+    def a() -> int:
+        return 1
+
+
+    @step
+    def b(x: int) -> int:
+        return x
+
+
+    @pipeline
+    def p(s, t):
+        t.after(s)
+        t(s())
+
+
+    inst = p(s=a(), t=b())
+    inst.run(config_path=CONFIG)
+    """
+)
+
+
+def test_config_keyed_by_slot_names_gets_ids_on_the_invocations(tmp_path):
+    """The compiler looks function-API steps up by invocation id: `id="s"` keeps `steps: {s: ...}` working."""
+    (tmp_path / "run.yaml").write_text("steps:\n  s:\n    enable_cache: false\n  b:\n    enable_cache: false\n")
+    result = migrate_source(CONFIGURED.replace("CONFIG", '"run.yaml"'), str(tmp_path / "script.py"))
+    assert result.todos == []
+    assert result.code.endswith(dedent(
+        """\
+        @pipeline
+        def p():
+            b(x=a(id="s"), after="s")
+
+
+        p.with_options(config_path="run.yaml")()
+        """
+    ))
+
+
+@pytest.mark.parametrize("yaml_text", ["enable_cache: false\n", "steps:\n  a:\n    enable_cache: false\n"])
+def test_config_without_slot_keys_keeps_the_step_names(tmp_path, yaml_text):
+    (tmp_path / "run.yaml").write_text(yaml_text)
+    result = migrate_source(CONFIGURED.replace("CONFIG", '"run.yaml"'), str(tmp_path / "script.py"))
+    assert result.todos == []
+    assert '    b(x=a(), after="a")\n' in result.code
+
+
+@pytest.mark.parametrize("config", ['"missing.yaml"', "sys.argv[1]"])
+def test_config_that_cannot_be_read_is_taken_to_use_slot_names(tmp_path, config):
+    """ZenML configs key `steps:` by slot name; ids cost nothing when the file has no `steps:`."""
+    result = migrate_source(CONFIGURED.replace("CONFIG", config), str(tmp_path / "script.py"))
+    assert result.todos == []
+    assert '    b(x=a(id="s"), id="t", after="s")\n' in result.code
+
+
+def test_slot_id_that_is_another_steps_name_is_a_todo(tmp_path):
+    (tmp_path / "run.yaml").write_text("steps:\n  b:\n    enable_cache: false\n")
+    source = CONFIGURED.replace("CONFIG", '"run.yaml"').replace("def p(s, t):", "def p(b, t):").replace(
+        "t.after(s)\n    t(s())", "t.after(b)\n    t(b())").replace("p(s=a(), t=b())", "p(b=a(), t=b())")
+    result = migrate_source(source, str(tmp_path / "script.py"))
+    assert len(result.todos) == 1 and "slot name `b`" in result.todos[0].message
 
 
 # ---------------------------------------------------------------------- rule 5: TODOs
@@ -1105,6 +1164,7 @@ PIPELINES = {
     "class_based.py": ["TrainingPipeline"],
     "comments_everywhere.py": ["commented_pipeline"],
     "configure_and_name.py": ["configured_pipeline"],
+    "instance_named_pipeline.py": ["scaling_pipeline", "summing_pipeline"],
     "loop_in_main.py": ["power_pipeline"],
     "multi_instantiation.py": ["digits_pipeline"],
     "params_passthrough.py": ["passthrough_pipeline"],

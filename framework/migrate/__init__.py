@@ -6,11 +6,17 @@ left or the codemod failed, 2 usage error). Comments and formatting outside the
 rewritten constructs are kept byte for byte, comments inside them move along with
 the code they describe; running it on migrated code changes nothing.
 
-Modules: ``analysis`` (what the file defines) · ``wiring`` (instantiations, slot
-steps, runs) · ``params`` (flattening) · ``grouping`` (instantiations -> pipelines,
-where values go) · ``pipelines`` (new pipeline functions) · ``runs`` (``.run()``)
-· ``client_refs`` · ``imports`` (imports, cleanup) · ``transform`` (applies edits)
-· ``report`` · ``files`` (the CLI side) · ``codemod`` (the order of it all).
+Modules: ``surface`` runs the rewrites of the legacy surface first - ``params_v1``
+(``BaseStepConfig``, un-annotated fields), ``step_context``, ``materializers``,
+``post_execution`` (with ``run_views``) - each with ``import_tools``; then the
+pipelines: ``analysis`` (what the file defines) · ``bindings`` (which binding a
+name reads) · ``wiring`` (instantiations, slot steps, runs; ``step_options``,
+``pipeline_options`` for ``configure``) · ``slot_refs`` (slots in a body,
+``kwargs["slot"]``) · ``params`` (flattening) · ``grouping``
+(instantiations -> pipelines, where values go) · ``config_ids`` (``id=`` for YAML
+slot keys) · ``pipelines`` (new pipeline functions) · ``runs`` (``.run()``) ·
+``client_refs`` · ``imports`` (imports, cleanup) · ``transform`` (applies edits) ·
+``report`` · ``errors`` · ``files`` (the CLI side) · ``codemod`` (the order of it all).
 
 What it rewrites
 ----------------
@@ -28,10 +34,13 @@ What it rewrites
 * Pipelines: slot calls become calls of the wired step with keyword inputs;
   instantiation values become keyword arguments; step options (``name=``,
   ``enable_cache=``, ``.configure(...)``) become ``step.with_options(...)(...)``;
-  ``step_2.after(step_1)`` becomes ``after="<invocation id>"``. A step instance
+  ``step_2.after(step_1)`` becomes ``after="<invocation id>"``; hooks
+  (``on_failure=``/``on_success=``) move with the other options. A step instance
   variable that only feeds the wiring is folded into the call; one that is shared
   at module level is called as it is. ``BasePipeline`` subclasses become a function
-  named like the class, so runs keep the pipeline name.
+  named like the class, so runs keep the pipeline name; under
+  ``connect(self, **kwargs)`` each ``kwargs["slot"]`` is a slot. A pipeline
+  instance's ``configure(...)`` before it runs moves into ``@pipeline(...)``.
 * Several instantiations (the choice made here): they are grouped by wiring (which
   step, with which options, fills each slot). One wiring -> one pipeline function;
   values that differ between instantiations, or are not literals (loop variables,
@@ -42,26 +51,37 @@ What it rewrites
   their runs stay one pipeline with versions, as they were.
 * Runs: ``inst.run(...)`` / ``first_pipeline(...).run(...)`` -> ``first_pipeline(...)``
   or ``first_pipeline.with_options(run_name=..., enable_cache=..., config_path=...,
-  settings=...)(...)``; ``{{date}}``/``{{time}}`` stay. The instance assignment
-  goes; a module-level instance never run here becomes an alias of the pipeline
-  function (with a TODO: other modules may import it).
+  settings=..., extra=..., unlisted=...)(...)``; ``{{date}}``/``{{time}}`` stay. The
+  instance assignment goes, also when the instance is named like the imported
+  decorator (``pipeline = p(...)``) or the pipeline (``p = p(...)``); a module-level
+  instance never run here becomes an alias of the pipeline function (with a TODO:
+  other modules may import it). When a run's YAML config keys ``steps:`` by slot
+  name, those invocations get ``id="<slot>"`` so the same file keeps working.
 * Reading back: ``run.steps["step_2"]`` (a slot name of a migrated pipeline) ->
   ``run.steps["svc_trainer"]``; ``framework.client.get_pipeline`` and ``.read()``
-  stay (the client keeps those legacy aliases).
+  stay (the client keeps those legacy aliases). ``framework.post_execution`` reads
+  and ``MyPipeline.get_runs()`` become ``Client`` reads (``run.steps[-1]`` ->
+  ``list(run.steps.values())[-1]``, ``get_step(step=...)`` -> ``steps[...]``).
+* The surface: ``BaseStepConfig`` -> ``BaseParameters``, un-annotated fields get the
+  type pydantic v1 inferred; a ``StepContext`` argument and
+  ``Environment().step_environment`` -> ``get_step_context()`` (with
+  ``enable_cache=False`` unless the step sets caching); materializers'
+  ``handle_input``/``handle_return`` -> ``load``/``save``.
 
 What becomes a TODO
 -------------------
 A ``# TODO(migrate): <reason and fix>`` line above the statement, and
 ``FILE:LINE: <reason>`` on stderr (LINE is the comment's line in the migrated code;
 TODOs left by an earlier run are reported again). The code stays in place, never
-dropped: ``unlisted``/``extra``/``step_configurations`` run options (kept inside
-``with_options``), a ``config_path`` YAML whose ``steps:`` use slot names, a
-pipeline never instantiated in the file, a slot used as a value, a pipeline
-instance used for more than ``.run()``, ``configure(merge=...)`` or a settings dict
-given twice, positional inputs of a step whose signature is not in the file, and
-any use of the legacy pipeline API the codemod does not recognise (the whole
-pipeline then stays legacy, and the new decorator is imported as ``new_pipeline``
-for the pipelines that were migrated).
+dropped: the ``step_configurations`` run option (kept inside ``with_options``), a
+pipeline never instantiated in the file, a slot used as a value, a ``connect`` that
+uses its ``**kwargs`` other than by literal keys, a pipeline instance used for more
+than ``.run()``, ``configure(merge=...)`` or a settings dict given twice,
+positional inputs of a step whose signature is not in the file, a parameters field
+whose default's type shows only at run time, post-execution reads without a
+``Client`` equivalent, and any use of the legacy pipeline API the codemod does not
+recognise (the whole pipeline then stays legacy, and the new decorator is imported
+as ``new_pipeline`` for the pipelines that were migrated).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from libcst.metadata import (
 )
 
 from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, BASE_STEP, LEGACY_PIPELINE, STEP, Imports
-from framework.migrate.nodes import dotted, is_constant, string_value
+from framework.migrate.nodes import dotted, is_constant, string_value, subscript_keys
 
 @dataclass
 class Field:
@@ -72,6 +72,7 @@ class LegacyPipeline:
     slots: list[str]
     decorator_args: list[cst.Arg]
     reasons: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    kwargs: str | None = None  # `connect(self, **kwargs)`: slots are the `kwargs["<slot>"]` it reads
 
 
 @dataclass
@@ -239,12 +240,15 @@ def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
     if node.decorators or len(node.bases) != 1 or node.keywords:
         pipe.reasons.append((node, f"pipeline class `{pipe.name}` has decorators, several bases or class options"))
     params = connect.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg or params.posonly_params:
-        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args/**kwargs or keyword-only slots"))
+    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.posonly_params:
+        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args or keyword-only slots"))
     names = [p.name.value for p in params.params]
     if not names or names[0] != "self":
         pipe.reasons.append((connect, f"`{pipe.name}.connect` must take `self` first"))
     pipe.slots = names[1:]
+    if isinstance(params.star_kwarg, cst.Param):
+        pipe.kwargs = params.star_kwarg.name.value
+        pipe.slots += [k for k in subscript_keys(connect.body, pipe.kwargs) if k not in pipe.slots]
     if any(p.default is not None for p in params.params):
         pipe.reasons.append((connect, f"`{pipe.name}.connect` has slot defaults"))
     return pipe

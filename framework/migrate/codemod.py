@@ -24,8 +24,10 @@ from framework.migrate.params import (
 from framework.migrate.grouping import PipelinePlan, plan as plan_pipeline, run_scope_problem
 from framework.migrate.pipelines import Body, new_definition, read_body
 from framework.migrate.report import MigrationResult, scan_todos
+from framework.migrate.surface import rewrite_surface
 from framework.migrate.transform import Plan, apply
-from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported, assignment_of, collect
+from framework.migrate.bindings import assignment_of
+from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported, collect
 
 
 @dataclass
@@ -43,6 +45,7 @@ def migrate_module(module: cst.Module, source: str, filename: str) -> MigrationR
     """Migrate one parsed module (``source`` is its text, ``filename`` is used to find config files)."""
     if not _mentions_framework(module):
         return MigrationResult(code=source, todos=scan_todos(source), changed=False)
+    module = rewrite_surface(module)
     legacy = analyse(module)
     states = _pipelines(legacy)
     flats, decorator, add_import = _decide(legacy, states, filename)
@@ -122,7 +125,7 @@ def _decide(legacy: Legacy, states: dict[str, _State], filename: str):
 
 
 def _dry_run(legacy, state: _State, flats, decorator: str, taken: set[str], filename: str) -> None:
-    pplan = plan_pipeline(legacy, state.uses, state.body, flats, taken)
+    pplan = plan_pipeline(legacy, state.uses, state.body, flats, taken, filename)
     state.plan = pplan
     state.definitions = [new_definition(legacy, pplan, group, decorator) for group in pplan.groups]
     state.runs = {}
@@ -133,9 +136,7 @@ def _dry_run(legacy, state: _State, flats, decorator: str, taken: set[str], file
                 problem = run_scope_problem(legacy, group, inst, run.call)
                 if problem:
                     raise Unsupported(legacy.statement_of(run.call), problem)
-                state.runs[id(run.call)] = run_edits.rewrite(
-                    run.call, group.func_name, group.run_args(inst), slot_ids, filename
-                )
+                state.runs[id(run.call)] = run_edits.rewrite(run.call, group.func_name, group.run_args(inst), slot_ids)
 
 
 def _consumed(legacy: Legacy, converted: list[_State]) -> dict[int, StepUse]:
@@ -210,6 +211,9 @@ def _edit_pipeline(legacy: Legacy, plan: Plan, state: _State, converted_names: s
                 for note in notes:
                     plan.todo(legacy.statement_of(run.call), note)
             _edit_instantiation(legacy, plan, group, inst)
+            for configure in inst.configures:  # now in the decorator
+                statement = legacy.statement_of(configure)
+                plan.drop(statement, comments_in(statement.with_changes(leading_lines=())))
             for use in inst.slots.values():
                 for var in use.folded:
                     statement = legacy.statement_of(var)

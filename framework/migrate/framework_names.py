@@ -13,13 +13,19 @@ from framework.migrate.nodes import dotted
 
 STEP = frozenset({"framework.steps.step", "framework.step"})
 BASE_STEP = frozenset({"framework.steps.BaseStep", "framework.BaseStep"})
-BASE_PARAMETERS = frozenset({"framework.steps.BaseParameters", "framework.BaseParameters"})
+BASE_STEP_CONFIG = frozenset({
+    "framework.steps.BaseStepConfig", "framework.BaseStepConfig", "framework.steps.base_step_config.BaseStepConfig",
+})  # the 0.2x name of BaseParameters
+BASE_PARAMETERS = frozenset({
+    "framework.steps.BaseParameters", "framework.BaseParameters", "framework.steps.base_parameters.BaseParameters",
+}) | BASE_STEP_CONFIG
+STEP_CONTEXT = frozenset({"framework.steps.StepContext", "framework.StepContext", "framework.steps.step_context.StepContext"})
 LEGACY_PIPELINE = frozenset({"framework.pipelines.pipeline"})
 BASE_PIPELINE = frozenset({"framework.pipelines.BasePipeline"})
 NEW_PIPELINE = frozenset({"framework.pipelines.new.pipeline", "framework.pipeline"})
 
 _STAR_EXPORTS = {
-    "framework.steps": ("step", "BaseStep", "BaseParameters", "Output"),
+    "framework.steps": ("step", "BaseStep", "BaseParameters", "BaseStepConfig", "Output", "StepContext"),
     "framework.pipelines": ("pipeline", "BasePipeline"),
     "framework.pipelines.new": ("pipeline",),
 }

@@ -22,8 +22,10 @@ import libcst as cst
 from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline
+from framework.migrate.config_ids import keeps_slot_id, step_keys
 from framework.migrate.nodes import code, dotted, is_constant, kwarg, names_in, parse_expr
 from framework.migrate.params import Flat, decompose
+from framework.migrate.pipeline_options import key as options_key
 from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ class SlotPlan:
     obj: cst.BaseExpression | None = None  # parameters object passed positionally
     kwargs: list[cst.Arg] = field(default_factory=list)
     invocation_id: str | None = None
+    explicit_id: bool = False  # pass `id=invocation_id` (a run config keys this step by its slot name)
     after: list[str] = field(default_factory=list)
 
 
@@ -71,17 +74,19 @@ class PipelinePlan:
         return next(g for g in self.groups if inst in g.instantiations)
 
 
-def plan(legacy: Legacy, uses: PipelineUses, body: "Body", flats: dict[str, Flat], taken: set[str]) -> PipelinePlan:
+def plan(
+    legacy: Legacy, uses: PipelineUses, body: "Body", flats: dict[str, Flat], taken: set[str], filename: str = "<string>"
+) -> PipelinePlan:
     pipe = uses.pipeline
     by_key: dict[tuple, list[Instantiation]] = {}
     for inst in uses.instantiations:
-        key = tuple(inst.slots[s].key for s in body.order)
+        key = (*(inst.slots[s].key for s in body.order), options_key(inst.configures))
         by_key.setdefault(key, []).append(inst)
     groups = []
     for index, insts in enumerate(by_key.values(), start=1):
         func_name = pipe.name if index == 1 else _fresh(f"{pipe.name}_{index}", taken)
         taken.add(func_name)
-        groups.append(_group(legacy, pipe, body, flats, func_name, index, insts))
+        groups.append(_group(legacy, pipe, body, flats, func_name, index, insts, filename))
     return PipelinePlan(pipe=pipe, uses=uses, body=body, groups=groups)
 
 
@@ -93,11 +98,12 @@ def _fresh(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _group(legacy, pipe, body, flats, func_name, index, insts) -> Group:
+def _group(legacy, pipe, body, flats, func_name, index, insts, filename) -> Group:
     group = Group(func_name=func_name, index=index, instantiations=insts, slots={}, hoisted=[])
     reserved = names_in(pipe.func.body) | set(pipe.slots)
     first = insts[0]
     counts: dict[str, int] = {}
+    keys = step_keys([run.call for inst in insts for run in inst.runs], filename)
     for slot in body.order:
         use = first.slots[slot]
         sp = SlotPlan(use=use)
@@ -106,9 +112,19 @@ def _group(legacy, pipe, body, flats, func_name, index, insts) -> Group:
             n = counts.get(step_name, 0) + 1
             counts[step_name] = n
             sp.invocation_id = step_name if n == 1 else f"{step_name}_{n}"
+        if keeps_slot_id(slot, sp.invocation_id, keys):
+            sp.invocation_id, sp.explicit_id = slot, True
         root = (dotted(use.callee) or "").split(".")[0]
         reserved.add(root)
         group.slots[slot] = sp
+    ids = [sp.invocation_id for sp in group.slots.values() if sp.invocation_id is not None]
+    clash = sorted({i for i in ids if ids.count(i) > 1})
+    if clash:
+        raise Unsupported(
+            pipe.node,
+            f"the run config of `{pipe.name}` keys a step by the slot name `{clash[0]}`, which is also the name "
+            "of another step; rename that key in the config's `steps:` to the step it configures",
+        )
     for slot in body.order:
         sp = group.slots[slot]
         for other in body.after.get(slot, []):

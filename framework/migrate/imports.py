@@ -15,6 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from framework.migrate.analysis import Legacy, analyse
+from framework.migrate.bindings import binding_of
 from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, LEGACY_PIPELINE, NEW_PIPELINE
 from framework.migrate.nodes import comments_in, dotted, layout
 from framework.migrate.report import TODO_PREFIX
@@ -50,6 +51,8 @@ def legacy_still_used(legacy: Legacy, converted: set[str]) -> bool:
             decorators.add(id(dec.func if isinstance(dec, cst.Call) else dec))
     for local in legacy.imports.locals_of(LEGACY_PIPELINE):
         for ref in legacy.references(local):
+            if not isinstance(binding_of(legacy, ref), (cst.Import, cst.ImportFrom, type(None))):
+                continue  # the name was rebound (`pipeline = my_pipeline(...)`): not the decorator
             node = ref
             parent = legacy.parent(ref)
             while isinstance(parent, cst.Attribute) and parent.value is node:

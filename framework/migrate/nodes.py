@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from typing import Callable, Iterable, Sequence, TypeVar
 
 import libcst as cst
@@ -96,6 +97,39 @@ def comments_in(node: cst.CSTNode) -> list[str]:
 
     node.visit(_Comments())
     return found
+
+
+def subscript_keys(node: cst.CSTNode, name: str) -> list[str]:
+    """The string keys ``node`` reads from the variable ``name``, in order: ``kwargs["trainer"]`` -> trainer."""
+    keys: list[str] = []
+
+    class _Keys(cst.CSTVisitor):
+        def visit_Subscript(self, sub: cst.Subscript) -> None:
+            if isinstance(sub.value, cst.Name) and sub.value.value == name and len(sub.slice) == 1:
+                index = sub.slice[0].slice
+                key = string_value(index.value) if isinstance(index, cst.Index) else None
+                if key is not None and key.isidentifier() and not keyword.iskeyword(key) and key not in keys:
+                    keys.append(key)
+
+    node.visit(_Keys())
+    return keys
+
+
+def arg_comments(call: cst.Call, arg: cst.Arg) -> tuple[list[str], list[str]]:
+    """Comment lines above ``arg`` in a multi-line call, and comments inside it or at the end of its line."""
+    k = list(call.args).index(arg)
+    ws = call.whitespace_before_args if k == 0 else (
+        call.args[k - 1].comma.whitespace_after if isinstance(call.args[k - 1].comma, cst.Comma) else None
+    )
+    above = []
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        above = [line.comment.value for line in ws.empty_lines if line.comment is not None]
+    inside = comments_in(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
+        first = arg.comma.whitespace_after.first_line.comment
+        if first is not None:
+            inside.append(first.value)
+    return above, inside
 
 
 def comment_line(text: str) -> cst.EmptyLine:

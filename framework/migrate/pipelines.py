@@ -17,6 +17,8 @@ import libcst as cst
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.grouping import Group, PipelinePlan, SlotPlan
 from framework.migrate.nodes import arrange, as_keyword, code, comment_line, kwarg, layout, parse_expr, set_args
+from framework.migrate.pipeline_options import ConfigureProblem, decorator_args
+from framework.migrate.slot_refs import slot_references
 from framework.migrate.wiring import Unsupported
 
 
@@ -26,7 +28,7 @@ class Body:
     calls: dict[str, cst.Call]  # slot -> its call in the body
     order: list[str]  # slots in call order
     after: dict[str, list[str]]  # slot -> slots it runs after
-    after_statements: list[cst.CSTNode]
+    after_statements: list[cst.CSTNode]  # statements the new body drops: `.after()` calls, `kwargs` aliases
 
 
 def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
@@ -34,15 +36,8 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
     body = Body(calls={}, order=[], after={}, after_statements=[])
     if not func.body.body or not isinstance(func.body, cst.IndentedBlock):
         raise Unsupported(pipe.node, f"pipeline `{pipe.name}` has an empty or one-line body")
-    scope = legacy.scope(func.body.body[0])
-    names = list(pipe.slots) + (["self"] if pipe.kind == "class" else [])
-    refs: list[tuple[str, cst.Name]] = []
-    for slot in names:
-        assignments = list(scope.assignments[slot])
-        if len(assignments) != 1:
-            raise Unsupported(pipe.node, f"pipeline `{pipe.name}` reassigns `{slot}` in its body")
-        refs.extend((slot, a.node) for a in assignments[0].references)
-    refs.sort(key=lambda item: legacy.pos(item[1]))
+    refs, body.after_statements = slot_references(legacy, pipe)
+    slot_of = {id(ref): slot for slot, ref in refs if slot != "self"}
     handled: set[int] = set()
     for slot, ref in refs:  # `step_2.after(step_1)` statements first: they may come anywhere
         parent = legacy.parent(ref)
@@ -57,12 +52,9 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
             and isinstance(legacy.parent(call), cst.Expr)
             and len(legacy.statement_of(call).body) == 1
             and call.args
-            and all(
-                not a.star and a.keyword is None and isinstance(a.value, cst.Name) and a.value.value in pipe.slots
-                for a in call.args
-            )
+            and all(not a.star and a.keyword is None and id(a.value) in slot_of for a in call.args)
         ):
-            body.after.setdefault(slot, []).extend(a.value.value for a in call.args)
+            body.after.setdefault(slot, []).extend(slot_of[id(a.value)] for a in call.args)
             body.after_statements.append(legacy.statement_of(call))
             handled.add(id(ref))
             handled.update(id(a.value) for a in call.args)
@@ -138,6 +130,8 @@ def new_call(legacy: Legacy, original: cst.Call, sp: SlotPlan) -> cst.Call:
     for i, arg in enumerate(original.args):
         args.append(as_keyword(arg, inputs[i]) if arg.keyword is None else arg)
     args.extend(sp.kwargs)
+    if sp.explicit_id:
+        args.append(kwarg("id", parse_expr(_quote(sp.invocation_id))))
     if sp.after:
         quoted = [_quote(a) for a in sp.after]
         value = parse_expr(quoted[0] if len(quoted) == 1 else "[" + ", ".join(quoted) + "]")
@@ -226,7 +220,10 @@ def new_definition(legacy: Legacy, pplan: PipelinePlan, group: Group, decorator_
     original_params = [p for p in pipe.func.params.params if p.name.value != "self"]
     laid, ws = arrange(params, original_params, pipe.func.whitespace_before_params)
     new_params = cst.Parameters(params=laid)
-    dec_args = [a for a in pipe.decorator_args]
+    try:
+        dec_args = decorator_args(list(pipe.decorator_args), group.instantiations[0].configures, pipe.name)
+    except ConfigureProblem as exc:
+        raise Unsupported(group.instantiations[0].configures[-1], exc.message) from None
     if group.index > 1 and not any(a.keyword is not None and a.keyword.value == "name" for a in dec_args):
         dec_args.append(kwarg("name", parse_expr(_quote(pipe.pipeline_name or pipe.name))))
     decorator = cst.Name(decorator_name)

@@ -16,19 +16,11 @@ import libcst as cst
 from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
-from framework.migrate.nodes import code, comments_in, dotted, string_value
-
-STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers")
-
-
-class Unsupported(Exception):
-    """A construct the codemod cannot rewrite; ``node`` is where the TODO goes."""
-
-    def __init__(self, node: cst.CSTNode, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
-
+from framework.migrate.bindings import assignment_of, binding_of, name_binding
+from framework.migrate.nodes import arg_comments, code, dotted, string_value
+from framework.migrate.errors import Unsupported
+from framework.migrate.pipeline_options import ConfigureProblem, check, configure_call
+from framework.migrate.step_options import configure_arg, step_arg
 
 @dataclass
 class StepUse:
@@ -79,6 +71,7 @@ class Instantiation:
     target: cst.Name | None = None  # `inst` in `inst = first_pipeline(...)`
     slots: dict[str, StepUse] = field(default_factory=dict)
     runs: list[RunCall] = field(default_factory=list)
+    configures: list[cst.Call] = field(default_factory=list)  # `inst.configure(...)` before it runs
 
 
 @dataclass
@@ -92,6 +85,9 @@ class PipelineUses:
 def collect(legacy: Legacy, pipe: LegacyPipeline) -> PipelineUses:
     uses = PipelineUses(pipe)
     for ref in legacy.references(pipe.name, pipe.node):
+        bound = binding_of(legacy, ref)
+        if bound is not None and bound is not pipe.node:
+            continue  # the name was rebound (`my_pipeline = my_pipeline(...)`): this reads the instance
         parent = legacy.parent(ref)
         if isinstance(parent, cst.Call) and parent.func is ref:
             try:
@@ -150,12 +146,15 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
     for arg in call.args:
         if arg.star:
             raise Unsupported(inst.statement, f"`{pipe.name}(...)` is given *args/**kwargs; name each step slot")
-    if len(positional) > len(pipe.slots):
+    named = [s for s in pipe.slots if s in {p.name.value for p in pipe.func.params.params}]
+    if len(positional) > len(named):
         raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets more steps than it has slots")
-    for slot, arg in zip(pipe.slots, positional):
+    for slot, arg in zip(named, positional):
         exprs[slot] = arg
     for arg in call.args:
         if arg.keyword is not None:
+            if arg.keyword.value not in pipe.slots and pipe.kwargs:
+                continue  # a step `connect(self, **kwargs)` never reads is never run
             if arg.keyword.value not in pipe.slots or arg.keyword.value in exprs:
                 raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets an unknown or repeated slot `{arg.keyword.value}`")
             exprs[arg.keyword.value] = arg
@@ -165,25 +164,8 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
     for slot in pipe.slots:
         arg = exprs[slot]
         use = step_use(legacy, arg.value, inst.statement)
-        use.leading, use.comments = _arg_comments(call, arg)
+        use.leading, use.comments = arg_comments(call, arg)
         inst.slots[slot] = use
-
-
-def _arg_comments(call: cst.Call, arg: cst.Arg) -> tuple[list[str], list[str]]:
-    """Comment lines above ``arg`` in a multi-line call, and comments inside it or at the end of its line."""
-    k = list(call.args).index(arg)
-    ws = call.whitespace_before_args if k == 0 else (
-        call.args[k - 1].comma.whitespace_after if isinstance(call.args[k - 1].comma, cst.Comma) else None
-    )
-    above = []
-    if isinstance(ws, cst.ParenthesizedWhitespace):
-        above = [line.comment.value for line in ws.empty_lines if line.comment is not None]
-    inside = comments_in(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-    if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-        first = arg.comma.whitespace_after.first_line.comment
-        if first is not None:
-            inside.append(first.value)
-    return above, inside
 
 
 def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> StepUse:
@@ -215,10 +197,10 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     if isinstance(callee, cst.Name) and step is not None:
         use.references.append(callee)
     for arg in node.args:
-        _step_arg(use, arg, where)
+        step_arg(use, arg, where)
     for link in chain:
         for arg in link.args:
-            _configure_arg(use, arg, where)
+            configure_arg(use, arg, where)
     if step is not None and step.params_arg is None and isinstance(use.params_obj, cst.Call):
         # a parameters class imported from elsewhere: the argument annotated with it takes the object
         cls = dotted(use.params_obj.func)
@@ -228,57 +210,9 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     return use
 
 
-_MERGED = ("settings", "extra", "output_materializers")
-
-
-def _option(use: StepUse, key: str, arg: cst.Arg, where: cst.CSTNode) -> None:
-    if key in _MERGED and key in use.options:
-        raise Unsupported(
-            where, f"`{code(use.callee)}` gets `{key}=` twice (they are deep-merged); merge them into one dict"
-        )
-    use.options[key] = arg
-
-
-def _step_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
-    label = code(use.callee)
-    if arg.star:
-        raise Unsupported(where, f"`{label}(...)` is given *args/**kwargs")
-    if arg.keyword is None:
-        if use.params_obj is not None:
-            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
-        use.params_obj = arg.value
-        return
-    key = arg.keyword.value
-    if key in STEP_OPTIONS:
-        _option(use, key, arg, where)
-    elif key == "params" or (use.step is not None and key == use.step.params_arg):
-        if use.params_obj is not None:
-            raise Unsupported(where, f"`{label}(...)` is given two parameter objects")
-        use.params_obj = arg.value
-    else:
-        raise Unsupported(where, f"`{label}(...)` gets the unknown keyword `{key}`")
-
-
-def _configure_arg(use: StepUse, arg: cst.Arg, where: cst.CSTNode) -> None:
-    label = code(use.callee)
-    if arg.star or arg.keyword is None:
-        raise Unsupported(where, f"`{label}.configure(...)`: pass options by keyword")
-    key = arg.keyword.value
-    if key in STEP_OPTIONS:
-        _option(use, key, arg, where)
-    elif key == "parameters" and isinstance(arg.value, cst.Dict):
-        for element in arg.value.elements:
-            fname = string_value(element.key) if isinstance(element, cst.DictElement) else None
-            if fname is None:
-                raise Unsupported(where, f"`{label}.configure(parameters=...)`: use a dict with string keys")
-            use.parameters[fname] = element.value
-    else:
-        raise Unsupported(where, f"`{label}.configure({key}=...)` has no direct function-API equivalent")
-
-
 def _variable(legacy: Legacy, name: cst.Name, where: cst.CSTNode) -> StepUse:
     """A slot filled by a variable: fold it when it only exists for the wiring, else call the instance."""
-    assignment = _binding(legacy, name)
+    assignment = name_binding(legacy, name)
     if assignment is None:
         raise Unsupported(where, f"cannot tell which step instance `{name.value}` is")
     value_parent = legacy.parent(assignment)
@@ -323,40 +257,13 @@ def _is_slot_argument(legacy: Legacy, ref: cst.CSTNode) -> bool:
     return callee in legacy.pipelines
 
 
-def assignment_of(legacy: Legacy, target: cst.Name):
-    scope = legacy.scope(target)
-    for assignment in scope.assignments[target.value]:
-        if getattr(assignment, "node", None) is target:
-            return assignment
-    raise KeyError(target.value)
-
-
-def _binding(legacy: Legacy, ref: cst.Name) -> cst.Name | None:
-    """The assignment target (a Name) that ``ref`` reads: the latest one before it in its scope."""
-    scope = legacy.scope(ref)
-    if scope is None:
-        return None
-    access = next((a for a in scope.accesses[ref.value] if a.node is ref), None)
-    if access is None:
-        return None
-    targets = [getattr(a, "node", None) for a in access.referents]
-    if not targets or not all(isinstance(t, cst.Name) for t in targets):
-        return None
-    if len(targets) == 1:
-        return targets[0]
-    if all(legacy.scope(t) is scope for t in targets):
-        before = [t for t in targets if legacy.pos(t) < legacy.pos(ref)]
-        return max(before, key=legacy.pos) if before else None
-    return None
-
-
 # ---------------------------------------------------------------------- runs
 def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
     target = inst.target
     assignment = assignment_of(legacy, target)
     for access in assignment.references:
         ref = access.node
-        if _binding(legacy, ref) is not target:
+        if binding_of(legacy, ref) is not target:
             continue
         attr = legacy.parent(ref)
         call = legacy.parent(attr) if attr is not None else None
@@ -368,6 +275,8 @@ def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
             and call.func is attr
         ):
             inst.runs.append(RunCall(call, inst))
+        elif configure_call(legacy, ref) is not None and legacy.scope(ref) is legacy.scope(target):
+            inst.configures.append(configure_call(legacy, ref))
         else:
             raise Unsupported(
                 legacy.statement_of(ref),
@@ -375,3 +284,15 @@ def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
                 f"pipelines have no instances: call `{inst.pipeline.name}(...)` where it is run",
             )
     inst.runs.sort(key=lambda r: legacy.pos(r.call))
+    inst.configures.sort(key=legacy.pos)
+    for call in inst.configures:
+        try:
+            check(call, target.value)
+        except ConfigureProblem as exc:
+            raise Unsupported(legacy.statement_of(call), exc.message) from None
+        if inst.runs and legacy.pos(call) > legacy.pos(inst.runs[0].call):
+            raise Unsupported(
+                legacy.statement_of(call),
+                f"`{target.value}` is configured after it ran; configure the pipeline in its decorator "
+                f"(`@pipeline(...)`) or with `{inst.pipeline.name}.with_options(...)` for the runs after this",
+            )
