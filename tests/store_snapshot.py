@@ -74,10 +74,13 @@ def comparable(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value
-    if isinstance(value, dict):
-        return {"kind": type(value).__name__, "items": {str(k): comparable(v) for k, v in value.items()}}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+    if type(value) is dict:
+        return {str(k): comparable(v) for k, v in value.items()}
+    if type(value) is list:
+        return [comparable(v) for v in value]
+    if isinstance(value, (dict, list, tuple, set, frozenset)):  # other containers keep their kind
+        items = value.items() if isinstance(value, dict) else value
+        items = sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
         return {"kind": type(value).__name__, "items": [comparable(v) for v in items]}
     module = type(value).__module__
     if module.startswith("pandas") and hasattr(value, "to_numpy"):

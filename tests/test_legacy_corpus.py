@@ -280,16 +280,48 @@ def test_corpus_is_large_and_listed():
 def test_legacy_script_runs_and_migrates_to_the_same_runs(name, tmp_path, home):
     outcome = exercise(name, tmp_path / "work", legacy_home=home, migrated_home=tmp_path / "home_migrated")
 
-    assert outcome.legacy.ok, f"{name} does not run as legacy code: {outcome.legacy.first_error}\n" \
-                              f"{outcome.legacy.report()}"
-    assert outcome.legacy_store["pipelines"], f"{name} left no pipeline run behind"
+    if not outcome.legacy.ok:
+        pytest.fail(f"{name} does not run as legacy code: {outcome.legacy.first_error}\n{outcome.legacy.report()}")
+    if not outcome.legacy_store["pipelines"]:
+        pytest.fail(f"{name} left no pipeline run behind")
 
     migration = outcome.migration
-    assert not migration.failures, "the codemod failed:\n" + "\n".join(migration.failures)
-    assert not migration.todos, "the codemod left TODOs:\n" + "\n".join(migration.todos)
-    assert not migration.leftovers, "legacy spellings left after migration:\n" + "\n".join(migration.leftovers)
+    for problems, what in ((migration.failures, "the codemod failed"),
+                           (migration.todos, "the codemod left TODOs"),
+                           (migration.leftovers, "legacy spellings left after migration")):
+        if problems:
+            pytest.fail(f"{what}:\n" + "\n".join(problems))
 
-    assert outcome.migrated.ok, f"the migrated {name} does not run: {outcome.migrated.first_error}\n" \
-                                f"{outcome.migrated.report()}"
+    if not outcome.migrated.ok:
+        pytest.fail(f"the migrated {name} does not run: {outcome.migrated.first_error}\n"
+                    f"{outcome.migrated.report()}")
     diff = outcome.store_differences()
-    assert not diff, "the migrated code left other runs behind (legacy != migrated):\n" + "\n".join(diff)
+    if diff:
+        pytest.fail("the migrated code left other runs behind (legacy != migrated):\n" + "\n".join(diff))
+
+def test_store_differences_say_where_and_what():
+    """The comparison helper itself: equal stores give no line, each difference one readable line."""
+    import numpy as np
+
+    def store(gamma=0.01, array=np.arange(3), status="completed", steps=("load", "train")):
+        return {"pipelines": {"p": [{
+            "name": "p-{date}-{time}", "status": status, "unlisted": False,
+            "steps": [{"name": s, "status": "completed", "parameters": {"gamma": gamma},
+                       "outputs": {"output": array}} for s in steps],
+        }]}}
+
+    assert differences(store(), store()) == []
+    assert differences(store(), store(array=np.arange(3.0))) == [
+        "store.pipelines.p['p-{date}-{time}'].steps['load'].outputs.output: array int64(3,) != float64(3,)",
+        "store.pipelines.p['p-{date}-{time}'].steps['train'].outputs.output: array int64(3,) != float64(3,)",
+    ]
+    assert differences(store(), store(array=np.array([0, 1, 5])))[0].endswith(
+        "arrays differ (array([0, 1, 2]) != array([0, 1, 5]))")
+    assert differences(store(gamma=0.01), store(gamma=1))[0].endswith("parameters.gamma: 0.01 != 1")
+    assert differences(store(), store(status="failed")) == [
+        "store.pipelines.p['p-{date}-{time}'].status: 'completed' != 'failed'"]
+    assert differences(store(), store(steps=("load",))) == [
+        "store.pipelines.p['p-{date}-{time}'].steps: 2 items != 1 items (['load', 'train'] != ['load'])"]
+    assert differences({"pipelines": {"p": []}}, {"pipelines": {"q": []}}) == [
+        "store.pipelines: `p` missing", "store.pipelines: unexpected `q`"]
+    assert differences(float("nan"), float("nan")) == [] and differences(True, 1) == ["store: True != 1"]
