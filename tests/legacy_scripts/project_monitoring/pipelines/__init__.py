@@ -1,0 +1,1 @@
+from pipelines.monitoring import drift_pipeline

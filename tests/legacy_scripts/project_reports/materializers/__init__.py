@@ -1,0 +1,3 @@
+from materializers.report_materializer import EvaluationReport, ReportMaterializer
+
+__all__ = ["EvaluationReport", "ReportMaterializer"]

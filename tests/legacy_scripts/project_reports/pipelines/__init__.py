@@ -1,0 +1,3 @@
+from pipelines.report_pipeline import ReportPipeline
+
+__all__ = ["ReportPipeline"]
