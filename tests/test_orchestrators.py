@@ -371,3 +371,46 @@ def test_dask_example_runs_the_unchanged_seed_pipeline(home):
     run = Client(stack=stacks.get_stack("local-dask")).get_pipeline("first_pipeline").last_run
     assert run.status == "completed" and run.stack == "local-dask"
     assert run.steps["svc_trainer"].parameters == {"gamma": 0.0015}
+
+
+MODULE_LEVEL_SCRIPT = '''
+import os
+from framework import pipeline, step
+
+@step
+def where() -> int:
+    return os.getpid()
+
+@step
+def plus(x: int) -> int:
+    return x + 1
+
+@pipeline
+def module_level():
+    plus(x=where())
+
+module_level()  # no `if __name__ == "__main__":`, as most scripts are written
+print("parent", os.getpid())
+'''
+
+
+def test_a_module_level_script_runs_on_a_dask_stack_with_worker_processes(home, tmp_path):
+    """Workers are fresh interpreters that never import the script: it runs once, its steps
+    in other processes (it used to fail with "Nanny failed to start": every worker ran the
+    script again)."""
+    import subprocess
+    import sys
+
+    stacks.register_stack("procs", orchestrator="dask", orchestrator_options={"max_workers": 1})
+    script = tmp_path / "module_level.py"
+    script.write_text(MODULE_LEVEL_SCRIPT)
+    env = {**os.environ, "FRAMEWORK_HOME": str(home), "FRAMEWORK_STACK": "procs"}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("parent ") == 1 and "Nanny failed" not in proc.stderr
+    parent = int(proc.stdout.split("parent ")[1].split()[0])
+    runs = Client(stack=stacks.get_stack("procs")).list_runs()
+    assert len(runs) == 1 and runs[0].status == "completed"  # the workers never ran the pipeline again
+    worker_pid = runs[0].steps["where"].output.load()
+    assert worker_pid != parent

@@ -6,11 +6,11 @@ import difflib
 import io
 import os
 import sys
-import tempfile
 import tokenize
 from pathlib import Path
 from typing import TextIO
 
+from framework.io.atomic import atomic_write
 from framework.migrate.report import format_todo
 
 OK, TODOS_LEFT, USAGE = 0, 1, 2
@@ -70,7 +70,7 @@ def migrate_file(
         return TODOS_LEFT
     if write:
         if result.changed:
-            _write_atomic(file, result.code.encode(encoding))
+            atomic_write(file, result.code.encode(encoding))  # keeps the file's permission bits
     if diff:
         out.write(
             "".join(
@@ -87,20 +87,3 @@ def migrate_file(
     for todo in result.todos:
         print(format_todo(name, todo), file=err)
     return TODOS_LEFT if result.todos else OK
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".migrate", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -96,15 +96,38 @@ class DaskOrchestrator:
     @contextlib.contextmanager
     def _local_cluster(self, distributed: Any) -> Iterator[Any]:
         try:
-            cluster = distributed.LocalCluster(
-                n_workers=self.max_workers, threads_per_worker=self.threads_per_worker,
-                processes=self.processes, dashboard_address=":0")
+            cluster = (_subprocess_cluster(distributed, self.max_workers, self.threads_per_worker) if self.processes
+                       else distributed.LocalCluster(n_workers=self.max_workers, threads_per_worker=self.threads_per_worker,
+                                                     processes=False, dashboard_address=":0"))
         except Exception as exc:
             raise OrchestratorError(f"Could not start a local Dask cluster: {type(exc).__name__}: {exc}") from exc
         try:
             yield cluster
         finally:
             cluster.close()
+
+
+def _subprocess_cluster(distributed: Any, workers: int | None, threads: int) -> Any:
+    """A scheduler in this process and worker processes started as fresh interpreters.
+
+    Why not ``LocalCluster(processes=True)``: its workers are started by multiprocessing,
+    which re-imports the script that started the run in every worker; most scripts call
+    their pipeline at module level (no ``if __name__ == "__main__":``), so each worker would
+    run the pipeline again and fail to start. Workers started as the ``dask spec`` command
+    never import the script: steps reach them by value (cloudpickle), as they would a
+    remote cluster.
+    """
+    import logging
+    import os
+
+    from distributed.deploy.subprocess import SubprocessWorker
+
+    count = workers or max(1, min(4, os.cpu_count() or 1))
+    spec = {"cls": SubprocessWorker, "options": {"worker_class": "distributed.Nanny", "worker_kwargs": {
+        "nthreads": threads, "silence_logs": logging.WARNING}}}
+    return distributed.SpecCluster(
+        scheduler={"cls": distributed.Scheduler, "options": {"dashboard_address": ":0", "host": "127.0.0.1"}},
+        workers={index: spec for index in range(count)}, worker=spec, silence_logs=logging.WARNING)
 
 
 class DaskStepExecutor(Executor):
