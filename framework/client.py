@@ -11,10 +11,25 @@ from typing import Any
 
 from framework import stacks
 from framework.records import Run, Version
+from framework.stack_views import StackView
 from framework.stacks import Stack
 from framework.views import PipelineView, RunView
 
-__all__ = ["Client", "get_pipeline", "get_run"]
+__all__ = ["Client", "get_pipeline", "get_run", "pipeline_name"]
+
+
+def pipeline_name(pipeline: Any) -> str:
+    """The stored name of ``pipeline``: a name, or a pipeline class or instance of either API."""
+    if isinstance(pipeline, str) and pipeline:
+        return pipeline
+    name = getattr(pipeline, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    config = getattr(pipeline, "_class_config", None)  # a legacy pipeline class
+    if isinstance(pipeline, type) and config is not None:
+        configured = config.get("name") if isinstance(config, dict) else getattr(config, "name", None)
+        return configured or pipeline.__name__
+    raise TypeError(f"Expected a pipeline name, pipeline class or pipeline instance, got {pipeline!r}.")
 
 
 class Client:
@@ -32,14 +47,28 @@ class Client:
         return self._artifact_store
 
     @property
+    def active_stack(self) -> StackView:
+        """The stack this client reads (the active one unless another was given), with its
+        components: ``.name``, ``.orchestrator``, ``.artifact_store.path``, ``.experiment_tracker``."""
+        return StackView(self.stack)
+
+    @property
+    def active_stack_name(self) -> str:
+        return self.stack.name
+
+    @property
     def store_location(self) -> str:
         """Where this client's metadata lives, for messages."""
         return self.metadata_store.location
 
     # ------------------------------------------------------------------ pipelines
-    def get_pipeline(self, name: str) -> PipelineView | None:
-        """The pipeline called ``name``, or None if it never ran."""
-        record = self.metadata_store.get_pipeline(name)
+    def get_pipeline(self, name: Any = None, *, pipeline: Any = None) -> PipelineView | None:
+        """The pipeline called ``name``, or None if it never ran.
+
+        ``name`` may also be a pipeline class or instance (either API); ``pipeline=`` is the
+        legacy keyword spelling of the same argument.
+        """
+        record = self.metadata_store.get_pipeline(pipeline_name(name if pipeline is None else pipeline))
         return PipelineView(record, self) if record is not None else None
 
     def list_pipelines(self) -> list[PipelineView]:
@@ -59,8 +88,10 @@ class Client:
         return self.metadata_store.list_versions(name)
 
     # ------------------------------------------------------------------ runs
-    def get_run(self, name_or_id: str) -> RunView:
-        """The run with this name (else this id); ``KeyError`` if there is none."""
+    def get_run(self, name_or_id: str | None = None, *, run_name: str | None = None) -> RunView:
+        """The run with this name (else this id); ``KeyError`` if there is none.
+        ``run_name=`` is the legacy keyword spelling."""
+        name_or_id = name_or_id if run_name is None else run_name
         detail = self.metadata_store.get_run(name_or_id)
         if detail is None:
             raise KeyError(f"No run named `{name_or_id}` in the store at {self.store_location}.")
@@ -78,11 +109,11 @@ class Client:
         return [RunView(r, self) for r in self.metadata_store.list_runs(pipeline_name, status, limit)]
 
 
-def get_pipeline(name: str) -> PipelineView | None:
+def get_pipeline(name: Any = None, *, pipeline: Any = None) -> PipelineView | None:
     """Legacy module-level helper: ``Client().get_pipeline(name)``."""
-    return Client().get_pipeline(name)
+    return Client().get_pipeline(name, pipeline=pipeline)
 
 
-def get_run(name: str) -> RunView:
+def get_run(name: str | None = None, *, run_name: str | None = None) -> RunView:
     """Legacy module-level helper: ``Client().get_run(name)``."""
-    return Client().get_run(name)
+    return Client().get_run(name, run_name=run_name)
