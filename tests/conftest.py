@@ -140,6 +140,18 @@ def backend(request, monkeypatch, home):
     return request.param
 
 
+@pytest.fixture(params=["tinydb", "memory"])
+def store_backend(request, monkeypatch):
+    """Run the test once per metadata-store backend: the stacks' metadata store is the home's
+    TinyDB files, or one in-memory store shared by everything the test does."""
+    if request.param == "memory":
+        from framework.metadata import InMemoryStore
+
+        shared = InMemoryStore()
+        monkeypatch.setattr(stacks.Stack, "metadata_store", lambda self: shared)
+    return request.param
+
+
 @pytest.fixture
 def run_log(caplog):
     """The framework logger's messages, one string per line."""

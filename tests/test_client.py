@@ -17,13 +17,13 @@ def legacy(step_1, step_2, step_3):
     step_3(model, X_test, y_test)
 
 
-def test_unknown_pipeline_is_none_and_unknown_run_is_key_error():
+def test_unknown_pipeline_is_none_and_unknown_run_is_key_error(store_backend):
     assert Client().get_pipeline("never_ran") is None
     with pytest.raises(KeyError):
         Client().get_run("no_such_run")
 
 
-def test_pipeline_runs_newest_first_and_last_run(backend):
+def test_pipeline_runs_newest_first_and_last_run(backend, store_backend):
     p = legacy(step_1=loader(), step_2=trainer(TrainerParams(C=0.5)), step_3=scorer())
     p.run(run_name="one")
     p.run(run_name="two")
@@ -33,7 +33,7 @@ def test_pipeline_runs_newest_first_and_last_run(backend):
     assert [v["number"] for v in view.versions] == [1]
 
 
-def test_steps_by_name_with_slot_aliases_and_outputs(backend):
+def test_steps_by_name_with_slot_aliases_and_outputs(backend, store_backend):
     legacy(step_1=loader(), step_2=trainer(TrainerParams(C=0.5)), step_3=scorer()).run(run_name="r")
     run = Client().get_run("r")
     assert run.status == "completed"
@@ -49,7 +49,7 @@ def test_steps_by_name_with_slot_aliases_and_outputs(backend):
         run.steps["nope"]
 
 
-def test_cached_step_links_to_original(backend):
+def test_cached_step_links_to_original(backend, store_backend):
     p = legacy(step_1=loader(), step_2=trainer(), step_3=scorer())
     first = p.run(run_name="first")
     second = p.run(run_name="second")
@@ -60,7 +60,7 @@ def test_cached_step_links_to_original(backend):
     assert np.array_equal(cached.outputs["X_test"].load(), first.steps["loader"].outputs["X_test"].load())
 
 
-def test_module_level_helpers():
+def test_module_level_helpers(store_backend):
     @new_pipeline
     def helpers_pipeline():
         X_train, X_test, y_train, y_test = loader()

@@ -37,7 +37,7 @@ def test_seed_log_lines_in_order(backend, run_log):
     assert len(lines) == 8
 
 
-def test_seed_caching_runs(run_log):
+def test_seed_caching_runs(run_log, store_backend):
     @step(enable_cache=False)
     def uncached_trainer(X_train: np.ndarray, y_train: np.ndarray) -> float:
         CALLS.append("uncached")
@@ -58,7 +58,7 @@ def test_seed_caching_runs(run_log):
     assert CALLS == ["loader", "uncached", "uncached", "loader", "uncached"]
 
 
-def test_run_level_enable_cache_true_overrides_step_false():
+def test_run_level_enable_cache_true_overrides_step_false(store_backend):
     @step(enable_cache=False)
     def s() -> int:
         CALLS.append("s")
@@ -74,7 +74,7 @@ def test_run_level_enable_cache_true_overrides_step_false():
     assert p(step_1=s()).run(enable_cache=True).steps["s"].status == "cached"
 
 
-def test_step_setting_beats_pipeline_setting():
+def test_step_setting_beats_pipeline_setting(store_backend):
     @step(enable_cache=True)
     def s() -> int:
         CALLS.append("s")
@@ -88,7 +88,7 @@ def test_step_setting_beats_pipeline_setting():
     assert p(step_1=s()).run().steps["s"].status == "cached"
 
 
-def test_duplicate_run_name_leaves_existing_run_untouched():
+def test_duplicate_run_name_leaves_existing_run_untouched(store_backend):
     p = first_pipeline(step_1=loader(), step_2=trainer())
     original = p.run(run_name="taken")
     CALLS.clear()
@@ -108,7 +108,7 @@ def test_bad_run_name_fails_before_anything_is_written():
     assert Client().get_pipeline("first_pipeline") is None
 
 
-def test_failing_step_marks_run_failed_skips_downstream_and_reraises(backend):
+def test_failing_step_marks_run_failed_skips_downstream_and_reraises(backend, store_backend):
     class Boom(Exception):
         pass
 
@@ -137,7 +137,7 @@ def test_failing_step_marks_run_failed_skips_downstream_and_reraises(backend):
     assert "after" not in CALLS
 
 
-def test_failed_step_is_never_a_cache_hit():
+def test_failed_step_is_never_a_cache_hit(store_backend):
     state = {"fail": True}
 
     @step
@@ -175,7 +175,7 @@ def test_output_validation_failure_marks_step_failed():
     assert run.status == "failed" and run.steps["wrong"].status == "failed"
 
 
-def test_tampered_cached_artifact_is_a_miss():
+def test_tampered_cached_artifact_is_a_miss(store_backend):
     p = first_pipeline(step_1=loader(), step_2=trainer())
     run = p.run()
     path = run.steps["loader"].outputs["X_train"].path
@@ -188,7 +188,7 @@ def test_tampered_cached_artifact_is_a_miss():
     assert CALLS[0] == "loader"
 
 
-def test_keyboard_interrupt_stops_the_run_and_marks_it_failed():
+def test_keyboard_interrupt_stops_the_run_and_marks_it_failed(store_backend):
     @step
     def interrupted() -> int:
         raise KeyboardInterrupt
@@ -225,7 +225,7 @@ def test_default_handler_follows_a_swapped_stdout(monkeypatch, capsys):
     assert "hello after swap" in swapped.getvalue()
 
 
-def test_repeated_invocation_in_one_run_is_always_a_cache_hit():
+def test_repeated_invocation_in_one_run_is_always_a_cache_hit(store_backend):
     from framework.pipelines.new import pipeline as new_pipeline
 
     @step
