@@ -23,6 +23,17 @@ def test_import_framework_pulls_no_heavy_library_and_configures_no_logging():
     assert result == {"heavy": [], "root_handlers": 0, "fw_handlers": 0}
 
 
+def test_steps_and_pipelines_load_no_execution_layer_at_import():
+    """The layering's one lazy edge: pipelines launch runs, but only when called."""
+    out = _run(
+        "import json, sys\n"
+        "import framework.steps, framework.pipelines, framework.pipelines.new, framework.post_execution\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('framework.execution', "
+        "'framework.orchestrators', 'framework.metadata.tinydb')))))\n"
+    )
+    assert json.loads(out) == []
+
+
 def test_import_does_no_file_io(tmp_path):
     home = tmp_path / "home"
     subprocess.run([sys.executable, "-c", "import framework, framework.steps, framework.client"],
