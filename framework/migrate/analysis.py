@@ -20,7 +20,7 @@ from libcst.metadata import (
 )
 
 from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, BASE_STEP, LEGACY_PIPELINE, STEP, Imports
-from framework.migrate.nodes import dotted, is_constant, string_value, subscript_keys
+from framework.migrate.nodes import dotted, is_constant, is_docstring, string_value, subscript_keys
 
 @dataclass
 class Field:
@@ -107,6 +107,16 @@ class Legacy:
             current = self.parents.get(current)
         return current if current is not None else node
 
+    def method_statement(self, ref: cst.Name, method: str) -> cst.Call | None:
+        """The call ``ref.method(...)`` when it is a statement line of its own, else None."""
+        attr = self.parent(ref)
+        call = self.parent(attr) if attr is not None else None
+        if (isinstance(attr, cst.Attribute) and attr.value is ref and attr.attr.value == method
+                and isinstance(call, cst.Call) and call.func is attr and isinstance(self.parent(call), cst.Expr)
+                and len(self.statement_of(call).body) == 1):
+            return call
+        return None
+
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self.scopes.get(node)
 
@@ -170,15 +180,6 @@ def _method(node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     return None
 
 
-def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
 def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
     name = node.name.value
     result = ParamsClass(name=name, node=node, fields=[])
@@ -188,7 +189,7 @@ def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
     if node.decorators:
         result.reason = f"`{name}` is decorated"
     for stmt in node.body.body:
-        if _is_docstring(stmt):
+        if is_docstring(stmt):
             continue
         if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body):
             continue
@@ -231,7 +232,7 @@ def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
         pipe.reasons.append((node, f"pipeline class `{pipe.name}` has no `connect` method"))
         return pipe
     for stmt in node.body.body:
-        if stmt is connect or _is_docstring(stmt):
+        if stmt is connect or is_docstring(stmt):
             continue
         pipe.reasons.append(
             (node, f"pipeline class `{pipe.name}` defines more than `connect`; move the rest out of the class")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from framework.migrate.analysis import Legacy, analyse
-from framework.migrate.nodes import dotted, layout
+from framework.migrate.nodes import dotted, is_docstring, layout
 from framework.migrate.transform import Plan, apply
 
 
@@ -91,19 +91,10 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
     )
 
 
-def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
 def _last_leading_import(module: cst.Module) -> cst.CSTNode | None:
     last = None
     for i, stmt in enumerate(module.body):
-        if i == 0 and _is_docstring(stmt):
+        if i == 0 and is_docstring(stmt):
             continue
         if _is_import_line(stmt):
             last = stmt
@@ -116,5 +107,5 @@ def _last_leading_import(module: cst.Module) -> cst.CSTNode | None:
 
 def _after_docstring(body, statements):
     body = list(body)
-    at = 1 if body and _is_docstring(body[0]) else 0
+    at = 1 if body and is_docstring(body[0]) else 0
     return [*body[:at], *statements, *body[at:]]

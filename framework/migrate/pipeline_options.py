@@ -32,19 +32,7 @@ class ConfigureProblem(Exception):
 
 def configure_call(legacy, ref: cst.Name) -> cst.Call | None:
     """The ``inst.configure(...)`` call that ``ref`` starts, when it is a statement of its own."""
-    attr = legacy.parent(ref)
-    call = legacy.parent(attr) if attr is not None else None
-    if not (
-        isinstance(attr, cst.Attribute)
-        and attr.value is ref
-        and attr.attr.value == "configure"
-        and isinstance(call, cst.Call)
-        and call.func is attr
-        and isinstance(legacy.parent(call), cst.Expr)
-        and len(legacy.statement_of(call).body) == 1
-    ):
-        return None
-    return call
+    return legacy.method_statement(ref, "configure")
 
 
 def check(call: cst.Call, name: str) -> None:

@@ -40,17 +40,9 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
     slot_of = {id(ref): slot for slot, ref in refs if slot != "self"}
     handled: set[int] = set()
     for slot, ref in refs:  # `step_2.after(step_1)` statements first: they may come anywhere
-        parent = legacy.parent(ref)
-        call = legacy.parent(parent) if parent is not None else None
+        call = legacy.method_statement(ref, "after") if slot != "self" else None
         if (
-            slot != "self"
-            and isinstance(parent, cst.Attribute)
-            and parent.value is ref
-            and parent.attr.value == "after"
-            and isinstance(call, cst.Call)
-            and call.func is parent
-            and isinstance(legacy.parent(call), cst.Expr)
-            and len(legacy.statement_of(call).body) == 1
+            call is not None
             and call.args
             and all(not a.star and a.keyword is None and id(a.value) in slot_of for a in call.args)
         ):

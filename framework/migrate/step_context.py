@@ -28,7 +28,7 @@ import libcst as cst
 from framework.migrate.analysis import Legacy, StepDef, analyse
 from framework.migrate.framework_names import STEP, STEP_CONTEXT, Imports
 from framework.migrate.import_tools import can_bind, finish_imports
-from framework.migrate.nodes import kwarg, names_in, parse_expr, set_params
+from framework.migrate.nodes import is_docstring, kwarg, names_in, parse_expr, set_params
 from framework.migrate.transform import Plan, apply
 
 ENVIRONMENT = frozenset({"framework.environment.Environment", "framework.environment.environment.Environment"})
@@ -91,7 +91,7 @@ def _step(legacy: Legacy, plan: Plan, step: StepDef) -> bool:
         new = set_params(updated, [p for p in updated.params.params if p.name.value != name])
         body = list(new.body.body)
         if uses_it:
-            at = 1 if body and _is_docstring(body[0]) else 0
+            at = 1 if body and is_docstring(body[0]) else 0
             line = cst.parse_statement(f"{name} = {GET}()")
             if at == 0 and body:
                 line = line.with_changes(leading_lines=body[0].leading_lines)
@@ -140,15 +140,6 @@ def _passes(call: cst.Call, step: StepDef, param: cst.Param) -> bool:
         return True
     positional = [a for a in call.args if a.keyword is None]
     return any(a.star for a in positional) or len(positional) > step.args.index(param)
-
-
-def _is_docstring(stmt: cst.CSTNode) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 # ---------------------------------------------------------------------- Environment().step_environment
