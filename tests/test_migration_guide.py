@@ -73,7 +73,9 @@ def test_section_blocks_run(title, blocks, files, home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name, content in files:
         (tmp_path / name).write_text(content)
-    for tags, block in blocks:
+    for index, (tags, block) in enumerate(blocks):
+        # each block is an alternative (legacy code, or its migrated form): its own fresh store
+        monkeypatch.setenv("FRAMEWORK_HOME", str(home / f"block-{index}"))
         code = compile(block, f"<guide {title}>", "exec")
         namespace: dict = {"__name__": "guide"}
         for pre in PREAMBLE:
