@@ -260,3 +260,46 @@ def test_output_type_checks(annotation, value, ok):
     else:
         with pytest.raises(StepInterfaceError, match="output `output`"):
             _run(s)
+
+
+# ------------------------------------------------------------------ parameters written for pydantic v1
+
+
+def test_pydantic_v1_parameters_run_unchanged(recwarn):
+    from framework.steps import BaseStepConfig
+
+    class SplitParams(BaseStepConfig):
+        test_size = 0.2
+        shuffle = False
+        label = "target"
+        columns = None
+
+        class Config:
+            allow_mutation = False
+
+    @step
+    def split(params: SplitParams) -> float:
+        return params.test_size
+
+    assert BaseStepConfig is BaseParameters
+    params = SplitParams(test_size="0.5")
+    assert params.test_size == 0.5 and split(params)() == 0.5
+    assert params.dict() == {"test_size": 0.5, "shuffle": False, "label": "target", "columns": None}
+    assert params.json() == '{"test_size":0.5,"shuffle":false,"label":"target","columns":null}'
+    with pytest.raises(Exception, match="frozen"):
+        params.test_size = 0.1
+    with pytest.raises(Exception, match="test_size"):
+        SplitParams(test_size="a lot")
+    assert not [w for w in recwarn if "deprecated" in str(w.message).lower() or "V2" in str(w.message)]
+
+
+def test_pydantic_v1_config_extra_is_honoured():
+    class Loose(BaseParameters):
+        alpha = 1
+
+        class Config:
+            extra = "allow"
+
+    assert Loose(alpha=2, beta=3).dict() == {"alpha": 2, "beta": 3}
+    with pytest.raises(Exception, match="beta"):
+        RequiredParams(alpha=1.0, beta=3)  # the default stays: unknown fields are refused
