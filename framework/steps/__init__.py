@@ -3,10 +3,11 @@
 from typing import Any
 
 from framework.steps.base_step import BaseStep
+from framework.steps.context import StepContext
 from framework.steps.decorator import step
 from framework.steps.output import Output
 
-__all__ = ["BaseParameters", "BaseStep", "BaseStepConfig", "Output", "step"]
+__all__ = ["BaseParameters", "BaseStep", "BaseStepConfig", "Output", "StepContext", "step"]
 
 
 def __getattr__(name: str) -> Any:
