@@ -7,6 +7,8 @@ is first validated or one of them is first used.
 
 from __future__ import annotations
 
+from typing import Any, Literal, Union
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -17,11 +19,51 @@ class BaseSettings(BaseModel):
 
 
 class ResourceSettings(BaseSettings):
-    """Resources a step asks of the orchestrator (honoured where the orchestrator can)."""
+    """Resources a step asks of the orchestrator (key ``"resources"``, ZenML's fields).
+
+    Recorded with the run; no orchestrator here reserves them (on Dask, ask for worker
+    resources with ``orchestrator.dask`` settings).
+    """
 
     cpu_count: float | None = None
     gpu_count: int | None = None
     memory: str | None = None
+
+
+class DockerSettings(BaseSettings):
+    """How ZenML would build a container image for the pipeline (key ``"docker"``).
+
+    The fields are ZenML's (0.2x-0.4x, deprecated ones included) so that legacy code
+    configures the same; unknown fields are still refused. They are recorded with the run:
+    no stack here builds images, so they change nothing (a debug line says so).
+    """
+
+    parent_image: str | None = None
+    dockerfile: str | None = None
+    build_context_root: str | None = None
+    build_options: dict[str, Any] = {}
+    parent_image_build_config: dict[str, Any] | None = None
+    build_config: dict[str, Any] | None = None
+    skip_build: bool = False
+    prevent_build_reuse: bool = False
+    target_repository: str | None = None
+    python_package_installer: str = "pip"
+    python_package_installer_args: dict[str, Any] = {}
+    replicate_local_python_environment: Union[list[str], Literal["pip_freeze", "poetry_export"], None] = None
+    requirements: Union[str, list[str], None] = None
+    required_integrations: list[str] = []
+    required_hub_plugins: list[str] = []
+    install_stack_requirements: bool = True
+    apt_packages: list[str] = []
+    environment: dict[str, Any] = {}
+    dockerignore: str | None = None
+    copy_files: bool = True
+    copy_global_config: bool = True
+    user: str | None = None
+    source_files: str | None = None
+    allow_including_files_in_images: bool = True
+    allow_download_from_code_repository: bool = True
+    allow_download_from_artifact_store: bool = True
 
 
 class LocalOrchestratorSettings(BaseSettings):
@@ -45,6 +87,7 @@ class DaskOrchestratorSettings(BaseSettings):
 
 
 BUILTIN: dict[str, type[BaseSettings]] = {
+    "docker": DockerSettings,
     "resources": ResourceSettings,
     "orchestrator.local": LocalOrchestratorSettings,
     "orchestrator.dask": DaskOrchestratorSettings,

@@ -2,6 +2,10 @@
 
 Precedence, low to high: parameters-class defaults < the object given at
 instantiation / ``configure`` < the YAML file < arguments in code.
+
+``DockerSettings`` and ``ResourceSettings`` are importable from here too, as legacy
+code does (``from framework.config import DockerSettings``); they are created on first
+use, like every settings model (see ``framework.settings``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,16 @@ import os
 from typing import Any
 
 from framework.settings import merge_dicts
+
+_SETTINGS_MODELS = ("BaseSettings", "DockerSettings", "ResourceSettings")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SETTINGS_MODELS:
+        from framework import _settings_models
+
+        return getattr(_settings_models, name)
+    raise AttributeError(f"module 'framework.config' has no attribute {name!r}")
 
 
 @dataclasses.dataclass

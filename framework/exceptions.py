@@ -17,6 +17,10 @@ class MissingStepParameterError(StepInterfaceError):
     """A step's parameters object lacks a required field and nothing supplied it."""
 
 
+class StepContextError(FrameworkError, RuntimeError):
+    """The step context was asked for outside a running step, or for an output the step lacks."""
+
+
 class PipelineInterfaceError(FrameworkError):
     """A pipeline is defined or wired with the wrong steps."""
 

@@ -40,7 +40,12 @@ class Invocation:
     output_materializers: dict[str, str]  # output name -> materializer (dotted), when chosen explicitly
     code_fingerprint: str
     slot: str | None = None
-    step: Any = dataclasses.field(default=None, compare=False, repr=False)  # the configured BaseStep instance
+    on_failure: str | None = None  # the hooks' dotted names (the step's own, else the pipeline's)
+    on_success: str | None = None
+    experiment_tracker: str | None = None  # a stack component's name, for the launcher to check
+    # The BaseStep copy this invocation runs: its options as resolved for this run (hooks,
+    # materializer classes) and its pipeline's name travel with it to the step runner.
+    step: Any = dataclasses.field(default=None, compare=False, repr=False)
     call_values: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -62,6 +67,9 @@ class Invocation:
             "outputs": self.outputs,
             "output_materializers": self.output_materializers,
             "code_fingerprint": self.code_fingerprint,
+            "on_failure": self.on_failure,
+            "on_success": self.on_success,
+            "experiment_tracker": self.experiment_tracker,
         }
 
 

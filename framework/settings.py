@@ -9,12 +9,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-_MODELS = ("BaseSettings", "ResourceSettings", "LocalOrchestratorSettings", "DaskOrchestratorSettings")
+_MODELS = ("BaseSettings", "DockerSettings", "ResourceSettings", "LocalOrchestratorSettings",
+           "DaskOrchestratorSettings")
 _REGISTRY: dict[str, Any] = {}  # key -> settings class; the built-ins join on first use
 
 
 def __getattr__(name: str) -> Any:
-    """The built-in models (``BaseSettings``, ``ResourceSettings``, …), created on first use."""
+    """The built-in models (``BaseSettings``, ``DockerSettings``, ``ResourceSettings``, …),
+    created on first use."""
     if name in _MODELS:
         from framework import _settings_models
 

@@ -175,3 +175,42 @@ def test_yaml_unknown_step_is_key_error(tmp_path):
 def test_configure_parameters_then_yaml_then_code(tmp_path):
     p = two_step(step_1=loader(), step_2=trainer().configure(parameters={"C": 0.2}))
     assert p.run().steps["trainer"].parameters == {"C": 0.2}
+
+
+# ------------------------------------------------------------------ legacy spellings (SPEC §9)
+
+
+def test_connect_with_kwargs_takes_whatever_slots_the_instance_gets(backend):
+    class AnySlots(BasePipeline):
+        def connect(self, **kwargs):
+            X_train, X_test, y_train, y_test = kwargs["loader"]()
+            kwargs["trainer"](X_train, y_train)
+
+    run = AnySlots(loader=loader(), trainer=trainer(TrainerParams(C=0.3))).run()
+    assert run.status == "completed" and list(run.steps) == ["loader", "trainer"]
+    assert run.steps["trainer"].parameters == {"C": 0.3}
+    with pytest.raises(PipelineInterfaceError, match="by position"):
+        AnySlots(loader())
+
+
+def test_named_slots_and_kwargs_together():
+    @pipeline
+    def mixed(step_1, **more):
+        X_train, X_test, y_train, y_test = step_1()
+        more["step_2"](X_train, y_train)
+
+    graph = mixed(loader(), step_2=trainer()).compile()
+    assert list(graph.invocations) == ["step_1", "step_2"]
+    with pytest.raises(PipelineInterfaceError, match="missing step"):
+        mixed(step_2=trainer())
+
+
+def test_pipeline_configuration_is_an_options_object():
+    p = two_step(step_1=loader(), step_2=trainer())
+    p.configure(enable_cache=False, settings={"orchestrator.local": {"max_workers": 2}}, extra={"a": {"b": 1}})
+    p.configure(extra={"a": {"c": 2}}, merge=True)
+    configuration = p.configuration
+    assert (configuration.name, configuration.enable_cache) == ("two_step", False)
+    assert configuration.settings == {"orchestrator.local": {"max_workers": 2}}
+    assert configuration.extra == {"a": {"b": 1, "c": 2}}
+    assert two_step(step_1=loader(), step_2=trainer()).configuration.enable_cache is None  # per instance

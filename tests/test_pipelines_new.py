@@ -7,7 +7,7 @@ import pytest
 
 from framework import pipeline as short_pipeline
 from framework.client import Client
-from framework.exceptions import StepInterfaceError
+from framework.exceptions import PipelineInterfaceError, StepInterfaceError
 from framework.pipelines import pipeline as legacy_pipeline
 from framework.pipelines.new import pipeline
 from framework.steps import step
@@ -204,3 +204,31 @@ def test_legacy_and_function_twins_share_pipeline_versions_and_cache(run_log):
     a = legacy_run.steps["trainer"].output.load()
     b = new_run.steps["trainer"].output.load()
     assert np.array_equal(a.coef_, b.coef_)
+
+
+def test_configure_and_configuration_of_a_function_pipeline():
+    @pipeline(extra={"owner": "ml"})
+    def p(C: float = 1.0):
+        X_train, X_test, y_train, y_test = loader()
+        new_trainer(C=C, X_train=X_train, y_train=y_train)
+
+    assert p.configure(enable_cache=False, extra={"team": "a"}) is p
+    configuration = p.configuration
+    assert (configuration.name, configuration.enable_cache) == ("p", False)
+    assert configuration.extra == {"owner": "ml", "team": "a"}
+    p.configure(extra={"only": 1}, merge=False)
+    assert p.configuration.extra == {"only": 1}
+    assert p.compile()[0].extra == {"only": 1}
+
+
+def test_with_options_sets_pipeline_options_on_the_copy_only():
+    def notify() -> None:
+        pass
+
+    configured = seed_like.with_options(run_name="r_{date}", on_failure=notify)
+    assert configured.configuration.on_failure is notify and seed_like.configuration.on_failure is None
+    assert configured.run_options == {"run_name": "r_{date}"}
+    graph, _ = configured.compile()
+    assert graph.invocations["new_trainer"].on_failure.endswith("notify")
+    with pytest.raises(PipelineInterfaceError, match="unexpected keyword argument `bogus`"):
+        seed_like.with_options(bogus=1)

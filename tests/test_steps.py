@@ -195,9 +195,9 @@ def test_configure_mutates_and_with_options_copies():
     assert original.enable_cache is None and copy.enable_cache is False
     assert original.configure(extra={"a": {"c": 2}}) is original
     original.configure(extra={"a": {"d": 3}})
-    assert original.configuration["extra"] == {"a": {"c": 2, "d": 3}}
+    assert original.configuration.extra == {"a": {"c": 2, "d": 3}}
     original.configure(extra={"z": 1}, merge=False)
-    assert original.configuration["extra"] == {"z": 1}
+    assert original.configuration.extra == {"z": 1}
     on_class = trainer.with_options(name="fresh")
     assert isinstance(on_class, trainer) and on_class.name == "fresh"
 
@@ -260,3 +260,69 @@ def test_output_type_checks(annotation, value, ok):
     else:
         with pytest.raises(StepInterfaceError, match="output `output`"):
             _run(s)
+
+
+# ------------------------------------------------------------------ configuration objects (SPEC §9)
+
+
+def test_configuration_is_an_options_object_with_the_params_object_flat():
+    instance = trainer(TrainerParams(gamma=0.5), enable_cache=False).configure(extra={"team": "ml"})
+    configuration = instance.configuration
+    assert (configuration.name, configuration.enable_cache, configuration.extra) == (None, False, {"team": "ml"})
+    assert configuration.parameters == {"gamma": 0.5, "kernel": "rbf"}
+    instance.configure(parameters={"kernel": "linear"})
+    assert instance.configuration.parameters == {"gamma": 0.5, "kernel": "linear"}
+    instance.configuration.extra["team"] = "changed"  # a copy: the step is not affected
+    assert instance.configuration.extra == {"team": "ml"}
+
+
+def test_configure_parameters_on_a_step_without_a_parameters_argument_fails_at_once():
+    instance = loader()
+    with pytest.raises(StepInterfaceError, match="Step `loader` has no parameters argument.*`gamma`"):
+        instance.configure(parameters={"gamma": 0.1})
+    with pytest.raises(StepInterfaceError, match="Step `trainer`: `parameters=` names unknown field.*`gama`"):
+        trainer().configure(parameters={"gama": 0.1})
+    assert instance.configuration.parameters == {}
+
+
+# ------------------------------------------------------------------ parameters written for pydantic v1
+
+
+def test_pydantic_v1_parameters_run_unchanged(recwarn):
+    from framework.steps import BaseStepConfig
+
+    class SplitParams(BaseStepConfig):
+        test_size = 0.2
+        shuffle = False
+        label = "target"
+        columns = None
+
+        class Config:
+            allow_mutation = False
+
+    @step
+    def split(params: SplitParams) -> float:
+        return params.test_size
+
+    assert BaseStepConfig is BaseParameters
+    params = SplitParams(test_size="0.5")
+    assert params.test_size == 0.5 and split(params)() == 0.5
+    assert params.dict() == {"test_size": 0.5, "shuffle": False, "label": "target", "columns": None}
+    assert params.json() == '{"test_size":0.5,"shuffle":false,"label":"target","columns":null}'
+    with pytest.raises(Exception, match="frozen"):
+        params.test_size = 0.1
+    with pytest.raises(Exception, match="test_size"):
+        SplitParams(test_size="a lot")
+    assert not [w for w in recwarn if "deprecated" in str(w.message).lower() or "V2" in str(w.message)]
+
+
+def test_pydantic_v1_config_extra_is_honoured():
+    class Loose(BaseParameters):
+        alpha = 1
+
+        class Config:
+            extra = "allow"
+
+    assert Loose(alpha=2, beta=3).dict() == {"alpha": 2, "beta": 3}
+    with pytest.raises(Exception, match="beta"):
+        RequiredParams(alpha=1.0, beta=3)  # the default stays: unknown fields are refused

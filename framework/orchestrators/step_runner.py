@@ -2,20 +2,31 @@
 
 It is pure with respect to metadata: it never opens the metadata store, so it
 runs unchanged in a worker process or on a remote machine. Everything it needs
-travels in a ``StepTask``; everything it produced comes back in a
+travels in a ``StepTask`` (the step copy in it carries the step's resolved
+options: hooks, materializer classes); everything it produced comes back in a
 ``StepOutcome``.
+
+Around the step it sets the step context (``framework.get_step_context()``), and
+after it runs the step's hooks, in the same process: ``on_failure`` gets the
+step's exception, ``on_success`` runs once the outputs are saved. A hook's own
+error is logged and kept in ``StepOutcome.hook_error``; it never replaces the
+step's error and never fails a step that succeeded.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from typing import Any
 
 import attrs
 
-from framework.exceptions import ArtifactError, FrameworkError
+from framework.exceptions import ArtifactError, FrameworkError, RunTerminated
+from framework.orchestrators.output_dirs import OutputDirectories
 from framework.records import Artifact
+from framework.steps.context import StepContext, active
+from framework.steps.hooks import run_hook
 from framework.steps.validation import validate_outputs
 
 
@@ -30,6 +41,9 @@ class StepTask:
     output_materializers: dict[str, str]
     artifact_store_url: str
     artifact_store_options: dict[str, Any] = attrs.field(factory=dict)  # fsspec storage options
+    # For the step context; by default the pipeline the step copy was compiled into.
+    pipeline_name: str | None = attrs.field(
+        default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
 
 
 @attrs.define
@@ -38,9 +52,12 @@ class StepOutcome:
     duration: float = 0.0
     error: BaseException | None = None
     error_text: str | None = None
+    hook_error: str | None = None  # what a raising on_failure / on_success hook said (also logged)
+    extra_files: dict[str, str] = attrs.field(factory=dict)  # output -> where the step's extra files are kept
 
 
 _STORES: dict[tuple[str, str], Any] = {}
+_STOPPING = (KeyboardInterrupt, SystemExit, RunTerminated)  # the run ends: no hooks for these
 
 
 def _artifact_store(url: str, options: dict[str, Any] | None = None):
@@ -67,9 +84,10 @@ def _save_outputs(task: StepTask, values: dict[str, Any], store, outcome: StepOu
     from framework.artifacts.materializers.registry import materializer_by_name
     from framework.hashing import new_id
 
+    chosen = task.step._options.output_materializers  # the classes themselves: they travel with the step
     for name, value in values.items():
         dotted = task.output_materializers.get(name)
-        materializer = materializer_by_name(dotted) if dotted else None
+        materializer = chosen.get(name) or (materializer_by_name(dotted) if dotted else None)
         try:
             info = store.save(value, artifact_id=new_id(), materializer=materializer)
         except FrameworkError as exc:
@@ -80,22 +98,65 @@ def _save_outputs(task: StepTask, values: dict[str, Any], store, outcome: StepOu
                                             run_name=task.run_name, invocation_id=task.invocation_id)
 
 
+def _context(task: StepTask, directories: OutputDirectories) -> StepContext:
+    return StepContext(step_name=task.step_name, pipeline_name=task.pipeline_name, run_name=task.run_name,
+                       outputs=type(task.step)._signature.outputs,
+                       materializers=task.step._options.output_materializers, output_dir=directories.path)
+
+
+def _run_hooks(task: StepTask, outcome: StepOutcome, context: StepContext) -> None:
+    failed = outcome.error is not None
+    option = "on_failure" if failed else "on_success"
+    hook = getattr(task.step._options, option)
+    if hook is None:
+        return
+    params_arg = type(task.step)._signature.params_arg
+    outcome.hook_error = run_hook(hook, option=option, step_name=task.step_name,
+                                  exception=outcome.error if failed else None,
+                                  parameters=task.call_values.get(params_arg) if params_arg else None,
+                                  context=context)
+
+
 def run_step(task: StepTask) -> StepOutcome:
     """Execute one step; never raises: errors travel back in the outcome."""
     outcome = StepOutcome()
     start = time.perf_counter()
-    try:
-        store = _artifact_store(task.artifact_store_url, task.artifact_store_options)
-        arguments = _load_inputs(task, store)
-        arguments.update(task.call_values)
-        returned = task.step.call_entrypoint(arguments)
-        values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
-        _save_outputs(task, values, store, outcome)
-    except BaseException as exc:  # noqa: BLE001 - the launcher records and re-raises it
-        outcome.error = exc
-        outcome.error_text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            outcome.duration = time.perf_counter() - start
-            return outcome
-    outcome.duration = time.perf_counter() - start
+    directories = OutputDirectories(task.artifact_store_url, task.artifact_store_options, task.run_name,
+                                    task.step_name)
+    context = _context(task, directories)
+    with active(context):
+        try:
+            store = _artifact_store(task.artifact_store_url, task.artifact_store_options)
+            arguments = _load_inputs(task, store)
+            arguments.update(task.call_values)
+            context_arg = type(task.step)._signature.context_arg
+            if context_arg is not None:
+                arguments[context_arg] = context
+            returned = task.step.call_entrypoint(arguments)
+            values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
+            _save_outputs(task, values, store, outcome)
+            _upload(task, directories)
+        except BaseException as exc:  # noqa: BLE001 - the launcher records and re-raises it
+            outcome.error = exc
+            outcome.error_text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            if isinstance(exc, _STOPPING):
+                directories.discard()
+                outcome.duration = time.perf_counter() - start
+                return outcome  # the run is being stopped: no uploads, no hooks
+            _upload(task, directories, best_effort=True)
+        outcome.extra_files = dict(directories.given)
+        outcome.duration = time.perf_counter() - start
+        _run_hooks(task, outcome, context)
     return outcome
+
+
+def _upload(task: StepTask, directories: OutputDirectories, *, best_effort: bool = False) -> None:
+    """Upload the step's extra files (remote stores); after a failed step, a failed upload is only logged."""
+    try:
+        directories.upload()
+    except Exception as exc:
+        if not best_effort:
+            raise ArtifactError(f"Step `{task.step_name}`: its extra output files could not be uploaded to "
+                                f"{task.artifact_store_url}: {exc}") from exc
+        logging.getLogger("framework").warning("Step `%s`: its extra output files could not be uploaded: %s",
+                                               task.step_name, exc)

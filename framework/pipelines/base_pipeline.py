@@ -2,24 +2,32 @@
 
 ``connect`` is traced with private copies of the step instances, so a run
 never mutates the user's objects and the same pipeline instance runs again.
+A ``connect(self, **kwargs)`` takes any slots: those the instance is given.
+Options (``framework.options.PipelineOptions``) are imported when the first
+pipeline is defined, not when the framework is.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import typing
 from typing import Any, ClassVar
 
 from framework import tracing
 from framework.compiler import compile_graph
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
-from framework.settings import merge_dicts, validate_settings
 from framework.steps.base_step import BaseStep
 
+if typing.TYPE_CHECKING:
+    from framework.options import PipelineOptions
 
-def _pipeline_config(name=None, enable_cache=None, settings=None, extra=None) -> dict[str, Any]:
-    return {"name": name, "enable_cache": enable_cache, "settings": settings or {}, "extra": extra or {}}
+
+def _checks(name: str):
+    from framework.steps.option_checks import PipelineChecks
+
+    return PipelineChecks(name)
 
 
 class BasePipeline:
@@ -28,7 +36,8 @@ class BasePipeline:
     _connect_fn: ClassVar[Any]
     _connect_is_method: ClassVar[bool]
     _slots: ClassVar[list[str]]
-    _class_config: ClassVar[dict[str, Any]] = _pipeline_config()
+    _any_slots: ClassVar[bool] = False  # connect(self, ..., **kwargs): extra keywords are slots too
+    _class_options: ClassVar[PipelineOptions | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -37,36 +46,44 @@ class BasePipeline:
             if not hasattr(cls, "_slots"):
                 raise PipelineInterfaceError(f"Pipeline class `{cls.__name__}` has no `connect(self, ...)` method.")
             return
+        from framework.options import PipelineOptions, given_name
+
         is_method = not isinstance(raw, staticmethod)
         func = raw.__func__ if isinstance(raw, staticmethod) else raw
         params = list(inspect.signature(func).parameters.values())[1 if is_method else 0:]
         for p in params:
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            if p.kind is p.VAR_POSITIONAL:
                 raise PipelineInterfaceError(
-                    f"Pipeline `{cls.__name__}`: `{p.name}` is a variable argument; name each step slot."
+                    f"Pipeline `{cls.__name__}`: `*{p.name}` is a variable positional argument; name each "
+                    "step slot, or take `**kwargs` to accept any slot by keyword."
                 )
         cls._connect_fn, cls._connect_is_method = func, is_method
-        cls._slots = [p.name for p in params]
-        if "_class_config" not in cls.__dict__:
-            cls._class_config = copy.deepcopy(cls._class_config)
+        cls._slots = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
+        cls._any_slots = any(p.kind is p.VAR_KEYWORD for p in params)
+        given = cls.__dict__.get("_decorator_options", {})
+        checks = _checks(given_name(given, cls.__name__))
+        cls._class_options = (cls._class_options or PipelineOptions()).merged(given, checks=checks)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
-        self._config = copy.deepcopy(cls._class_config)
+        self._options = cls._class_options
         slots = cls._slots
         if len(args) > len(slots):
+            more = " (further steps go by keyword)" if cls._any_slots else ""
             raise PipelineInterfaceError(
-                f"Pipeline `{self.name}` takes {len(slots)} step(s) ({', '.join(slots)}) but got {len(args)}."
+                f"Pipeline `{self.name}` takes {len(slots)} step(s) ({', '.join(slots)}) by position but got "
+                f"{len(args)}{more}."
             )
         wired: dict[str, Any] = dict(zip(slots, args))
         for key, value in kwargs.items():
-            if key not in slots:
+            if key not in slots and not cls._any_slots:
                 raise PipelineInterfaceError(
                     f"Pipeline `{self.name}` got an unexpected step `{key}`; its step slots are: {', '.join(slots)}."
                 )
             if key in wired:
                 raise PipelineInterfaceError(f"Pipeline `{self.name}` got two steps for slot `{key}`.")
             wired[key] = value
+        slots = slots + [key for key in wired if key not in slots]
         missing = [s for s in slots if s not in wired]
         if missing:
             raise PipelineInterfaceError(
@@ -103,22 +120,22 @@ class BasePipeline:
 
     @property
     def name(self) -> str:
-        return self._config.get("name") or type(self).__name__
+        options = self.__dict__.get("_options") or type(self)._class_options
+        return (options.name if options is not None else None) or type(self).__name__
 
     @property
     def enable_cache(self) -> bool | None:
-        return self._config.get("enable_cache")
+        return self._options.enable_cache
 
-    def configure(self, enable_cache: bool | None = None, settings: dict | None = None,
-                  extra: dict | None = None) -> "BasePipeline":
-        """Change this pipeline instance's caching, settings or extra in place."""
-        if enable_cache is not None:
-            self._config["enable_cache"] = enable_cache
-        if settings is not None:
-            self._config["settings"] = merge_dicts(self._config["settings"],
-                                                   validate_settings(settings, owner=f"Pipeline `{self.name}`"))
-        if extra is not None:
-            self._config["extra"] = merge_dicts(self._config["extra"], extra)
+    @property
+    def configuration(self) -> PipelineOptions:
+        """A copy of this pipeline instance's options."""
+        return copy.deepcopy(self._options)
+
+    def configure(self, merge: bool = True, **options: Any) -> "BasePipeline":
+        """Change this pipeline instance's options in place (``PipelineOptions`` names them) and
+        return it; dict options merge key by key unless ``merge=False``."""
+        self._options = self._options.merged(options, checks=_checks(self.name), merge=merge)
         return self
 
     def connect(self, *args: Any, **kwargs: Any) -> None:  # replaced by subclasses
@@ -139,7 +156,7 @@ class BasePipeline:
                 cls._connect_fn(**copies)
         known = set(self.steps) | {s.name for s in self.steps.values()}
         return compile_graph(
-            self.name, tracer.calls, api="legacy", pipeline_config=self._config, run_config=run_config,
+            self.name, tracer.calls, api="legacy", pipeline_options=self._options, run_config=run_config,
             after=tracer.pending_after, known_step_keys=known,
         )
 

@@ -5,31 +5,22 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from framework.exceptions import PipelineInterfaceError
-from framework.pipelines.base_pipeline import BasePipeline, _pipeline_config
-from framework.run_names import validate_name
-from framework.settings import validate_settings
+from framework.pipelines.base_pipeline import BasePipeline
 
 
-def pipeline(
-    _func: Callable | None = None,
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    settings: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-):
-    """``@pipeline def first_pipeline(step_1, step_2): ...`` → a ``BasePipeline`` subclass."""
+def pipeline(_func: Callable | None = None, **options: Any):
+    """``@pipeline def first_pipeline(step_1, step_2): ...`` → a ``BasePipeline`` subclass.
+
+    ``options`` are the pipeline options of ``framework.options.PipelineOptions`` (``name``,
+    ``enable_cache``, ``settings``, ``extra``, ``on_failure``, ``on_success``), checked here.
+    """
 
     def decorate(func: Callable) -> type[BasePipeline]:
         if not callable(func) or isinstance(func, type):
             raise PipelineInterfaceError(f"@pipeline decorates functions; got {func!r}.")
-        if name is not None:
-            validate_name(name, what="pipeline name")
-        config = _pipeline_config(name or func.__name__, enable_cache,
-                                  validate_settings(settings, owner=f"Pipeline `{name or func.__name__}`"), extra)
         namespace = {
             "connect": staticmethod(func),
-            "_class_config": config,
+            "_decorator_options": {"name": func.__name__, **options},  # checked by __init_subclass__
             "__module__": func.__module__,
             "__qualname__": func.__qualname__,
             "__doc__": func.__doc__,

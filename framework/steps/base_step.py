@@ -2,9 +2,12 @@
 
 ``@step`` builds a subclass of it from a function; users may also subclass it
 and define ``entrypoint(self, ...)``. A step *class* describes what the step
-takes and returns; a step *instance* adds configuration (name, caching,
-parameters, settings). Calling an instance outside a pipeline runs it; inside
-a pipeline definition it records an invocation (see ``framework.tracing``).
+takes and returns; a step *instance* adds its options (``framework.options.StepOptions``:
+name, caching, parameters, settings, hooks, …). Calling an instance outside a pipeline
+runs it; inside a pipeline definition it records an invocation (see ``framework.tracing``).
+
+The options module (and attrs with it) is imported when the first step is defined, not
+when the framework is: ``import framework.steps`` stays as cheap as it was.
 """
 
 from __future__ import annotations
@@ -16,14 +19,12 @@ from typing import Any, ClassVar
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
-from framework.run_names import validate_name
-from framework.settings import merge_dicts, validate_settings
 from framework.steps.signature import StepSignature, analyse_entrypoint, is_parameters_object
-
-if typing.TYPE_CHECKING:
-    from framework.steps.base_parameters import BaseParameters
 from framework.steps.validation import validate_input, validate_outputs
 
+if typing.TYPE_CHECKING:
+    from framework.options import StepOptions
+    from framework.steps.base_parameters import BaseParameters
 
 
 class _Entrypoint:
@@ -48,9 +49,10 @@ class _ClassOrInstanceMethod:
         return types.MethodType(self.func, obj if obj is not None else owner)
 
 
-def _empty_config() -> dict[str, Any]:
-    return {"name": None, "enable_cache": None, "parameters": {}, "settings": {}, "extra": {},
-            "output_materializers": {}}
+def _checks(step_cls: type, label: str):
+    from framework.steps.option_checks import StepChecks
+
+    return StepChecks(step_cls._signature, label)
 
 
 class BaseStep:
@@ -59,7 +61,9 @@ class BaseStep:
     _signature: ClassVar[StepSignature]
     _entrypoint_fn: ClassVar[Any]
     _entrypoint_is_method: ClassVar[bool]
-    _class_config: ClassVar[dict[str, Any]] = _empty_config()
+    _class_options: ClassVar[StepOptions | None] = None
+    #: Set on the private copies a compiled graph holds: the pipeline they run in.
+    _pipeline_name: str | None = None
 
     # ------------------------------------------------------------------ definition
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -67,15 +71,23 @@ class BaseStep:
         raw = cls.__dict__.get("entrypoint")
         if raw is None:  # a shared base for concrete steps, or cloudpickle rebuilding a class
             return
+        from framework.options import StepOptions, given_name
+
         is_method = not isinstance(raw, staticmethod)
         func = raw.__func__ if isinstance(raw, staticmethod) else raw
-        name = cls.__dict__.get("_class_config", {}).get("name") or cls.__name__
+        given = cls.__dict__.get("_decorator_options", {})
+        name = given_name(given, cls.__name__)
         cls._signature = analyse_entrypoint(func, name, is_method=is_method)
         cls._entrypoint_fn = func
         cls._entrypoint_is_method = is_method
         cls.entrypoint = _Entrypoint(func, is_method)
-        if "_class_config" not in cls.__dict__:
-            cls._class_config = copy.deepcopy(cls._class_config)
+        inherited = cls._class_options or StepOptions()
+        options = inherited.merged(given, checks=_checks(cls, f"Step `{name}`"))
+        if cls._signature.context_arg is not None and options.enable_cache is None:
+            # ZenML's rule: the context reaches outside the step's inputs, which the cache key
+            # cannot see; caching such a step must be asked for explicitly.
+            options = options.merged({"enable_cache": False}, checks=_checks(cls, f"Step `{name}`"))
+        cls._class_options = options
 
     # ------------------------------------------------------------------ instantiation
     def __new__(cls, *args: Any, **kwargs: Any):
@@ -87,31 +99,28 @@ class BaseStep:
         tracer = tracing.current()
         instance = super().__new__(cls)
         if tracer is not None and tracer.kind == tracing.FUNCTION:
-            instance._config = copy.deepcopy(cls._class_config)
+            instance._options = cls._class_options
             instance._params_obj = None
             return instance._record(tracer, args, kwargs)
         return instance
 
-    def __init__(
-        self,
-        *args: Any,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        settings: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-        output_materializers: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """``Step()``, ``Step(Params(...))``, ``Step(params=Params(...))`` and any step option
+        as a keyword (``name=``, ``enable_cache=``, … see ``framework.options.StepOptions``)."""
+        from framework.options import given_name
+
         cls = type(self)
-        step = name or cls._class_config.get("name") or cls.__name__
+        names = cls._class_options.option_names()
+        step = given_name(kwargs, self.name)
         sig = cls._signature
         params_obj = None
+        options: dict[str, Any] = {}
         for value in args:
             if not is_parameters_object(value):
                 raise StepInterfaceError(
                     f"Step `{step}`: positional argument {value!r} is not a BaseParameters object; "
                     "step instances take only a parameters object and keyword options "
-                    "(name=, enable_cache=, settings=, extra=, output_materializers=)."
+                    f"({', '.join(names)})."
                 )
             if params_obj is not None:
                 raise StepInterfaceError(f"Step `{step}` got two parameters objects; pass exactly one.")
@@ -121,18 +130,19 @@ class BaseStep:
                 if params_obj is not None:
                     raise StepInterfaceError(f"Step `{step}` got two parameters objects; pass exactly one.")
                 params_obj = value
+            elif key in names:
+                options[key] = value
             else:
                 raise StepInterfaceError(
-                    f"Step `{step}` got an unexpected keyword argument `{key}`; valid keywords are params, "
-                    "name, enable_cache, settings, extra and output_materializers. "
+                    f"Step `{step}` got an unexpected keyword argument `{key}`; valid keywords are params "
+                    f"and the step options: {', '.join(names)}. "
                     "Inputs are connected inside the pipeline, not when creating the step."
                 )
         if params_obj is not None:
             self._check_params_object(params_obj, step)
-        self._config = copy.deepcopy(cls._class_config)
+        self._options = cls._class_options
         self._params_obj = params_obj
-        self.configure(name=name, enable_cache=enable_cache, settings=settings, extra=extra,
-                       output_materializers=output_materializers)
+        self.configure(**options)
 
     def _check_params_object(self, params_obj: Any, step: str) -> None:
         sig = type(self)._signature
@@ -150,67 +160,42 @@ class BaseStep:
     # ------------------------------------------------------------------ configuration
     @property
     def name(self) -> str:
-        return self._config.get("name") or type(self).__name__
+        options = self.__dict__.get("_options") or type(self)._class_options
+        return (options.name if options is not None else None) or type(self).__name__
 
     @property
     def enable_cache(self) -> bool | None:
-        return self._config.get("enable_cache")
+        return self._options.enable_cache
 
     @property
-    def configuration(self) -> dict[str, Any]:
-        """A copy of this instance's configuration (name, enable_cache, parameters, settings, …)."""
-        return copy.deepcopy(self._config)
+    def configuration(self) -> StepOptions:
+        """A copy of this instance's options; ``parameters`` shows the parameters object's
+        fields flat, overridden by ``configure(parameters=...)``."""
+        options = copy.deepcopy(self._options)
+        if self._params_obj is None:
+            return options
+        return options.merged({"parameters": {**self._params_obj.model_dump(), **options.parameters}},
+                              checks=_checks(type(self), f"Step `{self.name}`"), merge=False)
 
     @property
     def params_object(self) -> BaseParameters | None:
         return self._params_obj
 
-    def configure(
-        self,
-        name: str | None = None,
-        enable_cache: bool | None = None,
-        parameters: dict[str, Any] | None = None,
-        settings: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-        output_materializers: dict[str, Any] | None = None,
-        merge: bool = True,
-    ) -> "BaseStep":
-        """Change this instance's configuration in place and return it; dicts merge unless ``merge=False``."""
-        if name is not None:
-            if not isinstance(name, str) or not name:
-                raise StepInterfaceError(f"Step `{self.name}`: `name=` must be a non-empty string.")
-            self._config["name"] = validate_name(name, what="step name")
-        if enable_cache is not None:
-            if not isinstance(enable_cache, bool):
-                raise StepInterfaceError(f"Step `{self.name}`: `enable_cache=` must be True or False.")
-            self._config["enable_cache"] = enable_cache
-        if output_materializers is not None:
-            unknown = set(output_materializers) - set(type(self)._signature.outputs)
-            if unknown:
-                raise StepInterfaceError(
-                    f"Step `{self.name}`: output_materializers names unknown output(s) {sorted(unknown)}; "
-                    f"outputs are {list(type(self)._signature.outputs)}."
-                )
-        updates = {
-            "parameters": parameters,
-            "settings": validate_settings(settings, owner=f"Step `{self.name}`") if settings is not None else None,
-            "extra": extra,
-            "output_materializers": output_materializers,
-        }
-        for key, value in updates.items():
-            if value is None:
-                continue
-            self._config[key] = merge_dicts(self._config[key], value) if merge else copy.deepcopy(dict(value))
+    def configure(self, merge: bool = True, **options: Any) -> "BaseStep":
+        """Change this instance's options in place and return it (``StepOptions`` names them);
+        dict options merge key by key unless ``merge=False``. Nothing changes if a value is wrong."""
+        self._options = self._options.merged(options, checks=_checks(type(self), f"Step `{self.name}`"),
+                                             merge=merge)
         return self
 
-    def _with_options(self_or_cls, **options: Any) -> "BaseStep":
+    def _with_options(self_or_cls, merge: bool = True, **options: Any) -> "BaseStep":
         """A configured copy (``configure`` arguments); on the class, a new configured instance."""
         if isinstance(self_or_cls, type):
             with tracing.suspended():
                 instance = self_or_cls()
         else:
             instance = self_or_cls._clone()
-        return instance.configure(**options)
+        return instance.configure(merge=merge, **options)
 
     with_options = _ClassOrInstanceMethod(_with_options)
 
@@ -218,6 +203,16 @@ class BaseStep:
         clone = object.__new__(type(self))
         clone.__dict__.update(copy.deepcopy(self.__dict__))
         return clone
+
+    def _compiled(self, options: StepOptions, pipeline_name: str) -> "BaseStep":
+        """The copy a graph runs: options as resolved for this run, and its pipeline's name.
+
+        Called on the private copy a traced call holds, so a shallow copy is enough.
+        """
+        compiled = object.__new__(type(self))
+        compiled.__dict__.update(self.__dict__)
+        compiled._options, compiled._pipeline_name = options, pipeline_name
+        return compiled
 
     def __copy__(self) -> "BaseStep":
         return self._clone()
@@ -250,6 +245,7 @@ class BaseStep:
     def _run_directly(self, args: tuple, kwargs: dict) -> Any:
         """Run outside any pipeline: bind, validate inputs and parameters, call, validate outputs."""
         from framework.steps.binding import bind_arguments
+        from framework.steps.context import StepContext, active
         from framework.steps.parameters import resolve_parameters
 
         sig = type(self)._signature
@@ -262,9 +258,14 @@ class BaseStep:
                 validate_input(self.name, name, inputs[name], spec.annotation)
         _, call_values = resolve_parameters(
             sig, self.name, bound_inputs=set(inputs), values=values,
-            params_obj=bound.params_obj or self._params_obj, overrides=self._config["parameters"],
+            params_obj=bound.params_obj or self._params_obj, overrides=self._options.parameters,
         )
-        returned = self.call_entrypoint({**inputs, **call_values})
+        context = StepContext(step_name=self.name, pipeline_name=None, run_name=None, outputs=sig.outputs,
+                              materializers=self._options.output_materializers)
+        if sig.context_arg is not None:
+            call_values[sig.context_arg] = context
+        with active(context):
+            returned = self.call_entrypoint({**inputs, **call_values})
         validate_outputs(sig, returned, step_name=self.name)
         return returned
 

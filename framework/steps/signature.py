@@ -1,7 +1,8 @@
 """Signature analysis of a step's entrypoint, done once at definition time.
 
-Each argument is either the single *parameters argument* (annotated with a
-``BaseParameters`` subclass) or an *input*; outputs come from the return
+Each argument is the single *parameters argument* (annotated with a
+``BaseParameters`` subclass), the single *context argument* (annotated with
+``StepContext``: the runner fills it) or an *input*; outputs come from the return
 annotation. Doing this when the step is defined turns wiring mistakes into
 errors at the line that made them instead of in the middle of a run.
 """
@@ -17,9 +18,11 @@ import dataclasses
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name
+from framework.steps.context import StepContext
+from framework.steps.output import Output
+
 if typing.TYPE_CHECKING:
     from framework.steps.base_parameters import BaseParameters
-from framework.steps.output import Output
 
 RESERVED_ARGUMENTS = ("after", "id")
 SINGLE_OUTPUT_NAME = "output"
@@ -46,6 +49,7 @@ class StepSignature:
     params_arg: str | None
     params_class: type[BaseParameters] | None
     outputs: dict[str, Any]
+    context_arg: str | None = None
 
     @property
     def returns_none(self) -> bool:
@@ -111,6 +115,7 @@ def analyse_entrypoint(func: Callable, step_name: str, *, is_method: bool) -> St
     inputs: dict[str, InputSpec] = {}
     params_arg: str | None = None
     params_class = None
+    context_arg: str | None = None
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise StepInterfaceError(
@@ -128,6 +133,14 @@ def analyse_entrypoint(func: Callable, step_name: str, *, is_method: bool) -> St
                 f"Step `{step_name}`: input `{p.name}` has no type annotation; annotate it, e.g. "
                 f"`{p.name}: np.ndarray` (or `{p.name}: typing.Any` to accept anything)."
             )
+        if isinstance(annotation, type) and issubclass(annotation, StepContext):
+            if context_arg is not None:
+                raise StepInterfaceError(
+                    f"Step `{step_name}`: arguments `{context_arg}` and `{p.name}` are both annotated "
+                    "StepContext; a step receives one context: keep one argument."
+                )
+            context_arg = p.name
+            continue
         if _is_params_class(annotation):
             if params_arg is not None:
                 raise StepInterfaceError(
@@ -150,4 +163,4 @@ def analyse_entrypoint(func: Callable, step_name: str, *, is_method: bool) -> St
             validate_name(output_name, what="output name")
         except ValueError as exc:
             raise StepInterfaceError(f"Step `{step_name}`: {exc}") from None
-    return StepSignature(step_name, inputs, params_arg, params_class, outputs)
+    return StepSignature(step_name, inputs, params_arg, params_class, outputs, context_arg)

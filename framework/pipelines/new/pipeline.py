@@ -10,60 +10,86 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from framework import tracing
 from framework.compiler import compile_graph
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
-from framework.run_names import validate_name
-from framework.settings import merge_dicts, validate_settings
 from framework.steps.parameters import _coerce, to_jsonable
 
+if TYPE_CHECKING:
+    from framework.options import PipelineOptions
+
+
+def _checks(name: str):
+    from framework.steps.option_checks import PipelineChecks
+
+    return PipelineChecks(name)
 
 
 class Pipeline:
     """A function-API pipeline. ``p(**args)`` runs it; ``p.with_options(...)`` configures a copy."""
 
-    def __init__(self, func: Callable, *, name: str | None = None, enable_cache: bool | None = None,
-                 settings: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, func: Callable, **options: Any) -> None:
+        """``options``: the pipeline options of ``framework.options.PipelineOptions``."""
+        from framework.options import PipelineOptions, given_name
+
         if not callable(func) or isinstance(func, type):
             raise PipelineInterfaceError(f"@pipeline decorates functions; got {func!r}.")
         self.func = func
-        self.name = validate_name(name, what="pipeline name") if name is not None else func.__name__
         self.signature = inspect.signature(func)
+        name = given_name(options, func.__name__)
         for p in self.signature.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise PipelineInterfaceError(
-                    f"Pipeline `{self.name}`: `{p.name}` is a variable argument; declare each argument by name."
+                    f"Pipeline `{name}`: `{p.name}` is a variable argument; declare each argument by name."
                 )
-        self.enable_cache = enable_cache
-        self.settings = validate_settings(settings, owner=f"Pipeline `{self.name}`")
-        self.extra = dict(extra or {})
+        self._options: PipelineOptions = PipelineOptions(name=func.__name__).merged(options, checks=_checks(name))
         self.run_options: dict[str, Any] = {}
         functools.update_wrapper(self, func)
 
     # ------------------------------------------------------------------ configuration
-    def configure(self, enable_cache: bool | None = None, settings: dict | None = None,
-                  extra: dict | None = None) -> "Pipeline":
-        """Change the pipeline's own caching, settings or extra in place."""
-        if enable_cache is not None:
-            self.enable_cache = enable_cache
-        if settings is not None:
-            self.settings = merge_dicts(self.settings, validate_settings(settings, owner=f"Pipeline `{self.name}`"))
-        if extra is not None:
-            self.extra = merge_dicts(self.extra, extra)
+    @property
+    def name(self) -> str:
+        return self._options.name or self.func.__name__
+
+    @property
+    def enable_cache(self) -> bool | None:
+        return self._options.enable_cache
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self._options.settings
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return self._options.extra
+
+    @property
+    def configuration(self) -> PipelineOptions:
+        """A copy of the pipeline's own options (run options are in ``run_options``)."""
+        return copy.deepcopy(self._options)
+
+    def configure(self, merge: bool = True, **options: Any) -> "Pipeline":
+        """Change the pipeline's own options in place (``PipelineOptions`` names them) and return
+        it; dict options merge key by key unless ``merge=False``."""
+        self._options = self._options.merged(options, checks=_checks(self.name), merge=merge)
         return self
 
     def with_options(self, run_name: str | None = None, enable_cache: bool | None = None,
                      config_path: str | None = None, settings: dict | None = None,
-                     extra: dict | None = None, unlisted: bool | None = None) -> "Pipeline":
-        """A copy whose next calls use these run options (``enable_cache`` overrides every step)."""
+                     extra: dict | None = None, unlisted: bool | None = None, **options: Any) -> "Pipeline":
+        """A copy whose next calls use these run options (run-level: ``enable_cache`` overrides
+        every step, ``settings``/``extra`` the pipeline's); any other keyword is a pipeline option
+        of the copy (``on_failure=``, ``on_success=``, …)."""
         clone = copy.copy(self)
         clone.run_options = dict(self.run_options)
         given = {"run_name": run_name, "enable_cache": enable_cache, "config_path": config_path,
                  "settings": settings, "extra": extra, "unlisted": unlisted}
         clone.run_options.update({k: v for k, v in given.items() if v is not None})
+        if options:
+            clone._options = self._options.merged(options, checks=_checks(self.name))
         return clone
 
     # ------------------------------------------------------------------ arguments
@@ -110,11 +136,8 @@ class Pipeline:
         arguments = self._bind(args, kwargs, run_config.parameters)
         parameters = {k: to_jsonable(v, step=f"pipeline {self.name}", argument=k) for k, v in arguments.items()}
         tracer = self._trace(arguments)
-        graph = compile_graph(
-            self.name, tracer.calls, api="function",
-            pipeline_config={"enable_cache": self.enable_cache, "settings": self.settings, "extra": self.extra},
-            run_config=run_config,
-        )
+        graph = compile_graph(self.name, tracer.calls, api="function", pipeline_options=self._options,
+                              run_config=run_config)
         return graph, parameters
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -139,18 +162,15 @@ class Pipeline:
         return f"<pipeline `{self.name}`>"
 
 
-def pipeline(
-    _func: Callable | None = None,
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    settings: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-):
-    """``@pipeline`` for the function API: ``@pipeline def p(gamma: float = 0.002): ...``."""
+def pipeline(_func: Callable | None = None, **options: Any):
+    """``@pipeline`` for the function API: ``@pipeline def p(gamma: float = 0.002): ...``.
+
+    ``options`` are the pipeline options of ``framework.options.PipelineOptions`` (``name``,
+    ``enable_cache``, ``settings``, ``extra``, ``on_failure``, ``on_success``), checked here.
+    """
 
     def decorate(func: Callable) -> Pipeline:
-        return Pipeline(func, name=name, enable_cache=enable_cache, settings=settings, extra=extra)
+        return Pipeline(func, **options)
 
     if _func is not None:
         return decorate(_func)

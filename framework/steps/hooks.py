@@ -1,0 +1,117 @@
+"""Step hooks: ``on_failure=`` / ``on_success=`` functions run after a step, in its process.
+
+A hook declares what it wants through its argument annotations — ``BaseException`` (or
+a subclass) for the step's exception, a ``BaseParameters`` subclass for the step's
+parameters object, ``StepContext`` for the context — each at most once. Checking that when
+the hook is configured turns a typo into an error at the decorator, not a lost alert after
+a failed step at 3 a.m.
+
+A hook that raises is logged and recorded; it never hides the step's own error and never
+fails a step that succeeded: a hook reports on the step, it is not part of it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import sys
+import traceback
+import typing
+from typing import Any, Callable
+
+from framework.exceptions import FrameworkError
+from framework.steps.context import StepContext
+
+EXCEPTION, PARAMETERS, CONTEXT = "exception", "parameters", "context"
+_ALLOWED = "BaseException (or a subclass), a BaseParameters subclass or StepContext"
+_PARAMETERS_MODULE = "framework.steps.base_parameters"
+
+
+def _kind(annotation: Any) -> str | None:
+    if not isinstance(annotation, type):
+        return None
+    if issubclass(annotation, BaseException):
+        return EXCEPTION
+    if issubclass(annotation, StepContext):
+        return CONTEXT
+    module = sys.modules.get(_PARAMETERS_MODULE)  # not imported: no parameters class exists
+    if module is not None and issubclass(annotation, module.BaseParameters):
+        return PARAMETERS
+    return None
+
+
+def _hook_name(func: Any) -> str:
+    return getattr(func, "__qualname__", None) or repr(func)
+
+
+def argument_kinds(func: Callable[..., Any], *, option: str = "hook", owner: str = "") -> dict[str, str]:
+    """Map each argument of ``func`` to what it receives, or raise ``ValueError`` naming the
+    hook and the argument."""
+    where = f"{owner}: " if owner else ""
+    name = _hook_name(func)
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}{option} hook `{name}` has no readable signature; pass a plain function.") from None
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # unresolvable forward references: judge the raw annotations
+        hints = {}
+    kinds: dict[str, str] = {}
+    for arg in signature.parameters.values():
+        if arg.kind in (arg.VAR_POSITIONAL, arg.VAR_KEYWORD):
+            raise ValueError(
+                f"{where}{option} hook `{name}`: variable argument `{arg.name}` is not allowed; declare "
+                f"arguments annotated with {_ALLOWED}."
+            )
+        annotation = hints.get(arg.name, arg.annotation)
+        kind = _kind(annotation)
+        if kind is None:
+            shown = "no annotation" if annotation is inspect.Parameter.empty else f"`{annotation!r}`"
+            raise ValueError(
+                f"{where}{option} hook `{name}`: argument `{arg.name}` has {shown}; hook arguments must be "
+                f"annotated with {_ALLOWED}."
+            )
+        if kind in kinds.values():
+            first = next(a for a, k in kinds.items() if k == kind)
+            raise ValueError(
+                f"{where}{option} hook `{name}`: arguments `{first}` and `{arg.name}` both ask for the "
+                f"{kind}; each of {_ALLOWED} may appear at most once."
+            )
+        kinds[arg.name] = kind
+    return kinds
+
+
+def resolve_hook(value: Any, *, option: str, owner: str) -> Callable[..., Any]:
+    """The hook function for ``value`` (a function or a dotted path), its arguments checked."""
+    if isinstance(value, str):
+        from framework.artifacts.dotted import import_dotted
+
+        try:
+            func = import_dotted(value)
+        except FrameworkError as exc:
+            raise ValueError(
+                f"{owner}: {option} hook `{value}` cannot be imported ({exc}); give the function itself or "
+                "the dotted path of a module-level function, e.g. 'my_package.alerts.notify'."
+            ) from None
+    else:
+        func = value
+    if not callable(func) or isinstance(func, type):
+        raise ValueError(f"{owner}: `{option}=` takes a hook: a function or its dotted path, got {value!r}.")
+    argument_kinds(func, option=option, owner=owner)
+    return func
+
+
+def run_hook(func: Callable[..., Any], *, option: str, step_name: str, exception: BaseException | None,
+             parameters: Any, context: StepContext) -> str | None:
+    """Call a hook with what it asks for; returns the error text if it raised (also logged)."""
+    values = {EXCEPTION: exception, PARAMETERS: parameters, CONTEXT: context}
+    try:
+        kinds = argument_kinds(func, option=option, owner=f"Step `{step_name}`")
+        func(**{arg: values[kind] for arg, kind in kinds.items()})
+    except Exception as exc:  # noqa: BLE001 - a hook reports on the step; it never fails it
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        logging.getLogger("framework").error(
+            "The %s hook `%s` of step `%s` raised %s", option, _hook_name(func), step_name, text, exc_info=exc)
+        return f"{option} hook `{_hook_name(func)}`: {text}"
+    return None
