@@ -25,10 +25,9 @@ def pipeline_name(pipeline: Any) -> str:
     name = getattr(pipeline, "name", None)
     if isinstance(name, str) and name:
         return name
-    config = getattr(pipeline, "_class_config", None)  # a legacy pipeline class
-    if isinstance(pipeline, type) and config is not None:
-        configured = config.get("name") if isinstance(config, dict) else getattr(config, "name", None)
-        return configured or pipeline.__name__
+    if isinstance(pipeline, type) and hasattr(pipeline, "_class_options"):  # a legacy pipeline class
+        options = pipeline._class_options
+        return (options.name if options is not None else None) or pipeline.__name__
     raise TypeError(f"Expected a pipeline name, pipeline class or pipeline instance, got {pipeline!r}.")
 
 
@@ -104,9 +103,13 @@ class Client:
         return RunView(detail, self)
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None) -> list[RunView]:
-        """Runs newest first (their steps are read when first used)."""
-        return [RunView(r, self) for r in self.metadata_store.list_runs(pipeline_name, status, limit)]
+                  limit: int | None = None, *, unlisted: bool | None = None) -> list[RunView]:
+        """Runs newest first (their steps are read when first used). ``unlisted``: True for only
+        the runs made with ``unlisted=True``, False for only the others, None for all."""
+        runs = self.metadata_store.list_runs(pipeline_name, status, limit if unlisted is None else None)
+        if unlisted is not None:
+            runs = [r for r in runs if r.unlisted == unlisted][:limit]
+        return [RunView(r, self) for r in runs]
 
 
 def get_pipeline(name: Any = None, *, pipeline: Any = None) -> PipelineView | None:

@@ -181,4 +181,4 @@ def get_run(name: str | None = None, *, run_name: str | None = None) -> Pipeline
 
 def get_unlisted_runs() -> list[PipelineRunView]:
     """Runs made with ``unlisted=True``, newest first."""
-    return [PipelineRunView(run) for run in Client().list_runs() if run.unlisted]
+    return [PipelineRunView(run) for run in Client().list_runs(unlisted=True)]

@@ -34,13 +34,12 @@ def normalized_run_name(name: str) -> str:
     return _TIME.sub("{time}", _DATE.sub("{date}", name))
 
 
-class Unreadable(str):
-    """An output that could not be loaded: equal to nothing, so a comparison reports it."""
+def unreadable(message: str) -> dict[str, str]:
+    """An output that could not be loaded: plain data (it crosses processes as a pickle) that
+    equals nothing else, not even another unreadable output, so a comparison reports it."""
+    import uuid
 
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    __hash__ = str.__hash__
+    return {"unreadable": message, "never equal": uuid.uuid4().hex}
 
 
 # ---------------------------------------------------------------------------- values
@@ -116,7 +115,7 @@ def _stored_output(artifact: Any) -> Any:
                 "materializer": record.get("materializer"),
                 "content_hash": record.get("content_hash"),
             }
-        return Unreadable(f"cannot load: {type(exc).__name__}: {exc}")
+        return unreadable(f"cannot load: {type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------------------- the store

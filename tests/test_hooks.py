@@ -192,3 +192,33 @@ def test_bad_hooks_are_value_errors_when_configured(hook, words, where):
         make()
     assert all(w in str(err.value) for w in words), str(err.value)
     assert "hook" in str(err.value) and not isinstance(err.value, StepInterfaceError)
+
+
+class Thresholds(BaseParameters):
+    limit: float = 0.5
+    label: str = "default"
+
+
+SEEN_PARAMS: list = []
+
+
+def remember_thresholds(params: Thresholds, exception: BaseException) -> None:
+    SEEN_PARAMS.append((type(params).__name__, params.limit, params.label, type(exception).__name__))
+
+
+def test_a_hook_asking_for_a_parameters_class_gets_one_built_from_a_function_steps_arguments():
+    """Migrated legacy hooks keep their `params: P` argument while the step now takes plain
+    arguments: the hook gets P made of the step's values of the same names."""
+    SEEN_PARAMS.clear()
+
+    @step(on_failure=remember_thresholds)
+    def strict(value: float, limit: float = 0.5, label: str = "x") -> float:
+        raise ValueError(f"{value} is over {limit}")
+
+    @pipeline
+    def checked():
+        strict(value=0.9, limit=0.25, label="tight")
+
+    with pytest.raises(ValueError, match="over 0.25"):
+        checked()
+    assert SEEN_PARAMS == [("Thresholds", 0.25, "tight", "ValueError")]

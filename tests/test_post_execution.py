@@ -66,6 +66,8 @@ def test_get_run_keyword_spelling_and_unlisted_runs():
     assert post_execution.get_run("first").name == "first"
     assert post_execution.get_run(run_name="second").name == "second"
     assert [r.name for r in post_execution.get_unlisted_runs()] == ["hidden"]
+    assert [r.name for r in Client().list_runs(unlisted=True)] == ["hidden"]
+    assert [r.name for r in Client().list_runs(unlisted=False, limit=1)] == ["second"]
     assert [r.name for r in post_execution.get_pipeline("legacy").runs] == ["second", "first"]
     with pytest.raises(KeyError):
         post_execution.get_run("no_such_run")

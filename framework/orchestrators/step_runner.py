@@ -114,7 +114,7 @@ def _run_hooks(task: StepTask, outcome: StepOutcome, context: StepContext) -> No
     outcome.hook_error = run_hook(hook, option=option, step_name=task.step_name,
                                   exception=outcome.error if failed else None,
                                   parameters=task.call_values.get(params_arg) if params_arg else None,
-                                  context=context)
+                                  context=context, call_values=task.call_values)
 
 
 def run_step(task: StepTask) -> StepOutcome:

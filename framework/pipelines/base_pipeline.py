@@ -18,7 +18,7 @@ from framework import tracing
 from framework.compiler import compile_graph
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
-from framework.steps.base_step import BaseStep
+from framework.steps.base_step import BaseStep, ClassOrInstanceMethod
 
 if typing.TYPE_CHECKING:
     from framework.options import PipelineOptions
@@ -137,6 +137,25 @@ class BasePipeline:
         return it; dict options merge key by key unless ``merge=False``."""
         self._options = self._options.merged(options, checks=_checks(self.name), merge=merge)
         return self
+
+    def _get_runs(self_or_cls) -> list[Any]:
+        """The runs of this pipeline, newest first, as legacy code reads them
+        (``framework.post_execution`` views): on the class every version's runs, on an
+        instance the runs of the version its wiring and step code make."""
+        from framework.post_execution import get_pipeline
+
+        found = get_pipeline(self_or_cls)
+        if found is None:
+            return []
+        if isinstance(self_or_cls, type):
+            return found.runs
+        from framework.client import Client
+
+        version_hash = self_or_cls.compile().version_hash()
+        number = next((v.number for v in Client().list_versions(found.name) if v.hash == version_hash), None)
+        return [run for run in found.runs if run.version == number] if number is not None else []
+
+    get_runs = ClassOrInstanceMethod(_get_runs)
 
     def connect(self, *args: Any, **kwargs: Any) -> None:  # replaced by subclasses
         raise NotImplementedError

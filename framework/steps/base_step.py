@@ -39,7 +39,7 @@ class _Entrypoint:
         return types.MethodType(self.func, obj if obj is not None else object.__new__(owner))
 
 
-class _ClassOrInstanceMethod:
+class ClassOrInstanceMethod:
     """``Step.with_options(...)`` works on the class (configures a new instance) and on instances."""
 
     def __init__(self, func) -> None:
@@ -197,7 +197,7 @@ class BaseStep:
             instance = self_or_cls._clone()
         return instance.configure(merge=merge, **options)
 
-    with_options = _ClassOrInstanceMethod(_with_options)
+    with_options = ClassOrInstanceMethod(_with_options)
 
     def _clone(self) -> "BaseStep":
         clone = object.__new__(type(self))

@@ -102,13 +102,37 @@ def resolve_hook(value: Any, *, option: str, owner: str) -> Callable[..., Any]:
     return func
 
 
+def _parameters_for(func: Callable[..., Any], arg: str, parameters: Any, values: dict[str, Any]) -> Any:
+    """The parameters object a hook's ``arg`` asks for: the step's own, or — for a step whose
+    parameters are plain arguments (the function API, or migrated legacy code) — the hook's
+    parameters class built from the step's argument values of the same names."""
+    try:
+        wanted = typing.get_type_hints(func).get(arg)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: give what the step has
+        wanted = None
+    if not isinstance(wanted, type) or isinstance(parameters, wanted):
+        return parameters
+    fields = {name: value for name, value in values.items() if name in getattr(wanted, "model_fields", {})}
+    try:
+        return wanted(**fields)
+    except Exception:  # noqa: BLE001 - the step's values do not make one: give what the step has
+        return parameters
+
+
 def run_hook(func: Callable[..., Any], *, option: str, step_name: str, exception: BaseException | None,
-             parameters: Any, context: StepContext) -> str | None:
-    """Call a hook with what it asks for; returns the error text if it raised (also logged)."""
+             parameters: Any, context: StepContext, call_values: dict[str, Any] | None = None) -> str | None:
+    """Call a hook with what it asks for; returns the error text if it raised (also logged).
+
+    ``call_values``: the step's argument values, for a hook that asks for a parameters class
+    the step itself does not use (see `_parameters_for`)."""
     values = {EXCEPTION: exception, PARAMETERS: parameters, CONTEXT: context}
     try:
         kinds = argument_kinds(func, option=option, owner=f"Step `{step_name}`")
-        func(**{arg: values[kind] for arg, kind in kinds.items()})
+        arguments = {arg: values[kind] for arg, kind in kinds.items()}
+        for arg, kind in kinds.items():
+            if kind == PARAMETERS:
+                arguments[arg] = _parameters_for(func, arg, parameters, call_values or {})
+        func(**arguments)
     except Exception as exc:  # noqa: BLE001 - a hook reports on the step; it never fails it
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         logging.getLogger("framework").error(
