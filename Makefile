@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ demo: $(VENV)/.installed
 	@echo "== second run: steps come from the cache =="
 	$(PY) examples/first_pipeline.py
 
-test: $(VENV)/.installed-dev
+# The layering contract (pyproject.toml [tool.importlinter]) and the linters run first: a
+# violation fails `make test` as a failing test would.
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check framework tests benchmarks examples
+	$(VENV)/bin/lint-imports
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev

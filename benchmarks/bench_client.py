@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks._common import PY, SCRIPTS, child_env, filled_home, median, repeats, row
 
+
 def run() -> list[dict[str, Any]]:
     from benchmarks.bench_steps import LENGTH
 

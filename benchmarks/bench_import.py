@@ -20,7 +20,7 @@ import json
 import subprocess
 from typing import Any
 
-from benchmarks._common import PY, child_env, interleaved, median, ratio_row, repeats, row, fmt_s
+from benchmarks._common import PY, child_env, fmt_s, interleaved, median, ratio_row, repeats, row
 
 HEAVY = ("pandas", "sklearn", "pyarrow", "dask", "distributed", "skops", "fsspec")
 BASELINE = "import numpy; from pydantic import BaseModel"

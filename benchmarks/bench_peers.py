@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import (PY, SCRIPTS, child_env, fmt_s, interleaved, median, repeats, row,
-                                temp_dir)
+from benchmarks._common import PY, SCRIPTS, child_env, fmt_s, interleaved, median, repeats, row, temp_dir
 
 VENV = Path(os.environ.get("BENCH_PEERS_VENV", "/tmp/bench-zenml-venv"))
 REQUIREMENTS = ["zenml[local]==0.98.*", "scikit-learn", "numpy"]  # [local]: its SQLite store

@@ -23,8 +23,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from benchmarks._common import (PY, SCRIPTS, child_env, fmt_s, interleaved, median, ratio_row, repeats,
-                                temp_dir)
+from benchmarks._common import PY, SCRIPTS, child_env, fmt_s, interleaved, median, ratio_row, repeats, temp_dir
 
 
 def commands(home_off: str, home_on: str, out: str) -> dict[str, tuple[list[str], dict[str, str]]]:

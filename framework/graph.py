@@ -6,11 +6,10 @@ bridge that lets legacy and migrated pipelines share one engine and one store.
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import json
 from typing import Any
-
-import dataclasses
 
 from framework.exceptions import PipelineInterfaceError
 

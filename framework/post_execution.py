@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from framework.client import Client, pipeline_name
-from framework.views import ArtifactView, PipelineView as ClientPipelineView, RunView, StepView as ClientStepView
+from framework.views import ArtifactView, RunView
+from framework.views import PipelineView as ClientPipelineView
+from framework.views import StepView as ClientStepView
 
 __all__ = ["PipelineRunView", "PipelineView", "StepView", "get_pipeline", "get_pipelines", "get_run",
            "get_unlisted_runs"]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Any, Iterator
-
 import dataclasses
+from typing import Any, Iterator
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name

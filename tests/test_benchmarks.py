@@ -50,7 +50,6 @@ def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp
     home = tmp_path / "home"
     monkeypatch.setenv("FRAMEWORK_HOME", str(home))
     from benchmarks.store_fill import fill
-
     from framework import Client
     from framework.metadata import MAX_CACHE_ENTRIES, TinyDBStore
 

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from framework.cli import main
 from framework.client import Client
 from framework.gc import Candidate, gc_cutoff, plan_gc
-from framework.reports.compare import compare_table
 from framework.pipelines.new import pipeline
+from framework.reports.compare import compare_table
 from framework.steps import Output, step
 from tests.seed_steps import loader, new_trainer, scorer
 

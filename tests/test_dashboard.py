@@ -7,7 +7,6 @@ import subprocess
 import sys
 import warnings
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest

@@ -43,8 +43,13 @@ def test_import_does_no_file_io(tmp_path):
 
 def test_public_names():
     import framework
-    from framework.exceptions import (DuplicateRunNameError, FrameworkError, MissingStepParameterError,
-                                      PipelineInterfaceError, StepInterfaceError)
+    from framework.exceptions import (
+        DuplicateRunNameError,
+        FrameworkError,
+        MissingStepParameterError,
+        PipelineInterfaceError,
+        StepInterfaceError,
+    )
 
     assert framework.step.__module__ == "framework.steps.decorator"
     assert callable(framework.Client)

@@ -502,8 +502,8 @@ def test_a_remote_store_keeps_the_same_rules():
 
 
 def test_legacy_import_paths():
-    from framework.materializers.base_materializer import BaseMaterializer as Legacy
     from framework.artifacts.materializers import DirectoryMaterializer
+    from framework.materializers.base_materializer import BaseMaterializer as Legacy
 
     assert Legacy is BaseMaterializer is DirectoryMaterializer
     assert str(ArtifactType.DATA) == "DataArtifact" and ArtifactType("ModelArtifact") is ArtifactType.MODEL

@@ -76,7 +76,7 @@ BUILTIN_VALUES = {
     "list": [1, 2.0, "3", None, True], "tuple": (1, (2, 3), []), "empty_tuple": (),
     "set": {3, 1, 2}, "frozenset": frozenset({"a", "b"}), "empty_set": set(),
     "dict": {"a": 1, "b": [1.0, {"c": None}]}, "empty": {}, "int_keys": {1: "a", 2: "b"},
-    "mixed_keys": {1: "int", "1": "str", 1.5: "float", (1, 2): "tuple", None: "none", True: "t"},
+    "mixed_keys": {1: "int", "1": "str", 1.5: "float", (1, 2): "tuple", None: "none", False: "f"},
     "nested": {"xs": [(1, 2.0), {"k": {4, 5}}], "nan": [math.nan, math.inf]},
     "marker_lookalike": {"__framework_json__": 1, "value": [1, 2]},
     "tag_lookalike": {"tuple": [1, 2]},
@@ -515,6 +515,7 @@ def test_failures_name_the_materializer(store):
     with open(store.path_of(info), "wb") as f:
         f.write(b"1,x")  # same size, different bytes: refused before loading
     import attrs
+
     from framework.hashing import hash_bytes
 
     forged = attrs.evolve(info, content_hash=hash_bytes(b"1,x"), signature=None)

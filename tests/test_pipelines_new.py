@@ -11,7 +11,7 @@ from framework.exceptions import PipelineInterfaceError, StepInterfaceError
 from framework.pipelines import pipeline as legacy_pipeline
 from framework.pipelines.new import pipeline
 from framework.steps import step
-from tests.seed_steps import CALLS, TrainerParams, loader, new_trainer, scorer, trainer
+from tests.seed_steps import CALLS, TrainerParams, loader, new_trainer, trainer
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,16 @@ import pytest
 from framework.exceptions import RecordError, StoreCorruptedError
 from framework.hashing import HASH_PREFIX
 from framework.records import (
-    Artifact, ArtifactInfo, CacheEntry, Pipeline, Run, RunDetail, StepRun, Version, from_doc, to_doc,
+    Artifact,
+    ArtifactInfo,
+    CacheEntry,
+    Pipeline,
+    Run,
+    RunDetail,
+    StepRun,
+    Version,
+    from_doc,
+    to_doc,
 )
 
 AID = "a" * 32

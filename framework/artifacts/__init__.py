@@ -11,10 +11,6 @@ Importing this package stays light: pandas, pyarrow, scikit-learn, skops and fss
 imported only when a value of theirs is saved or loaded, or a remote URL is used.
 """
 
-from framework.records import ArtifactInfo
-from framework.artifacts.materializers.base import BaseMaterializer
-from framework.artifacts.materializers.registry import register_materializer
-from framework.artifacts.store import ArtifactStore
 from framework.artifacts.legacy_types import (
     BaseArtifact,
     DataAnalysisArtifact,
@@ -24,6 +20,10 @@ from framework.artifacts.legacy_types import (
     ServiceArtifact,
     StatisticsArtifact,
 )
+from framework.artifacts.materializers.base import BaseMaterializer
+from framework.artifacts.materializers.registry import register_materializer
+from framework.artifacts.store import ArtifactStore
+from framework.records import ArtifactInfo
 
 __all__ = ["ArtifactStore", "ArtifactInfo", "BaseMaterializer", "register_materializer",
            "BaseArtifact", "DataAnalysisArtifact", "DataArtifact", "ModelArtifact", "SchemaArtifact",

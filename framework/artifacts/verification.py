@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from framework.records import ArtifactInfo
 from framework.exceptions import ArtifactVerificationError
 from framework.hashing import hash_bytes, hash_file
+from framework.records import ArtifactInfo
 
 __all__ = ["read_verified", "file_problem", "verification_error"]
 

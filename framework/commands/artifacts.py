@@ -15,6 +15,7 @@ import click
 from framework.commands import output
 from framework.commands.output import NotFound, json_option
 
+
 # ---------------------------------------------------------------------- click wiring
 @click.group()
 def artifacts() -> None:

@@ -8,7 +8,6 @@ import click
 
 from framework.commands import output
 from framework.commands.output import NotFound, json_option
-
 from framework.records import RUN_STATUSES
 
 

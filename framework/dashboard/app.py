@@ -67,7 +67,7 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
     ``allowed_hosts``: Host header values to accept (the CLI passes the loopback names
     when bound to loopback, which keeps DNS-rebinding pages away); ``None`` accepts any.
     """
-    from fastapi import FastAPI, Query
+    from fastapi import FastAPI
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -88,7 +88,20 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
             return not_found(request.url.path, "There is no page here.")
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    # ------------------------------------------------------------ JSON
+    _api_routes(app, client, not_found)
+    _page_routes(app, client, html, not_found)
+    if allowed_hosts:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.add_middleware(ReadOnly)  # added last = outermost: nothing else sees a non-GET request
+    return app
+
+
+def _api_routes(app: Any, client: Client, not_found: Any) -> None:
+    """``/api/...``: the dashboard's data as JSON."""
+    from fastapi import Query
+
     @app.get("/api/pipelines")
     def api_pipelines() -> Any:
         return views.pipelines_summary(client)
@@ -118,7 +131,12 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
         data = views.compare(client, runs)
         return data if data is not None else not_found("/api/", "Unknown run among " + ", ".join(runs))
 
-    # ------------------------------------------------------------ pages
+
+def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any) -> None:
+    """The HTML pages and their static files."""
+    from fastapi import Query
+    from fastapi.responses import HTMLResponse, Response
+
     @app.get("/", response_class=HTMLResponse)
     def page_pipelines() -> Any:
         return HTMLResponse(html.pipelines(views.pipelines_summary(client)))
@@ -157,13 +175,6 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
             return not_found("/", "There is no such file.")
         return Response(body, media_type=pages_mod.STATIC_FILES[name],
                         headers={"Cache-Control": "no-cache"})
-
-    if allowed_hosts:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-    app.add_middleware(ReadOnly)  # added last = outermost: nothing else sees a non-GET request
-    return app
 
 
 def compare_page(html: pages_mod.Pages, client: Client, pipeline: str | None, runs: list[str],

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 
 from framework.client import Client
-from framework.io.atomic import atomic_write
 from framework.dashboard import views
 from framework.dashboard.app import compare_html
 from framework.dashboard.pages import Links, Pages
+from framework.io.atomic import atomic_write
 
 
 def export_site(out_dir: str | os.PathLike[str], client: Client | None = None) -> list[Path]:

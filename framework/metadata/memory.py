@@ -19,12 +19,20 @@ from typing import Any
 import attrs
 
 from framework.exceptions import DuplicateRunNameError
-from framework.metadata import checks
 from framework.liveness import crash_view, is_dead
+from framework.metadata import checks
 from framework.metadata.protocol import MAX_CACHE_ENTRIES, MetadataStore, StepRecord
 from framework.metadata.strict_json import to_strict_json
 from framework.records import (
-    Artifact, CacheEntry, Pipeline, Registration, Run, RunDetail, StepRun, Version, from_doc,
+    Artifact,
+    CacheEntry,
+    Pipeline,
+    Registration,
+    Run,
+    RunDetail,
+    StepRun,
+    Version,
+    from_doc,
 )
 
 

@@ -12,8 +12,8 @@ import graphlib
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from typing import Protocol
 
-from framework.orchestrators.step_runner import StepOutcome, StepTask, run_step
 from framework.graph import PipelineGraph
+from framework.orchestrators.step_runner import StepOutcome, StepTask, run_step
 
 
 class RunDriver(Protocol):

@@ -69,58 +69,72 @@ def summarize(record: ArtifactInfo, load: Callable[[], Any] | None, head: int = 
     ``class``/``repr``, ``value``, ``len``) and ``text``: the lines to print.
     """
     kind = artifact_kind(record)
-    metadata = dict(record.metadata)
     summary: dict[str, Any] = {"kind": kind, "loaded": False}
 
     def value() -> Any:
         summary["loaded"] = True
         return load()  # type: ignore[misc]
 
-    if kind == "array":
-        if "shape" in metadata and "dtype" in metadata:
-            summary.update(shape=list(metadata["shape"]), dtype=metadata["dtype"])
-        elif load is not None:
-            array = value()
-            summary.update(shape=list(array.shape), dtype=str(array.dtype))
-        summary["text"] = (f"array  shape {tuple(summary['shape'])}  dtype {summary['dtype']}"
-                           if "shape" in summary else "array (shape unknown; load disabled)")
-    elif kind == "scalar":
-        if "value" in metadata:
-            summary["value"] = metadata["value"]
-        elif load is not None:
-            summary["value"] = _plain(value())
-        summary["text"] = (f"{record.data_type or 'value'} = {summary['value']!r}"
-                           if "value" in summary else "scalar (value not recorded; load disabled)")
-    elif kind in ("dataframe", "series"):
-        for key in ("rows", "n_columns", "columns", "dtype"):
-            if key in metadata:
-                summary[key] = metadata[key]
-        lines = []
-        if "rows" in summary:
-            shape = (f"{summary['rows']} rows × {summary.get('n_columns', len(summary.get('columns', [])))} columns"
-                     if kind == "dataframe" else f"{summary['rows']} rows, dtype {summary.get('dtype')}")
-            lines.append(f"{kind}  {shape}")
-        if load is not None and head > 0:
-            frame = value()
-            summary["head"] = frame.head(head).to_string()
-            if "rows" not in summary:
-                summary["rows"] = len(frame)
-                lines.append(f"{kind}  {len(frame)} rows")
-            lines.append(summary["head"])
-        summary["text"] = "\n".join(lines) or kind
-    elif kind == "model":
-        summary["class"] = metadata.get("estimator") or record.data_type
-        if load is not None:
-            summary["repr"] = _short_repr(value())
-        summary["text"] = summary.get("repr") or f"model {summary['class']}"
-    else:  # collection / object
-        if "len" in metadata:
-            summary["len"] = metadata["len"]
-        if load is not None:
-            summary["repr"] = _short_repr(value())
-        summary["text"] = summary.get("repr") or (
-            f"{record.data_type} (len {summary['len']})" if "len" in summary else str(record.data_type))
+    describe = _DESCRIBERS.get(kind, _describe_object)
+    describe(summary, record, dict(record.metadata), value if load is not None else None, head)
     return summary
+
+
+def _describe_array(summary: dict, record: ArtifactInfo, metadata: dict, value: Any, head: int) -> None:
+    if "shape" in metadata and "dtype" in metadata:
+        summary.update(shape=list(metadata["shape"]), dtype=metadata["dtype"])
+    elif value is not None:
+        array = value()
+        summary.update(shape=list(array.shape), dtype=str(array.dtype))
+    summary["text"] = (f"array  shape {tuple(summary['shape'])}  dtype {summary['dtype']}"
+                       if "shape" in summary else "array (shape unknown; load disabled)")
+
+
+def _describe_scalar(summary: dict, record: ArtifactInfo, metadata: dict, value: Any, head: int) -> None:
+    if "value" in metadata:
+        summary["value"] = metadata["value"]
+    elif value is not None:
+        summary["value"] = _plain(value())
+    summary["text"] = (f"{record.data_type or 'value'} = {summary['value']!r}"
+                       if "value" in summary else "scalar (value not recorded; load disabled)")
+
+
+def _describe_table(summary: dict, record: ArtifactInfo, metadata: dict, value: Any, head: int) -> None:
+    kind = summary["kind"]
+    summary.update({key: metadata[key] for key in ("rows", "n_columns", "columns", "dtype") if key in metadata})
+    lines = []
+    if "rows" in summary:
+        shape = (f"{summary['rows']} rows × {summary.get('n_columns', len(summary.get('columns', [])))} columns"
+                 if kind == "dataframe" else f"{summary['rows']} rows, dtype {summary.get('dtype')}")
+        lines.append(f"{kind}  {shape}")
+    if value is not None and head > 0:
+        frame = value()
+        summary["head"] = frame.head(head).to_string()
+        if "rows" not in summary:
+            summary["rows"] = len(frame)
+            lines.append(f"{kind}  {len(frame)} rows")
+        lines.append(summary["head"])
+    summary["text"] = "\n".join(lines) or kind
+
+
+def _describe_model(summary: dict, record: ArtifactInfo, metadata: dict, value: Any, head: int) -> None:
+    summary["class"] = metadata.get("estimator") or record.data_type
+    if value is not None:
+        summary["repr"] = _short_repr(value())
+    summary["text"] = summary.get("repr") or f"model {summary['class']}"
+
+
+def _describe_object(summary: dict, record: ArtifactInfo, metadata: dict, value: Any, head: int) -> None:
+    if "len" in metadata:
+        summary["len"] = metadata["len"]
+    if value is not None:
+        summary["repr"] = _short_repr(value())
+    summary["text"] = summary.get("repr") or (
+        f"{record.data_type} (len {summary['len']})" if "len" in summary else str(record.data_type))
+
+
+_DESCRIBERS = {"array": _describe_array, "scalar": _describe_scalar, "dataframe": _describe_table,
+               "series": _describe_table, "model": _describe_model}
 
 
 def _plain(value: Any) -> Any:

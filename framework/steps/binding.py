@@ -6,9 +6,8 @@ so the three agree on what each argument means.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dataclasses
+from typing import Any
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
@@ -83,6 +82,14 @@ def bind_arguments(step: Any, args: tuple, kwargs: dict, *, allow_values: bool, 
             )
         assign(input_names[position], value)
         position += 1
+    _bind_keywords(sig, name, kwargs, bound, set_params, assign, allow_values)
+    return bound
+
+
+def _bind_keywords(sig: Any, name: str, kwargs: dict, bound: BoundArguments, set_params: Any, assign: Any,
+                   allow_values: bool) -> None:
+    """Keyword arguments: the parameters object, inputs, or (where values are allowed) fields
+    of the parameters class; anything else is an error listing what is valid."""
     fields = set(sig.params_class.model_fields) if sig.params_class is not None else set()
     for key, value in kwargs.items():
         if key == sig.params_arg or (key == "params" and sig.params_class is not None and key not in sig.inputs):
@@ -92,12 +99,11 @@ def bind_arguments(step: Any, args: tuple, kwargs: dict, *, allow_values: bool, 
         elif key in fields and allow_values:
             bound.values[key] = value
         else:
-            valid = input_names + sorted(fields) + ([sig.params_arg] if sig.params_arg else [])
+            valid = list(sig.inputs) + sorted(fields) + ([sig.params_arg] if sig.params_arg else [])
             raise StepInterfaceError(
                 f"Step `{name}` got an unexpected argument `{key}`; valid arguments are: "
                 f"{', '.join(valid) or '(none)'}."
             )
-    return bound
 
 
 def record_call(step: Any, tracer: "tracing.Tracer", args: tuple, kwargs: dict) -> Any:

@@ -9,12 +9,11 @@ errors at the line that made them instead of in the middle of a run.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 import typing
 from typing import Any, Callable
-
-import dataclasses
 
 from framework.exceptions import StepInterfaceError
 from framework.run_names import validate_name

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from _helpers import audit, client, temp_files
 
 from framework import pipeline, step

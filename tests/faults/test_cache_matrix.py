@@ -7,12 +7,9 @@ the current code computes, so a false hit shows up as a wrong value, not just a 
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import pytest
-
 from _helpers import last_json, run_script, write
 
 RUNNER = """

@@ -240,9 +240,9 @@ def test_default_run_names_that_collide_in_the_same_microsecond_are_retried(home
     assert first.name == "clocked-2026_01_02-03_04_05_678901"
     assert second.name != first.name and second.status == "completed"
     # a name the user fixed (no {time}) still collides loudly
-    from framework.exceptions import DuplicateRunNameError
-
     import pytest
+
+    from framework.exceptions import DuplicateRunNameError
 
     clocked.with_options(run_name="fixed")()
     with pytest.raises(DuplicateRunNameError):

@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from _helpers import audit, client
 
 from framework import pipeline, step
@@ -132,7 +131,7 @@ def test_every_damaged_store_file_is_named_with_its_recovery_never_read_as_empty
             try:
                 fn()
             except StoreCorruptedError as exc:  # pragma: no cover - the recovery did not work
-                raise AssertionError(f"{kind}/{corruption}: still corrupted after recovery: {exc}")
+                raise AssertionError(f"{kind}/{corruption}: `{op}` still fails after recovery: {exc}") from exc
             except KeyError:
                 assert not restore  # only moving a file aside may lose records
         path.write_bytes(good)  # back to the undamaged store for the next kind of damage

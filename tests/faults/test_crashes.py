@@ -14,7 +14,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from _helpers import audit, client, last_json, run_script, spawn, temp_files, wait_for, write
 
 CHILD = Path(__file__).with_name("_crash_child.py")
@@ -77,7 +75,8 @@ def _chain(home: Path, first_seed: int, rng: random.Random, stats: dict) -> None
         if not last and phase == "step":
             progress = marks / f"{seed}.progress"
             victim = rng.choice(["load", "scale", "words", "total", "report"])
-            wait_for(lambda: proc.poll() is not None or (progress.exists() and victim in progress.read_text()))
+            wait_for(lambda proc=proc, progress=progress, victim=victim:
+                     proc.poll() is not None or (progress.exists() and victim in progress.read_text()))
             time.sleep(rng.uniform(0.0, 0.18))
             proc.send_signal(signal.SIGKILL)
             (marks / f"{seed}.txt").write_text(f"step {victim}")

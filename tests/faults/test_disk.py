@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _helpers import audit, client, temp_files
 
 from framework import pipeline, step

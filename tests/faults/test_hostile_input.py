@@ -15,12 +15,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import pytest
-
 from _helpers import audit, child_env, client, run_files, strict_json_files, unexpected_paths
 
 from framework import pipeline, step
-from framework.exceptions import (ArtifactError, ArtifactVerificationError, MaterializerError,
-                                  StepInterfaceError)
+from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError, StepInterfaceError
 from framework.pipelines import pipeline as legacy_pipeline
 from framework.steps import BaseParameters
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinydb.table import Table
+
 from framework.metadata.tinydb import cache_index, layout
 from framework.metadata.tinydb.files import StoreFiles, Transaction
-from tinydb.table import Table
 
 #: A validated step record: (step run document, artifact documents, cache entry document or None).
 Prepared = tuple[dict[str, Any], list[dict[str, Any]], "dict[str, Any] | None"]

@@ -16,14 +16,22 @@ from typing import Any, TypeVar
 
 import attrs
 
-from framework.metadata import checks
 from framework.liveness import crash_view
+from framework.metadata import checks
 from framework.metadata.protocol import MetadataStore, StepRecord
 from framework.metadata.tinydb import cache_index, layout, maintenance, pipelines, runs
 from framework.metadata.tinydb import steps as step_chunks
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import (
-    Artifact, CacheEntry, Pipeline, Registration, Run, RunDetail, StepRun, Version, from_doc,
+    Artifact,
+    CacheEntry,
+    Pipeline,
+    Registration,
+    Run,
+    RunDetail,
+    StepRun,
+    Version,
+    from_doc,
 )
 
 _T = TypeVar("_T")
