@@ -103,12 +103,15 @@ class Client:
         return RunView(detail, self)
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, unlisted: bool | None = None) -> list[RunView]:
-        """Runs newest first (their steps are read when first used). ``unlisted``: True for only
-        the runs made with ``unlisted=True``, False for only the others, None for all."""
-        runs = self.metadata_store.list_runs(pipeline_name, status, limit if unlisted is None else None)
-        if unlisted is not None:
-            runs = [r for r in runs if r.unlisted == unlisted][:limit]
+                  limit: int | None = None, *, offset: int = 0, unlisted: bool | None = None) -> list[RunView]:
+        """Runs newest first (their steps are read when first used): ``limit`` of them after
+        ``offset``. ``unlisted``: True for only the runs made with ``unlisted=True``, False for
+        only the others, None for all."""
+        if unlisted is None:
+            runs = self.metadata_store.list_runs(pipeline_name, status, limit, offset=offset)
+        else:
+            runs = [r for r in self.metadata_store.list_runs(pipeline_name, status) if r.unlisted == unlisted]
+            runs = runs[offset:][:limit]
         return [RunView(r, self) for r in runs]
 
 

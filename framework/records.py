@@ -117,6 +117,8 @@ class Pipeline:
     latest_version: int
     last_run_id: str | None = None
     run_count: int = 0
+    tags: list = attrs.field(factory=list)
+    notes: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -172,6 +174,12 @@ class Run:
     step_order: list = attrs.field(factory=list)
     unlisted: bool = False
     error: str | None = attrs.field(default=None, validator=_optional_text)
+    tags: list = attrs.field(factory=list)
+    notes: str | None = None
+    metadata: dict = attrs.field(factory=dict, validator=_mapping)  # logged on the run (log_metadata(run=...))
+    # What listings show without reading the steps: flat parameters ("step.param", "pipeline:arg")
+    # and metrics (numeric metadata and scalar outputs, "step.name"), written when the run closes.
+    summary: dict = attrs.field(factory=dict, validator=_mapping)
 
 
 @attrs.frozen(kw_only=True)
@@ -200,6 +208,9 @@ class StepRun:
     original_step_run_id: str | None = None
     original_run_id: str | None = None
     error: str | None = attrs.field(default=None, validator=_optional_text)
+    metadata: dict = attrs.field(factory=dict, validator=_mapping)  # log_metadata(...) inside the step
+    output_metadata: dict = attrs.field(factory=dict, validator=_mapping)  # output name -> metadata added to it
+    logs: dict | None = None  # where the step's captured output is and what of it was kept
 
 
 # ---------------------------------------------------------------------- artifacts

@@ -213,6 +213,9 @@ def test_list_runs_order_filters_and_limit(store):
     assert [r.name for r in store.list_runs(status="completed")] == ["r9", "r1"]
     assert [r.name for r in store.list_runs("p", status="running", limit=2)] == ["r7", "r5"]
     assert store.list_runs("nope") == [] and store.list_runs(limit=0) == []
+    assert [r.name for r in store.list_runs(limit=2, offset=2)] == ["r5", "r4"]  # pages of the newest first
+    assert [r.name for r in store.list_runs("p", offset=3)] == ["r3", "r1"]
+    assert [r.name for r in store.list_runs(status="running", offset=1, limit=1)] == ["r5"]
     assert all(isinstance(r, Run) for r in store.list_runs())
 
 

@@ -174,7 +174,7 @@ class InMemoryStore(MetadataStore):
                          artifacts={aid: from_doc(Artifact, d) for aid, d in artifacts.items()})
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None) -> list[Run]:
+                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
         if limit is not None and limit <= 0:
             return []
         with self._lock:
@@ -182,7 +182,7 @@ class InMemoryStore(MetadataStore):
         docs = [d for d in docs if (pipeline_name is None or d["pipeline_name"] == pipeline_name)
                 and (status is None or d["status"] == status)]
         docs.sort(key=lambda d: (d["start_time"], d["id"]), reverse=True)
-        return [from_doc(Run, d) for d in docs[:limit]]
+        return [from_doc(Run, d) for d in docs[offset:][:limit]]
 
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:

@@ -120,8 +120,9 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None) -> list[Run]:
-        """Runs (without their steps), newest ``start_time`` first; ``limit`` ≤ 0 → []."""
+                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
+        """Runs (without their steps), newest ``start_time`` first: the ``limit`` after the first
+        ``offset`` that match (a page); ``limit`` ≤ 0 → []."""
 
     # ------------------------------------------------------------------ cache
     @abc.abstractmethod

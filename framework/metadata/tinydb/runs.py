@@ -84,15 +84,23 @@ def run_id_for_name(files: StoreFiles, name: str) -> str | None:
 
 
 def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | None,
-              limit: int | None) -> list[dict[str, Any]]:
-    """Run documents of ``pipelines``, newest first, read lazily from the index."""
+              limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+    """Run documents of ``pipelines``, newest first, read lazily from the index: the
+    ``limit`` that match after skipping ``offset`` that match."""
     runs: list[dict[str, Any]] = []
+    skipped = 0
     for entry in run_index.newest_first(files, pipelines):
+        if status is None and skipped < offset:  # no filter: the index alone decides the page
+            skipped += 1
+            continue
         run = run_doc(files, entry["run_id"])
         if run is None:
             continue  # an index entry whose run file never made it (crash mid-commit)
         crash_view(run)
         if status is not None and run.get("status") != status:
+            continue
+        if skipped < offset:
+            skipped += 1
             continue
         runs.append(run)
         if limit is not None and len(runs) >= limit:
