@@ -66,6 +66,24 @@ class OrchestratorError(FrameworkError, RuntimeError):
     step (function or parameters) that cannot be sent to the cluster."""
 
 
+class RunNotFoundError(FrameworkError, KeyError):
+    """No run answers to the name, id, prefix or ``PIPELINE@…`` reference given.
+
+    A ``KeyError`` too (what ``Client().get_run`` always raised), whose message is shown
+    as written rather than quoted."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousRunError(RunNotFoundError):
+    """A run prefix matches several runs; the message lists them."""
+
+
+class RunInProgressError(FrameworkError, RuntimeError):
+    """A run still owned by a live process cannot be deleted (nor its pipeline)."""
+
+
 class RunTerminated(BaseException):
     """SIGTERM arrived while a run was active in the main thread.
 

@@ -30,7 +30,7 @@ from framework.hashing import HASH_PREFIX
 
 __all__ = [
     "ARTIFACT_ID_PATTERN", "RUN_STATUSES", "STEP_STATUSES", "Artifact", "ArtifactInfo", "CacheEntry",
-    "Pipeline", "Registration", "Run", "RunDetail", "StepRun", "Version", "from_doc", "to_doc",
+    "Pipeline", "Registration", "Run", "RunDetail", "RunRow", "StepRun", "Version", "from_doc", "to_doc",
 ]
 
 RUN_STATUSES = ("running", "completed", "failed", "crashed")
@@ -180,6 +180,40 @@ class Run:
     # What listings show without reading the steps: flat parameters ("step.param", "pipeline:arg")
     # and metrics (numeric metadata and scalar outputs, "step.name"), written when the run closes.
     summary: dict = attrs.field(factory=dict, validator=_mapping)
+
+
+@attrs.frozen(kw_only=True)
+class RunRow:
+    """What a run listing shows of a run: a `Run` without its configuration, parameters and
+    metadata (``steps`` is the number of invocations it planned).
+
+    Why a record of its own: a listing over 10,000 runs (``runs list --where …``) must not
+    parse 10,000 full run documents. Backends answer `query_runs` with these, from a
+    compact copy kept beside their run index (TinyDB) or from selected columns (SQL);
+    ``RunRow.of(run)`` is the one definition of what a row holds.
+    """
+
+    id: str
+    name: str
+    pipeline_name: str
+    version: int
+    status: str
+    start_time: str
+    end_time: str | None = None
+    duration: float | None = None
+    api: str | None = None
+    unlisted: bool = False
+    tags: list = attrs.field(factory=list)
+    notes: str | None = None
+    summary: dict = attrs.field(factory=dict)  # {"params": {...}, "metrics": {...}}, as on the run
+    steps: int = 0
+
+    @classmethod
+    def of(cls, run: Run) -> RunRow:
+        return cls(id=run.id, name=run.name, pipeline_name=run.pipeline_name, version=run.version,
+                   status=run.status, start_time=run.start_time, end_time=run.end_time,
+                   duration=run.duration, api=run.api, unlisted=run.unlisted, tags=list(run.tags),
+                   notes=run.notes, summary=run.summary, steps=len(run.step_order or ()))
 
 
 @attrs.frozen(kw_only=True)

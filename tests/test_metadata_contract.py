@@ -355,3 +355,185 @@ def test_exclusive_holds_off_writers(store):
         assert not done.is_set()
     writer.join(10)
     assert done.is_set() and store.get_run("r2") is not None
+
+
+# ---------------------------------------------------------------- run history: tags, notes, metadata
+
+def test_update_run_tags_notes_and_metadata(store):
+    run = make_run(store, "r")
+    updated = store.update_run(run.id, add_tags=["best", "baseline", "best"], notes="first try",
+                               metadata={"accuracy": 0.9, "eval": {"f1": 0.8}})
+    assert isinstance(updated, Run)
+    assert (updated.tags, updated.notes, updated.metadata) == (["best", "baseline"], "first try",
+                                                               {"accuracy": 0.9, "eval": {"f1": 0.8}})
+    again = store.update_run(run.id, add_tags=["v2"], remove_tags=["best"], metadata={"accuracy": 0.95})
+    assert again.tags == ["baseline", "v2"] and again.notes == "first try"  # None leaves the notes
+    assert again.metadata == {"accuracy": 0.95, "eval": {"f1": 0.8}}  # merged key by key
+    assert store.update_run(run.id, notes="").notes is None  # "" clears
+    assert store.get_run("r").run.tags == ["baseline", "v2"]
+    assert [r.name for r in store.query_runs(tags=["v2"])] == ["r"]
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"add_tags": ["a,b"]}, "not a valid tag"),
+    ({"add_tags": [" padded"]}, "not a valid tag"),
+    ({"add_tags": "best"}, "list of strings"),
+    ({"notes": 3}, "notes must be a str"),
+    ({"metadata": {"loss": float("nan")}}, "metadata.loss"),
+    ({"metadata": {"": 1}}, "non-empty strings"),
+])
+def test_update_run_checks_before_writing(store, change, fragment):
+    run = make_run(store, "r")
+    with pytest.raises(ValueError, match=fragment):
+        store.update_run(run.id, **{"add_tags": ["kept"], **change})
+    stored = store.get_run("r").run
+    assert (stored.tags, stored.notes, stored.metadata) == ([], None, {})
+    with pytest.raises(KeyError):
+        store.update_run(new_id(), add_tags=["x"])
+
+
+def test_update_pipeline_tags_and_notes(store):
+    make_run(store, "r")
+    pipeline = store.update_pipeline("p", add_tags=["prod"], notes="the digits model")
+    assert isinstance(pipeline, Pipeline) and (pipeline.tags, pipeline.notes) == (["prod"], "the digits model")
+    assert store.update_pipeline("p", remove_tags=["prod"]).tags == []
+    assert store.get_pipeline("p").notes == "the digits model" and store.get_pipeline("p").run_count == 1
+    with pytest.raises(KeyError):
+        store.update_pipeline("nope", add_tags=["x"])
+
+
+def test_update_step_run_merges_metadata(store):
+    run = make_run(store, "r")
+    first = step(0, run_id=run.id, metadata={"loss": 1.0})
+    store.record_step(run.id, first)
+    updated = store.update_step_run(run.id, first.id, metadata={"epochs": 3},
+                                    output_metadata={"model": {"auc": 0.7}})
+    assert isinstance(updated, StepRun)
+    assert updated.metadata == {"loss": 1.0, "epochs": 3} and updated.output_metadata == {"model": {"auc": 0.7}}
+    store.update_step_run(run.id, first.id, output_metadata={"model": {"size": 2}})
+    assert store.get_run("r").steps[0].output_metadata == {"model": {"auc": 0.7, "size": 2}}
+    with pytest.raises(KeyError):
+        store.update_step_run(run.id, "missing", metadata={"a": 1})
+    with pytest.raises(ValueError, match="metadata.bad"):
+        store.update_step_run(run.id, first.id, metadata={"bad": np.float32(1)})
+
+
+def test_finish_run_stores_metadata_and_summary(store):
+    run = make_run(store, "r")
+    store.update_run(run.id, metadata={"during": 1})
+    summary = {"params": {"trainer.gamma": 0.1}, "metrics": {"scorer.output": 0.9}}
+    store.finish_run(run.id, status="completed", end_time=ts(3), duration=3.0, metadata={"final": 2},
+                     summary=summary)
+    stored = store.get_run("r").run
+    assert stored.metadata == {"during": 1, "final": 2} and stored.summary == summary
+    row = next(store.query_runs())
+    assert (row.name, row.status, row.summary, row.duration) == ("r", "completed", summary, 3.0)
+    with pytest.raises(ValueError, match=r"run\.metadata\.x"):
+        store.finish_run(run.id, status="completed", end_time=ts(3), duration=3.0, metadata={"x": {1, 2}})
+
+
+# ---------------------------------------------------------------- run history: queries
+
+def test_query_runs_filters_newest_first(store):
+    from framework.records import RunRow
+
+    runs = {i: make_run(store, f"r{i}", pipeline="p" if i % 2 else "q", start=i) for i in range(6)}
+    for i in (1, 2):
+        store.finish_run(runs[i].id, status="completed", end_time=ts(10), duration=1.0)
+    store.finish_run(runs[3].id, status="failed", end_time=ts(10), duration=1.0, error="boom")
+    store.update_run(runs[4].id, add_tags=["best", "v2"])
+    store.update_run(runs[5].id, add_tags=["v2"])
+    every = list(store.query_runs())
+    assert [r.name for r in every] == ["r5", "r4", "r3", "r2", "r1", "r0"]
+    assert all(isinstance(r, RunRow) for r in every) and every[0].steps == 0
+    assert [r.name for r in store.query_runs(pipeline_name="p")] == ["r5", "r3", "r1"]
+    assert [r.name for r in store.query_runs(status="completed")] == ["r2", "r1"]
+    assert [r.name for r in store.query_runs(status=["failed", "completed"])] == ["r3", "r2", "r1"]
+    assert [r.name for r in store.query_runs(tags=["v2"])] == ["r5", "r4"]
+    assert [r.name for r in store.query_runs(tags=["v2", "best"])] == ["r4"]
+    assert [r.name for r in store.query_runs(since=ts(2), until=ts(4))] == ["r3", "r2"]
+    assert [r.name for r in store.query_runs(since=datetime.datetime(2024, 1, 1, 0, 0, 4))] == ["r5", "r4"]
+    assert [r.name for r in store.query_runs(pipeline_name="q", status="running", until=ts(5))] == ["r4", "r0"]
+    assert list(store.query_runs(pipeline_name="nope")) == []
+    lazy = store.query_runs()
+    assert next(lazy).name == "r5"  # an iterator: a caller may stop early
+    for bad in ({"status": "exploded"}, {"since": "last tuesday"}, {"tags": ["a,b"]}):
+        with pytest.raises(ValueError):
+            store.query_runs(**bad)
+
+
+def test_query_runs_shows_a_dead_owner_as_crashed(store):
+    make_run(store, "dead", pid=_dead_pid(), process_start=None)
+    assert [(r.name, r.status) for r in store.query_runs()] == [("dead", "crashed")]
+    assert [r.name for r in store.query_runs(status="crashed")] == ["dead"]
+    store.mark_crashed_runs()
+    assert next(store.query_runs()).status == "crashed"
+
+
+# ---------------------------------------------------------------- run history: deleting
+
+def _completed_run(store, name, start, key, out, original=None):
+    run = make_run(store, name, start=start)
+    if original is None:
+        record = step(0, run_id=run.id, cache_key=key, outputs={"out": out.id})
+    else:
+        record = step(0, status="cached", run_id=run.id, cache_key=key, outputs={"out": out.id},
+                      original_run_id=original[0], original_step_run_id=original[1])
+    store.finish_run(run.id, status="completed", end_time=ts(start + 1), duration=1.0, steps=[(record, [out])])
+    return run, record
+
+
+def test_delete_runs_removes_everything_of_them(store):
+    shared, own = artifact(), artifact()
+    first, first_step = _completed_run(store, "first", 1, "k-shared", shared)
+    cached, _ = _completed_run(store, "cached", 2, "k-shared", shared, original=(first.id, first_step.id))
+    last, _ = _completed_run(store, "last", 3, "k-own", own)
+    assert store.get_pipeline("p").last_run_id == last.id
+
+    assert store.delete_runs([first.id, last.id]) == [first.id, last.id]
+    assert store.get_run("first") is None and store.get_run_by_id(last.id) is None
+    assert store.run_id_for_name("first") is None
+    assert [r.name for r in store.list_runs()] == [r.name for r in store.query_runs()] == ["cached"]
+    pipeline = store.get_pipeline("p")
+    assert (pipeline.run_count, pipeline.last_run_id) == (1, cached.id)
+    assert store.cache_candidates("k-shared") == [] and store.cache_candidates("k-own") == []
+    kept = store.get_run("cached")  # a run cached from a deleted one keeps its own artifact records
+    assert kept.steps[0].original_run_id == first.id and kept.artifacts == {shared.id: shared}
+    assert store.referenced_artifact_ids() == {shared.id}
+    make_run(store, "first", start=9)  # the name is free again
+    assert store.get_pipeline("p").run_count == 2
+    assert store.delete_runs([]) == []
+
+
+def test_delete_runs_checks_every_id_first(store):
+    keep = make_run(store, "alive")  # owned by this (live) process
+    done, _ = _completed_run(store, "done", 1, "k", artifact())
+    with pytest.raises(KeyError):
+        store.delete_runs([done.id, new_id()])
+    with pytest.raises(Exception, match="still running") as info:
+        store.delete_runs([done.id, keep.id])
+    from framework.exceptions import RunInProgressError
+
+    assert isinstance(info.value, RunInProgressError) and "alive" in str(info.value)
+    assert {r.name for r in store.query_runs()} == {"alive", "done"}  # nothing was deleted
+    assert store.get_pipeline("p").run_count == 2
+    crashed = make_run(store, "crashed", pid=_dead_pid(), process_start=None)
+    assert store.delete_runs([crashed.id]) == [crashed.id]  # a dead owner's run may go
+
+
+def test_delete_pipeline_removes_its_runs_and_versions(store):
+    a, _ = _completed_run(store, "a", 1, "ka", artifact())
+    make_run(store, "other", pipeline="q")
+    store.register_pipeline("p", "h2", {"v": 2})
+    assert store.delete_pipeline("p") == [a.id]
+    assert store.get_pipeline("p") is None and store.list_versions("p") == []
+    assert [p.name for p in store.list_pipelines()] == ["q"]
+    assert [r.name for r in store.query_runs()] == ["other"] and store.get_run("a") is None
+    with pytest.raises(KeyError):
+        store.delete_pipeline("p")
+    again = store.register_pipeline("p", "h1", {})
+    assert (again.version, again.new_pipeline) == (1, True)
+    live = make_run(store, "live", pipeline="q")
+    with pytest.raises(Exception, match="still running"):
+        store.delete_pipeline("q")
+    assert store.get_run_by_id(live.id) is not None

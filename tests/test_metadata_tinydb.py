@@ -323,3 +323,53 @@ def test_writers_wait_for_a_filelock_holder_and_readers_do_not(store):
         assert not done.is_set()
     writer.join(10)
     assert done.is_set() and store.get_run("r2") is not None
+
+
+# ---------------------------------------------------------------- run history
+
+def _wait_for_background_unlinks(root: Path) -> None:
+    deadline = time.monotonic() + 10  # deleted files are renamed aside, then unlinked in the background
+    while any(p.name.endswith(".tmp") for p in root.rglob("*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_delete_removes_every_file_of_the_run_across_index_chunks(store, monkeypatch):
+    monkeypatch.setattr(layout, "INDEX_CHUNK", 2)
+    monkeypatch.setattr(layout, "STEPS_CHUNK", 1)
+    runs = [make_run(store, f"r{i}", start=i) for i in range(5)]
+    for run in runs:
+        store.finish_run(run.id, status="completed", end_time=ts(9), duration=1.0,
+                         steps=[(step(0, run_id=run.id, cache_key=f"k{run.name}"), []),
+                                (step(1, run_id=run.id), [])])
+    doomed = [runs[0].id, runs[4].id]
+    store.delete_runs(doomed)
+    root = Path(store.root)
+    _wait_for_background_unlinks(root)
+    leftovers = [p for p in root.rglob("*") if p.is_file() and any(d in p.name for d in doomed)]
+    assert leftovers == []
+    assert not any(p.name.endswith(".tmp") for p in root.rglob("*"))
+    assert not (root / layout.cache_file("kr0")).exists()  # a cache file left empty goes too
+    text = "".join(p.read_text() for p in root.rglob("*.json"))
+    assert not any(d in text for d in doomed)  # no index entry, name claim or cache entry names them
+    assert [r.name for r in store.query_runs()] == ["r3", "r2", "r1"]
+    assert store.get_pipeline("p").last_run_id == runs[3].id
+
+
+def test_rows_of_an_index_written_before_rows_existed_are_read_from_the_run_files(store):
+    run = make_run(store, "old")
+    store.update_run(run.id, add_tags=["kept"])
+    pipeline_id = store.get_pipeline("p").id
+    index = Path(store.root) / layout.index_file(pipeline_id, 0)
+    data = json.loads(index.read_text())
+    for entry in data["runs"].values():
+        entry.pop("row")
+    index.write_text(json.dumps(data))
+    run_path = Path(store.root) / layout.run_file(run.id)
+    run_data = json.loads(run_path.read_text())
+    run_data.pop("index")
+    run_path.write_text(json.dumps(run_data))
+    assert [(r.name, r.tags) for r in store.query_runs()] == [("old", ["kept"])]
+    store.update_run(run.id, add_tags=["new"])  # finds its entry by searching, and gives it a row
+    assert json.loads(index.read_text())["runs"]["1"]["row"]["tags"] == ["kept", "new"]
+    store.finish_run(run.id, status="completed", end_time=ts(1), duration=1.0)
+    assert store.delete_runs([run.id]) == [run.id] and list(store.query_runs()) == []

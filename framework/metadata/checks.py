@@ -95,3 +95,184 @@ def closing_fields(status: str, end_time: str, duration: float, error: str | Non
         raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
     return to_strict_json({"status": status, "end_time": end_time, "duration": duration, "error": error},
                           "finish_run")
+
+
+# ---------------------------------------------------------------------- run history
+_TAG_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f,]")
+MAX_TAG_LENGTH = 100
+
+#: The fields of a run document a listing row keeps (`framework.records.RunRow`), plus what a
+#: reader needs to show a dead owner's run as crashed (`framework.liveness.crash_view`).
+ROW_FIELDS = ("id", "name", "pipeline_name", "version", "status", "start_time", "end_time", "duration", "api",
+              "unlisted", "tags", "notes", "summary")
+LIVENESS_FIELDS = ("host", "pid", "process_start")
+
+
+def check_tags(tags: object, what: str = "tags") -> list[str]:
+    """``tags`` as a list of distinct tags in the given order; ``ValueError`` naming the bad one.
+
+    A tag is 1-100 characters, no control characters and no comma (listings join tags with
+    commas), without surrounding whitespace: ``best``, ``baseline v2``, ``team:vision``.
+    """
+    if isinstance(tags, str) or not isinstance(tags, (list, tuple, set, frozenset)):
+        raise ValueError(f"{what} must be a list of strings, got {tags!r}")
+    seen: list[str] = []
+    for tag in tags:
+        if (type(tag) is not str or not tag or tag != tag.strip() or len(tag) > MAX_TAG_LENGTH
+                or _TAG_FORBIDDEN.search(tag)):
+            raise ValueError(f"{what}: {tag!r} is not a valid tag; a tag is 1-{MAX_TAG_LENGTH} characters "
+                             "without control characters, commas or surrounding spaces")
+        if tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def check_notes(notes: object) -> str | None:
+    """The notes to store: a str (``""`` clears them: stored as None)."""
+    if type(notes) is not str:
+        raise ValueError(f"notes must be a str (\"\" clears them), got {notes!r}")
+    return notes or None
+
+
+def check_metadata(values: object, what: str = "metadata") -> dict[str, Any]:
+    """A strict-JSON copy of a metadata mapping with non-empty string keys; ``ValueError``
+    naming the offending key (``metadata.accuracy: nan is not strict JSON``) otherwise."""
+    if type(values) is not dict:
+        raise ValueError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
+    for key in values:
+        if type(key) is not str or not key:
+            raise ValueError(f"{what}: keys must be non-empty strings, got {key!r}")
+    return to_strict_json(values, what)
+
+
+def merge_metadata(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with ``new`` merged in key by key (a key logged again takes the new value)."""
+    return {**current, **new}
+
+
+def merge_output_metadata(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Per-output metadata merged output by output, then key by key."""
+    merged = dict(current)
+    for output, values in new.items():
+        merged[output] = merge_metadata(merged.get(output) or {}, values)
+    return merged
+
+
+def check_output_metadata(values: object) -> dict[str, dict[str, Any]]:
+    if type(values) is not dict:
+        raise ValueError(f"output_metadata must be a dict of output name -> metadata, got {type(values).__name__}")
+    return {output: check_metadata(md, f"output_metadata.{output}") for output, md in values.items()}
+
+
+def retagged(current: list[str], add: Sequence[str], remove: Sequence[str]) -> list[str]:
+    """``current`` plus ``add`` (appended, no duplicates) minus ``remove``."""
+    removing = set(remove)
+    return [tag for tag in check_tags([*current, *add]) if tag not in removing]
+
+
+def moment(value: object, what: str) -> datetime | None:
+    """A ``since``/``until`` bound as an aware datetime (naive values are UTC); None passes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{what} must be an ISO date or time (e.g. 2026-01-31T12:00), got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"{what} must be a datetime or an ISO string, got {value!r}")
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def parse_time(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+class RunQuery:
+    """The filters of ``MetadataStore.query_runs``, checked once, applied to run (or row)
+    documents as a backend holds them — after `framework.liveness.crash_view`."""
+
+    def __init__(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                 tags: Sequence[str] = (), since: Any = None, until: Any = None) -> None:
+        from framework.records import RUN_STATUSES
+
+        if pipeline_name is not None and (type(pipeline_name) is not str or not pipeline_name):
+            raise ValueError(f"pipeline_name must be a non-empty str or None, got {pipeline_name!r}")
+        statuses = None if status is None else ((status,) if isinstance(status, str) else tuple(status))
+        for value in statuses or ():
+            if value not in RUN_STATUSES:
+                raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}, got {value!r}")
+        self.pipeline_name = pipeline_name
+        self.statuses = frozenset(statuses) if statuses is not None else None
+        self.tags = frozenset(check_tags(tags, "tags")) if tags else frozenset()
+        self.since = moment(since, "since")
+        self.until = moment(until, "until")
+
+    def too_new(self, start_time: str | None) -> bool:
+        """Started at or after ``until`` (such runs are skipped)."""
+        if self.until is None:
+            return False
+        started = parse_time(start_time)
+        return started is None or started >= self.until
+
+    def too_old(self, start_time: str | None) -> bool:
+        """Started before ``since`` (newest-first readers may stop at the first)."""
+        if self.since is None:
+            return False
+        started = parse_time(start_time)
+        return started is None or started < self.since
+
+    def accepts(self, doc: dict[str, Any]) -> bool:
+        """Does a run document (after the crash view) pass every filter?"""
+        if self.pipeline_name is not None and doc.get("pipeline_name") != self.pipeline_name:
+            return False
+        if self.statuses is not None and doc.get("status") not in self.statuses:
+            return False
+        if self.tags and not self.tags <= set(doc.get("tags") or ()):
+            return False
+        start = doc.get("start_time")
+        return not (self.too_new(start) or self.too_old(start))
+
+
+def row_document(run: dict[str, Any]) -> dict[str, Any]:
+    """The compact copy of a run document a listing reads (see `ROW_FIELDS`)."""
+    row = {key: run.get(key) for key in ROW_FIELDS + LIVENESS_FIELDS}
+    row["tags"] = list(run.get("tags") or [])
+    row["summary"] = run.get("summary") or {}
+    row["unlisted"] = bool(run.get("unlisted"))
+    row["steps"] = len(run.get("step_order") or ())
+    return row
+
+
+def row_record(row: dict[str, Any]) -> Any:
+    """A `RunRow` from a row document (liveness fields dropped). No per-field validation:
+    the row is a copy of a run document that was checked when written."""
+    from framework.records import RunRow
+
+    return RunRow(id=row["id"], name=row["name"], pipeline_name=row["pipeline_name"], version=row["version"],
+                  status=row["status"], start_time=row["start_time"], end_time=row.get("end_time"),
+                  duration=row.get("duration"), api=row.get("api"), unlisted=bool(row.get("unlisted")),
+                  tags=list(row.get("tags") or ()), notes=row.get("notes"), summary=row.get("summary") or {},
+                  steps=row.get("steps") or 0)
+
+
+def closing_extras(metadata: dict[str, Any] | None, summary: dict[str, Any] | None) -> tuple[dict | None, dict | None]:
+    """`finish_run`'s ``metadata`` (merged into the run's) and ``summary`` (replaces it), checked."""
+    checked_metadata = check_metadata(metadata, "run.metadata") if metadata is not None else None
+    if summary is not None and type(summary) is not dict:
+        raise ValueError(f"summary must be a dict, got {type(summary).__name__}")
+    checked_summary = to_strict_json(summary, "run.summary") if summary is not None else None
+    return checked_metadata, checked_summary
+
+
+def in_progress_message(run: dict[str, Any]) -> str:
+    """Why a running run cannot be deleted, and what to do."""
+    return (f"Run `{run.get('name')}` is still running (process {run.get('pid')} on {run.get('host')}); "
+            "it cannot be deleted while its process writes to it. Wait for it to finish, or stop that "
+            "process (it is then recorded failed or crashed), and delete it again.")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 
-from framework.exceptions import DuplicateRunNameError
+from framework.exceptions import DuplicateRunNameError, RunInProgressError
 from framework.liveness import crash_view, is_dead
 from framework.metadata import checks
 from framework.metadata.protocol import MAX_CACHE_ENTRIES, MetadataStore, StepRecord
@@ -30,6 +30,7 @@ from framework.records import (
     Registration,
     Run,
     RunDetail,
+    RunRow,
     StepRun,
     Version,
     from_doc,
@@ -96,6 +97,19 @@ class InMemoryStore(MetadataStore):
             mine = [v for v in self._versions if v["pipeline_id"] == pipeline["id"]]
             return [from_doc(Version, _copy(v)) for v in sorted(mine, key=lambda v: v["number"])]
 
+    def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                        notes: str | None = None) -> Pipeline:
+        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
+        new_notes = checks.check_notes(notes) if notes is not None else None
+        with self._lock:
+            doc = self._pipelines.get(name)
+            if doc is None:
+                raise KeyError(f"no pipeline named {name!r} in the in-memory metadata store")
+            doc["tags"] = checks.retagged(doc.get("tags") or [], add, remove)
+            if notes is not None:
+                doc["notes"] = new_notes
+            return from_doc(Pipeline, _copy(doc))
+
     # ------------------------------------------------------------------ runs: writes
     def create_run(self, run: Run) -> Run:
         doc = checks.run_document(run)
@@ -144,13 +158,96 @@ class InMemoryStore(MetadataStore):
             self._write_steps(run_id, prepared)
 
     def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
-                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+                   error: str | None = None, steps: Sequence[StepRecord] = (),
+                   metadata: dict[str, Any] | None = None, summary: dict[str, Any] | None = None) -> None:
         fields = checks.closing_fields(status, end_time, duration, error)
+        metadata, summary = checks.closing_extras(metadata, summary)
         prepared = checks.step_records(run_id, steps)
         with self._lock:
             self._known_run(run_id)
             self._write_steps(run_id, prepared)
-            self._runs[run_id].update(fields)
+            run = self._runs[run_id]
+            run.update(fields)
+            if metadata:
+                run["metadata"] = checks.merge_metadata(run.get("metadata") or {}, metadata)
+            if summary is not None:
+                run["summary"] = summary
+
+    def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
+        new_notes = checks.check_notes(notes) if notes is not None else None
+        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        with self._lock:
+            self._known_run(run_id)
+            run = self._runs[run_id]
+            run["tags"] = checks.retagged(run.get("tags") or [], add, remove)
+            if notes is not None:
+                run["notes"] = new_notes
+            if new_metadata:
+                run["metadata"] = checks.merge_metadata(run.get("metadata") or {}, new_metadata)
+            return from_doc(Run, self._run_doc(run_id))
+
+    def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
+                        output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
+        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        new_outputs = checks.check_output_metadata(output_metadata) if output_metadata is not None else None
+        with self._lock:
+            self._known_run(run_id)
+            step = self._steps[run_id].get(step_run_id)
+            if step is None:
+                raise KeyError(f"run {run_id} has no step run {step_run_id} in the in-memory metadata store")
+            if new_metadata:
+                step["metadata"] = checks.merge_metadata(step.get("metadata") or {}, new_metadata)
+            if new_outputs:
+                step["output_metadata"] = checks.merge_output_metadata(step.get("output_metadata") or {},
+                                                                       new_outputs)
+            return from_doc(StepRun, _copy(step))
+
+    def _deletable(self, run_ids: Iterable[str]) -> list[str]:
+        wanted = list(dict.fromkeys(run_ids))
+        for run_id in wanted:
+            self._known_run(run_id)
+            doc = self._run_doc(run_id)
+            if doc["status"] == "running":
+                raise RunInProgressError(checks.in_progress_message(doc))
+        return wanted
+
+    def _delete(self, run_ids: list[str]) -> None:
+        gone = set(run_ids)
+        for run_id in run_ids:
+            doc = self._runs.pop(run_id)
+            self._names.pop(doc["name"], None)
+            del self._steps[run_id], self._artifacts[run_id]
+        for key in list(self._cache):
+            kept = [e for e in self._cache[key] if e["run_id"] not in gone]
+            if kept:
+                self._cache[key] = kept
+            else:
+                del self._cache[key]
+        for pipeline in self._pipelines.values():
+            mine = [d for d in self._runs.values() if d["pipeline_id"] == pipeline["id"]]
+            pipeline["run_count"] = len(mine)
+            if pipeline.get("last_run_id") in gone:
+                newest = max(mine, key=lambda d: (d["start_time"], d["id"]), default=None)
+                pipeline["last_run_id"] = newest["id"] if newest else None
+
+    def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
+        with self._lock:
+            wanted = self._deletable(run_ids)
+            self._delete(wanted)
+            return wanted
+
+    def delete_pipeline(self, name: str) -> list[str]:
+        with self._lock:
+            pipeline = self._pipelines.get(name)
+            if pipeline is None:
+                raise KeyError(f"no pipeline named {name!r} in the in-memory metadata store")
+            wanted = self._deletable([i for i, d in self._runs.items() if d["pipeline_id"] == pipeline["id"]])
+            self._delete(wanted)
+            self._versions = [v for v in self._versions if v["pipeline_id"] != pipeline["id"]]
+            del self._pipelines[name]
+            return wanted
 
     # ------------------------------------------------------------------ runs: reads
     def run_id_for_name(self, name: str) -> str | None:
@@ -183,6 +280,14 @@ class InMemoryStore(MetadataStore):
                 and (status is None or d["status"] == status)]
         docs.sort(key=lambda d: (d["start_time"], d["id"]), reverse=True)
         return [from_doc(Run, d) for d in docs[offset:][:limit]]
+
+    def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                   tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
+        query = checks.RunQuery(pipeline_name=pipeline_name, status=status, tags=tags, since=since, until=until)
+        with self._lock:
+            docs = [self._run_doc(run_id) for run_id in self._runs]
+        docs.sort(key=lambda d: (d["start_time"], d["id"]), reverse=True)
+        return iter([checks.row_record(checks.row_document(d)) for d in docs if query.accepts(d)])
 
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:

@@ -21,17 +21,32 @@ The guarantees every backend gives (the launcher relies on them):
   is damaged — it never silently starts over.
 * **Cheap reads.** No read takes the write lock; the operations of a run cost the same
   with 10,000 runs stored as with none (`referenced_artifact_ids`, for gc, is the one
-  full scan).
+  full scan; `query_runs` reads one compact row per run it yields, never a run's steps).
+* **Deletion is whole.** `delete_runs` and `delete_pipeline` remove everything of a run in
+  one transaction — its record, its step runs and artifact records, its name (free for a
+  new run), its cache entries, its place in listings and counters — or nothing. They
+  refuse a run still owned by a live process. Artifact *files* are gc's business: a run
+  that was cached from a deleted run keeps its own records of the artifacts it uses.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from framework.records import Artifact, CacheEntry, Pipeline, Registration, Run, RunDetail, StepRun, Version
+from framework.records import (
+    Artifact,
+    CacheEntry,
+    Pipeline,
+    Registration,
+    Run,
+    RunDetail,
+    RunRow,
+    StepRun,
+    Version,
+)
 
 #: A step run and the artifacts it produced (or, for a cached step, reuses).
 StepRecord = tuple[StepRun, Sequence[Artifact]]
@@ -67,6 +82,12 @@ class MetadataStore(abc.ABC):
     def list_versions(self, name: str) -> list[Version]:
         """The versions of pipeline ``name``, ascending by number ([] for an unknown name)."""
 
+    @abc.abstractmethod
+    def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                        notes: str | None = None) -> Pipeline:
+        """Tags and notes of pipeline ``name``, as `update_run` changes a run's; return the
+        pipeline as stored. ``KeyError`` if there is no such pipeline."""
+
     # ------------------------------------------------------------------ runs: writes
     @abc.abstractmethod
     def create_run(self, run: Run) -> Run:
@@ -91,9 +112,45 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
-                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+                   error: str | None = None, steps: Sequence[StepRecord] = (),
+                   metadata: dict[str, Any] | None = None, summary: dict[str, Any] | None = None) -> None:
         """Close a run: its final status, end time, duration (s) and error; ``steps`` not yet
-        recorded are stored first in the same transaction. ``KeyError`` for an unknown run."""
+        recorded are stored first in the same transaction. ``metadata`` (logged on the run
+        while it ran) is merged into ``Run.metadata`` key by key; ``summary`` replaces
+        ``Run.summary``. ``KeyError`` for an unknown run."""
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+        """Change what users add to a run after the fact; return the run as stored.
+
+        ``add_tags`` are appended (a tag present stays once), then ``remove_tags`` removed —
+        inside the transaction, so concurrent taggers lose nothing. ``notes``: None leaves
+        them, ``""`` clears them, any other str replaces them. ``metadata`` is merged into
+        ``Run.metadata`` key by key. Values are checked first (`checks.check_tags`, strict
+        JSON): ``ValueError`` and nothing written. ``KeyError`` for an unknown run.
+        """
+
+    @abc.abstractmethod
+    def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
+                        output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
+        """Merge ``metadata`` into the step run's ``metadata`` and ``output_metadata``
+        (output name -> values) into its ``output_metadata``, key by key; return it as
+        stored. ``KeyError`` for an unknown run or step run."""
+
+    @abc.abstractmethod
+    def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
+        """Delete these runs, wholly and in one transaction (see "Deletion is whole");
+        return their ids. Every id is checked before anything is removed: ``KeyError``
+        naming an unknown id, `RunInProgressError` naming a run still owned by a live
+        process (a ``running`` run on another host counts as live). Pipeline counters
+        follow: ``run_count`` drops, ``last_run_id`` moves to the newest run left."""
+
+    @abc.abstractmethod
+    def delete_pipeline(self, name: str) -> list[str]:
+        """Delete pipeline ``name``: its versions and every run of it, as `delete_runs` does,
+        in one transaction; return the deleted run ids. ``KeyError`` if there is no such
+        pipeline; `RunInProgressError` if one of its runs is still live."""
 
     # ------------------------------------------------------------------ runs: reads
     @abc.abstractmethod
@@ -123,6 +180,16 @@ class MetadataStore(abc.ABC):
                   limit: int | None = None, *, offset: int = 0) -> list[Run]:
         """Runs (without their steps), newest ``start_time`` first: the ``limit`` after the first
         ``offset`` that match (a page); ``limit`` ≤ 0 → []."""
+
+    @abc.abstractmethod
+    def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                   tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
+        """Listing rows of the runs passing every filter, newest ``start_time`` first, read
+        lazily (a caller that stops early reads no further). ``status``: one status or
+        several (the crash view applies first); ``tags``: runs having all of them;
+        ``since``/``until``: datetimes or ISO strings (naive = UTC) bounding ``start_time``,
+        ``since`` inclusive, ``until`` exclusive. Filters are checked when called
+        (`checks.RunQuery`): ``ValueError`` before anything is read."""
 
     # ------------------------------------------------------------------ cache
     @abc.abstractmethod

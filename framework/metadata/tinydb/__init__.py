@@ -11,19 +11,25 @@ stored as with none. Layout below the store root::
                                    pipelines and live runs only
     versions.json                  table versions {pipeline_id, pipeline_name, number, hash,
                                    spec, created}; written only when a new version appears
-    runs/<id[:2]>/<id>.json        the run record (table run), small: listings read only it
+    runs/<id[:2]>/<id>.json        the run record (table run) and which index chunk lists it
+                                   (table index {chunk})
     runs/<id[:2]>/<id>.steps.json  its step runs (table step_runs, execution order) and
                                    artifacts (table artifacts); a run's later step runs go
                                    to <id>.steps.1.json, .2, … (16 per chunk, ``layout``)
     names/<sha1(name)[:3]>.json    4096 shards of name -> run_id claims
-    index/<pipeline_id>/<n>.json   the pipeline's runs {run_id, start_time}, 64 per file,
-                                   so list_runs(limit=k) reads only the newest files
+    index/<pipeline_id>/<n>.json   the pipeline's runs {run_id, start_time, row}, 64 per file,
+                                   so list_runs(limit=k) reads only the newest files; ``row``
+                                   is the run's listing fields (``rows``), so query_runs
+                                   reads these files and no run file
     cache/<key[:2]>/<key>.json     one file per cache key: the newest 8 entries
                                    {cache_key, run_id, step_run_id, outputs, artifacts, created}
 
 Files written per operation: create_run 4 (run, name shard, index chunk, pipelines.json);
 record_step 1 (steps file), or 2 for a completed step with a cache key (+ its cache file);
-finish_run 2 (run, pipelines.json); register_pipeline 0 for a known version, else 2.
+finish_run 3 (run, its index chunk, pipelines.json); update_run 2 (run, index chunk);
+register_pipeline 0 for a known version, else 2. delete_runs rewrites the name shards,
+index chunks, cache files and pipelines.json that mention the runs, then removes their
+run and steps files (``deletion``; ``Transaction.remove``).
 Reads take no lock and write nothing: get_run reads the name shard, the run and its steps
 file; get_pipeline/last_run pipelines.json (+ the run); cache_candidates one cache file;
 list_runs(limit=k) the newest index files and k run records.

@@ -28,7 +28,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from framework.exceptions import StoreCorruptedError, StoreWriteError
-from framework.io.atomic import fsync_dirs, write_many
+from framework.io.atomic import discard, fsync_dirs, temp_path, write_many
 from framework.metadata.tinydb.locking import LOCK_NAME, store_lock
 
 
@@ -128,12 +128,21 @@ def _tinydb(storage: Storage) -> TinyDB:
 
 
 class Transaction:
-    """The files one write touches: each read fresh once, written at commit if changed."""
+    """The files one write touches: each read fresh once, written at commit if changed, and
+    the files it removes (`remove`), gone once every rewritten file is in place."""
 
     def __init__(self, root: str) -> None:
         self._root = root
         self._dbs: dict[str, TinyDB] = {}
         self._dirty: list[_BufferedStorage] = []
+        self._removed: dict[str, None] = {}
+
+    def remove(self, relpath: str) -> None:
+        """Remove ``<root>/<relpath>`` (and its ``.bak``) when the transaction commits, after
+        the changed files are written: the files that point at it are rewritten first, so a
+        crash in between leaves a file nothing points to, never a pointer to a missing file.
+        A file both changed and removed is removed."""
+        self._removed[relpath] = None
 
     def db(self, relpath: str, *, index: bool = False) -> TinyDB:
         """The TinyDB database in ``<root>/<relpath>`` as of this transaction.
@@ -151,18 +160,52 @@ class Transaction:
         return self.db(relpath).storage.read() is not None
 
     def commit(self, *, sync_dirs: bool = True) -> set[str]:
-        """Write the changed files; return the directories left unsynced."""
+        """Write the changed files, then remove the removed ones; return the directories
+        left unsynced."""
         # In first-change order, so callers order writes to keep partial commits harmless.
         # Everything is encoded first: a value JSON cannot hold writes no file at all.
-        changed = [storage for storage in self._dirty if storage.dirty]
+        removed = [os.path.join(self._root, relpath) for relpath in self._removed]
+        gone = set(removed)
+        changed = [storage for storage in self._dirty if storage.dirty and storage.path not in gone]
         self._dirty.clear()
-        if not changed:
-            return set()
-        payloads = [(storage.path, encode_tables(storage.data), storage.durable) for storage in changed]
-        unsynced = write_many(payloads, backups=True, sync_dirs=sync_dirs, on_error=_on_write_error)
-        for storage in changed:
-            storage.dirty = False
+        self._removed.clear()
+        unsynced: set[str] = set()
+        if changed:
+            payloads = [(storage.path, encode_tables(storage.data), storage.durable) for storage in changed]
+            unsynced = write_many(payloads, backups=True, sync_dirs=sync_dirs, on_error=_on_write_error)
+            for storage in changed:
+                storage.dirty = False
+        if removed:
+            unsynced |= _remove_files(removed)
+            if sync_dirs:
+                fsync_dirs(unsynced)
+                unsynced = set()
         return unsynced
+
+
+def _remove_files(paths: list[str]) -> set[str]:
+    """Take ``paths`` and their ``.bak`` out of the store; return their directories.
+
+    Each is renamed to a temp name (a fast metadata operation; unlinking inside a busy
+    transaction waits for the journal) and the temp files are deleted in the background.
+    A crash before that leaves temp files, which the store's temp-file sweep removes.
+    """
+    trash: list[str] = []
+    directories: set[str] = set()
+    for path in paths:
+        for victim in (path, path + ".bak"):
+            doomed = temp_path(victim)
+            try:
+                os.rename(victim, doomed)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                discard(trash)
+                raise write_error(victim, exc) from exc
+            trash.append(doomed)
+            directories.add(os.path.dirname(victim))
+    discard(trash)
+    return directories
 
 
 class StoreFiles:

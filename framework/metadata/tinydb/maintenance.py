@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from framework.io.atomic import is_temp_name, sweep_temp_files
 from framework.liveness import is_dead
-from framework.metadata.tinydb import layout
+from framework.metadata.tinydb import layout, rows
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 
 
@@ -35,8 +35,10 @@ def mark_crashed(txn: Transaction) -> tuple[list[str], bool]:
                 txn.db(layout.steps_file(run_id, chunk)).table("step_runs").update(
                     {"status": "crashed"}, cond=lambda doc: doc.get("status") == "running")
                 chunk += 1
-            run_table.update({"status": "crashed", "error": f"process {entry.get('pid')} on "
-                              f"{entry.get('host')} ended without finishing the run"})
+            fields = {"status": "crashed", "error": f"process {entry.get('pid')} on "
+                      f"{entry.get('host')} ended without finishing the run"}
+            run_table.update(fields)
+            rows.sync(txn, {**run, **fields})
             marked.append(run_id)
         done.append(entry.doc_id)
     if done:

@@ -75,3 +75,19 @@ def pipeline_doc(files: StoreFiles, name: str) -> dict[str, Any] | None:
 def version_docs(files: StoreFiles, pipeline_id: str) -> list[dict[str, Any]]:
     versions = files.snapshot(layout.VERSIONS).table("versions")
     return sorted((dict(v) for v in versions if v["pipeline_id"] == pipeline_id), key=lambda v: v["number"])
+
+
+def update(txn: Transaction, name: str, tags: tuple[list[str], list[str]], notes: str | None,
+           set_notes: bool, root: str) -> dict[str, Any]:
+    """Retag and annotate pipeline ``name``; return its new document."""
+    from framework.metadata import checks
+
+    pipelines = txn.db(layout.PIPELINES).table("pipelines")
+    doc = next((p for p in pipelines if p["name"] == name), None)
+    if doc is None:
+        raise KeyError(f"no pipeline named {name!r} in the metadata store at {root}")
+    fields: dict[str, Any] = {"tags": checks.retagged(doc.get("tags") or [], *tags)}
+    if set_notes:
+        fields["notes"] = notes
+    pipelines.update(fields, doc_ids=[doc.doc_id])
+    return {**doc, **fields}

@@ -22,7 +22,7 @@ def _key(entry: dict[str, Any]) -> tuple[str, str]:
 
 
 def _chunk(files: StoreFiles, pipeline_id: str, chunk: int) -> list[dict[str, Any]]:
-    docs = files.snapshot(layout.index_file(pipeline_id, chunk)).table("runs").all()
+    docs = (files.tables(layout.index_file(pipeline_id, chunk)).get("runs") or {}).values()
     return sorted(docs, key=_key, reverse=True)
 
 

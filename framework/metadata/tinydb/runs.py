@@ -12,7 +12,8 @@ from typing import Any
 
 from framework.exceptions import DuplicateRunNameError
 from framework.liveness import crash_view
-from framework.metadata.tinydb import layout, run_index
+from framework.metadata import checks
+from framework.metadata.tinydb import layout, rows, run_index
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 
 
@@ -37,14 +38,15 @@ def create(txn: Transaction, run: dict[str, Any]) -> None:
         )
     if txn.exists(layout.run_file(run_id)):
         raise ValueError(f"a run with id {run_id} already exists")
-    txn.db(layout.run_file(run_id)).table("run").insert(run)
-    names.insert({"name": name, "run_id": run_id})
     chunk = pipeline.get("index_chunk", 0)
-    index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
-    if len(index) >= layout.INDEX_CHUNK:
+    if len(txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")) >= layout.INDEX_CHUNK:
         chunk += 1
-        index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
-    index.insert({"run_id": run_id, "start_time": run["start_time"]})
+    run_db = txn.db(layout.run_file(run_id))
+    run_db.table("run").insert(run)
+    run_db.table(rows.INDEX_TABLE).insert({"chunk": chunk})
+    names.insert({"name": name, "run_id": run_id})
+    txn.db(layout.index_file(pipeline["id"], chunk)).table("runs").insert(
+        {"run_id": run_id, "start_time": run["start_time"], "row": checks.row_document(run)})
     pipelines.update({"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
                      doc_ids=[pipeline.doc_id])
     if run["status"] == "running":
@@ -59,9 +61,36 @@ def check_exists(txn: Transaction, run_id: str, root: str) -> None:
         raise KeyError(f"no run with id {run_id} in the metadata store at {root}")
 
 
-def finish(txn: Transaction, run_id: str, fields: dict[str, Any]) -> None:
-    """Update the run's closing fields; a run no longer running leaves the ``running`` table."""
-    txn.db(layout.run_file(run_id)).table("run").update(fields)
+def _stored(txn: Transaction, run_id: str) -> tuple[Any, dict[str, Any]]:
+    table = txn.db(layout.run_file(run_id)).table("run")
+    doc = next(iter(table.all()))
+    return table, doc
+
+
+def change(txn: Transaction, run_id: str, edit: Any) -> dict[str, Any]:
+    """Apply ``edit(doc) -> changed fields`` to the run document and its index row; return
+    the new document."""
+    table, doc = _stored(txn, run_id)
+    fields = edit(dict(doc))
+    table.update(fields, doc_ids=[doc.doc_id])
+    new = {**doc, **fields}
+    rows.sync(txn, new)
+    return new
+
+
+def finish(txn: Transaction, run_id: str, fields: dict[str, Any], metadata: dict[str, Any] | None = None,
+           summary: dict[str, Any] | None = None) -> None:
+    """Update the run's closing fields (metadata merged, summary replaced) and its row; a run
+    no longer running leaves the ``running`` table."""
+    def close(doc: dict[str, Any]) -> dict[str, Any]:
+        changed = dict(fields)
+        if metadata:
+            changed["metadata"] = checks.merge_metadata(doc.get("metadata") or {}, metadata)
+        if summary is not None:
+            changed["summary"] = summary
+        return changed
+
+    change(txn, run_id, close)
     if fields["status"] != "running":
         running = txn.db(layout.PIPELINES).table("running")
         gone = [doc.doc_id for doc in running if doc.get("run_id") == run_id]

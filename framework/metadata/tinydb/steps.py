@@ -86,3 +86,29 @@ def read(files: StoreFiles, run_id: str) -> tuple[list[dict[str, Any]], dict[str
             artifacts[doc["id"]] = dict(doc)
         chunk += 1
     return list(step_runs.values()), artifacts, read_files
+
+
+def update(txn: Transaction, run_id: str, step_run_id: str, metadata: dict[str, Any] | None,
+           output_metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge metadata into a step run's newest version (the last chunk holding it)."""
+    from framework.metadata import checks
+
+    found = None
+    chunk = 0
+    while txn.exists(layout.steps_file(run_id, chunk)):
+        table = txn.db(layout.steps_file(run_id, chunk)).table("step_runs")
+        for doc in table:
+            if doc.get("id") == step_run_id:
+                found = (table, doc)
+        chunk += 1
+    if found is None:
+        raise KeyError(f"run {run_id} has no step run {step_run_id}")
+    table, doc = found
+    fields: dict[str, Any] = {}
+    if metadata:
+        fields["metadata"] = checks.merge_metadata(doc.get("metadata") or {}, metadata)
+    if output_metadata:
+        fields["output_metadata"] = checks.merge_output_metadata(doc.get("output_metadata") or {}, output_metadata)
+    if fields:
+        table.update(fields, doc_ids=[doc.doc_id])
+    return {**doc, **fields}

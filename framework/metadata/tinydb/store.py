@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -19,7 +19,7 @@ import attrs
 from framework.liveness import crash_view
 from framework.metadata import checks
 from framework.metadata.protocol import MetadataStore, StepRecord
-from framework.metadata.tinydb import cache_index, layout, maintenance, pipelines, runs
+from framework.metadata.tinydb import cache_index, deletion, layout, maintenance, pipelines, rows, runs
 from framework.metadata.tinydb import steps as step_chunks
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import (
@@ -29,6 +29,7 @@ from framework.records import (
     Registration,
     Run,
     RunDetail,
+    RunRow,
     StepRun,
     Version,
     from_doc,
@@ -94,6 +95,13 @@ class TinyDBStore(MetadataStore):
         where = self._where(layout.VERSIONS)
         return [from_doc(Version, v, where=where) for v in pipelines.version_docs(self._files, doc["id"])]
 
+    def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                        notes: str | None = None) -> Pipeline:
+        tags = (checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags"))
+        new_notes = checks.check_notes(notes) if notes is not None else None
+        doc = self._write(lambda txn: pipelines.update(txn, name, tags, new_notes, notes is not None, self.root))
+        return self._pipeline(dict(doc))
+
     # ------------------------------------------------------------------ runs: writes
     def create_run(self, run: Run) -> Run:
         doc = checks.run_document(run)
@@ -112,18 +120,74 @@ class TinyDBStore(MetadataStore):
         self._steps_chunk[run_id] = self._write(record, durable=durable)
 
     def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
-                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+                   error: str | None = None, steps: Sequence[StepRecord] = (),
+                   metadata: dict[str, Any] | None = None, summary: dict[str, Any] | None = None) -> None:
         fields = checks.closing_fields(status, end_time, duration, error)
+        metadata, summary = checks.closing_extras(metadata, summary)
         prepared = checks.step_records(run_id, steps)
+
         def finish(txn: Transaction) -> int | None:
             runs.check_exists(txn, run_id, self.root)
             chunk = step_chunks.write(txn, run_id, prepared, self._steps_chunk.get(run_id, 0)) if prepared else None
-            runs.finish(txn, run_id, fields)  # after the steps: a crash in between leaves it running→crashed
+            # after the steps: a crash in between leaves it running→crashed
+            runs.finish(txn, run_id, fields, metadata, summary)
             return chunk
 
         chunk = self._write(finish)
         if chunk is not None:
             self._steps_chunk[run_id] = chunk
+
+    def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
+        new_notes = checks.check_notes(notes) if notes is not None else None
+        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+
+        def edit(doc: dict[str, Any]) -> dict[str, Any]:
+            fields: dict[str, Any] = {"tags": checks.retagged(doc.get("tags") or [], add, remove)}
+            if notes is not None:
+                fields["notes"] = new_notes
+            if new_metadata:
+                fields["metadata"] = checks.merge_metadata(doc.get("metadata") or {}, new_metadata)
+            return fields
+
+        def update(txn: Transaction) -> dict[str, Any]:
+            if not checks.is_safe_id(run_id):
+                raise KeyError(f"no run with id {run_id!r} in the metadata store at {self.root}")
+            runs.check_exists(txn, run_id, self.root)
+            return runs.change(txn, run_id, edit)
+
+        doc = self._write(update)
+        crash_view(doc)
+        return from_doc(Run, doc, where=self._where(layout.run_file(run_id)))
+
+    def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
+                        output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
+        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        new_outputs = checks.check_output_metadata(output_metadata) if output_metadata is not None else None
+
+        def update(txn: Transaction) -> dict[str, Any]:
+            if not checks.is_safe_id(run_id):
+                raise KeyError(f"no run with id {run_id!r} in the metadata store at {self.root}")
+            runs.check_exists(txn, run_id, self.root)
+            return step_chunks.update(txn, run_id, step_run_id, new_metadata, new_outputs)
+
+        return from_doc(StepRun, self._write(update), where=self._where(layout.steps_file(run_id)))
+
+    def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
+        wanted = list(run_ids)
+        if not wanted:
+            return []
+        deleted = self._write(lambda txn: deletion.delete_runs(txn, wanted, self.root))
+        for run_id in deleted:
+            self._steps_chunk.pop(run_id, None)
+        return deleted
+
+    def delete_pipeline(self, name: str) -> list[str]:
+        deleted = self._write(lambda txn: deletion.delete_pipeline(txn, name, self.root))
+        for run_id in deleted:
+            self._steps_chunk.pop(run_id, None)
+        return deleted
 
     # ------------------------------------------------------------------ runs: reads
     def run_id_for_name(self, name: str) -> str | None:
@@ -153,6 +217,14 @@ class TinyDBStore(MetadataStore):
             docs = [p for p in docs if p["name"] == pipeline_name]
         return [from_doc(Run, doc, where=self._where(layout.run_file(doc.get("id", "?"))))
                 for doc in runs.list_docs(self._files, docs, status, limit, offset)]
+
+    def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                   tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
+        query = checks.RunQuery(pipeline_name=pipeline_name, status=status, tags=tags, since=since, until=until)
+        docs = pipelines.pipeline_docs(self._files)
+        if pipeline_name is not None:
+            docs = [p for p in docs if p["name"] == pipeline_name]
+        return rows.query(self._files, docs, query)
 
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
