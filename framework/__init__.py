@@ -17,6 +17,7 @@ _EXPORTS = {
     "Output": ("framework.steps", "Output"),
     "pipeline": ("framework.pipelines.new", "pipeline"),
     "Client": ("framework.client", "Client"),
+    "log_metadata": ("framework.client", "log_metadata"),
     "get_step_context": ("framework.steps.context", "get_step_context"),
 }
 

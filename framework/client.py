@@ -7,15 +7,16 @@ The client opens the active stack's stores and hands out the read-only views of
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from framework import stacks
-from framework.records import Run, Version
+from framework.records import Run, RunRow, Version
 from framework.stack_views import StackView
 from framework.stacks import Stack
-from framework.views import PipelineView, RunView
+from framework.views import ArtifactView, PipelineView, RunView
 
-__all__ = ["Client", "get_pipeline", "get_run", "pipeline_name"]
+__all__ = ["Client", "get_pipeline", "get_run", "log_metadata", "pipeline_name"]
 
 
 def pipeline_name(pipeline: Any) -> str:
@@ -86,15 +87,93 @@ class Client:
         """The versions of pipeline ``name``, oldest first ([] for an unknown name)."""
         return self.metadata_store.list_versions(name)
 
+    def _pipeline_name(self, name: Any) -> str:
+        found = pipeline_name(name)
+        if self.metadata_store.get_pipeline(found) is None:
+            from framework.exceptions import PipelineNotFoundError
+
+            raise PipelineNotFoundError(f"No pipeline named `{found}` in the store at {self.store_location}; "
+                                        "`framework pipelines list` shows the pipelines.")
+        return found
+
+    def tag_pipeline(self, name: Any, *tags: str) -> PipelineView:
+        """Add ``tags`` to pipeline ``name`` (tags it has stay once)."""
+        record = self.metadata_store.update_pipeline(self._pipeline_name(name), add_tags=list(tags))
+        return PipelineView(record, self)
+
+    def untag_pipeline(self, name: Any, *tags: str) -> PipelineView:
+        record = self.metadata_store.update_pipeline(self._pipeline_name(name), remove_tags=list(tags))
+        return PipelineView(record, self)
+
+    def note_pipeline(self, name: Any, notes: str) -> PipelineView:
+        """Replace the notes of pipeline ``name`` (``""`` clears them)."""
+        record = self.metadata_store.update_pipeline(self._pipeline_name(name), notes=notes)
+        return PipelineView(record, self)
+
+    def delete_pipeline(self, name: Any) -> list[str]:
+        """Delete pipeline ``name``, its versions and all its runs; return the deleted run
+        names. A run still in progress stops it (`RunInProgressError`) before anything is
+        deleted. Their artifact files stay until ``framework gc``."""
+        found = self._pipeline_name(name)
+        names = {row.id: row.name for row in self.metadata_store.query_runs(pipeline_name=found)}
+        return [names.get(run_id, run_id) for run_id in self.metadata_store.delete_pipeline(found)]
+
     # ------------------------------------------------------------------ runs
+    def resolve_run_id(self, ref: str) -> str:
+        """The id of the run ``ref`` names: a name, an id, a unique prefix of either, ``latest``,
+        ``PIPELINE@latest`` or ``PIPELINE@-2`` (``framework.reports.refs``)."""
+        from framework.reports.refs import resolve_run_id
+
+        return resolve_run_id(self.metadata_store, ref)
+
     def get_run(self, name_or_id: str | None = None, *, run_name: str | None = None) -> RunView:
-        """The run with this name (else this id); ``KeyError`` if there is none.
-        ``run_name=`` is the legacy keyword spelling."""
-        name_or_id = name_or_id if run_name is None else run_name
-        detail = self.metadata_store.get_run(name_or_id)
-        if detail is None:
-            raise KeyError(f"No run named `{name_or_id}` in the store at {self.store_location}.")
+        """The run ``name_or_id`` names (see `resolve_run_id`); `RunNotFoundError` (a
+        ``KeyError``) saying how to list runs if there is none. ``run_name=`` is the legacy
+        keyword spelling."""
+        from framework.exceptions import RunNotFoundError
+
+        ref = name_or_id if run_name is None else run_name
+        detail = self.metadata_store.get_run_by_id(self.resolve_run_id(ref))
+        if detail is None:  # deleted between the two reads
+            raise RunNotFoundError(f"Run `{ref}` was deleted just now from the store at {self.store_location}.")
         return RunView(detail, self)
+
+    def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                   tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
+        """Listing rows of the runs passing every filter, newest first, read lazily (the
+        metadata store's ``query_runs``): what ``framework runs list`` filters and sorts."""
+        return self.metadata_store.query_runs(pipeline_name=pipeline_name, status=status, tags=tags,
+                                              since=since, until=until)
+
+    def _refresh_summary(self, run_id: str) -> None:
+        """Recompute ``Run.summary`` after metadata was logged on a closed run, so listings
+        show the new metrics (a running run gets its summary when it closes)."""
+        from framework.summaries import run_summary
+
+        detail = self.metadata_store.get_run_by_id(run_id)
+        if detail is not None and detail.run.status != "running":
+            self.metadata_store.update_run(run_id, summary=run_summary(detail))
+
+    def tag_run(self, run: str, *tags: str) -> RunView:
+        """Add ``tags`` to ``run`` (any run reference; tags it has stay once)."""
+        return RunView(self.metadata_store.update_run(self.resolve_run_id(run), add_tags=list(tags)), self)
+
+    def untag_run(self, run: str, *tags: str) -> RunView:
+        return RunView(self.metadata_store.update_run(self.resolve_run_id(run), remove_tags=list(tags)), self)
+
+    def note_run(self, run: str, notes: str) -> RunView:
+        """Replace the notes of ``run`` (``""`` clears them)."""
+        return RunView(self.metadata_store.update_run(self.resolve_run_id(run), notes=notes), self)
+
+    def delete_runs(self, *runs: str) -> list[str]:
+        """Delete these runs (any run references) in one transaction; return their names.
+        Every reference is resolved and every run checked first: an unknown one, or one still
+        in progress (`RunInProgressError`), deletes nothing. Their artifact files stay until
+        ``framework gc``, which keeps whatever a remaining run still uses."""
+        ids = list(dict.fromkeys(self.resolve_run_id(run) for run in runs))
+        names = {run_id: self.metadata_store.get_run_by_id(run_id) for run_id in ids}
+        self.metadata_store.delete_runs(ids)
+        return [names[run_id].run.name if names[run_id] else run_id for run_id in ids]
 
     def get_run_by_id(self, run_id: str) -> RunView:
         detail = self.metadata_store.get_run_by_id(run_id)
@@ -113,6 +192,65 @@ class Client:
             runs = [r for r in self.metadata_store.list_runs(pipeline_name, status) if r.unlisted == unlisted]
             runs = runs[offset:][:limit]
         return [RunView(r, self) for r in runs]
+
+
+def log_metadata(metadata: dict[str, Any], *, run: Any = None, artifact: Any = None) -> None:
+    """Record ``metadata`` (a dict of strict-JSON values; numbers become metrics).
+
+    Inside a running step: on that step run; with ``artifact="<output name>"`` on that
+    output; with ``run=`` the current run's name or id (``get_step_context().run_name``) on
+    the run. The values travel back with the step's outcome and are stored with its record.
+
+    Outside a step: ``run=`` any run reference (name, id, prefix, ``latest``, …) logs on
+    that run; ``artifact=`` an artifact view (``run.steps["trainer"].outputs["model"]``)
+    on that output of that step run. Merged key by key with what was logged before.
+    """
+    from framework.steps.context import current_context
+
+    context = current_context()
+    if context is not None and context.run_name is not None:
+        _log_in_step(context, metadata, run, artifact)
+        return
+    if run is None and artifact is None:
+        import warnings
+
+        if context is not None:  # a step called directly, outside any run: kept in its context only
+            context.log_metadata(metadata)
+        warnings.warn("log_metadata() was called outside a pipeline run without run= or artifact=, so nothing "
+                      "was recorded (a step called directly, or through .entrypoint(), has no run to record "
+                      "it on).", stacklevel=2)
+        return
+    if run is not None and artifact is not None:
+        raise ValueError("log_metadata: give run= or artifact=, not both.")
+    client = Client()
+    if isinstance(artifact, ArtifactView):
+        if artifact.step is None or artifact.name is None:
+            raise ValueError("log_metadata(artifact=...) needs an artifact view reached from a run's step "
+                             "(e.g. Client().get_run(name).steps['trainer'].outputs['model']).")
+        step = artifact.step
+        client.metadata_store.update_step_run(step.run.id, step.id, output_metadata={artifact.name: metadata})
+        client._refresh_summary(step.run.id)
+        return
+    if artifact is not None:
+        raise ValueError(f"log_metadata(artifact={artifact!r}) outside a step needs an artifact view "
+                         "(Client().get_run(name).steps[step].outputs[output]); an output name works only "
+                         "inside the step that produces it.")
+    target = run.id if isinstance(run, RunView) else client.resolve_run_id(run)
+    client.metadata_store.update_run(target, metadata=metadata)
+    client._refresh_summary(target)
+
+
+def _log_in_step(context: Any, metadata: dict[str, Any], run: Any, artifact: Any) -> None:
+    from framework.exceptions import StepContextError
+
+    if isinstance(artifact, ArtifactView):
+        raise StepContextError(f"Step `{context.step_name}`: inside a step, artifact= names one of this step's "
+                               "outputs (a string); log on another run's artifact from outside the step.")
+    if run is not None and not context.is_this_run(run):
+        raise StepContextError(f"Step `{context.step_name}` runs in run `{context.run_name}`; inside a step, "
+                               "log_metadata(run=...) can only name that run. Log on other runs from outside "
+                               "the step.")
+    context.log_metadata(metadata, artifact=artifact, run=run is not None)
 
 
 def get_pipeline(name: Any = None, *, pipeline: Any = None) -> PipelineView | None:

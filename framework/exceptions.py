@@ -76,6 +76,13 @@ class RunNotFoundError(FrameworkError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class PipelineNotFoundError(FrameworkError, KeyError):
+    """No pipeline of that name is in the store."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class AmbiguousRunError(RunNotFoundError):
     """A run prefix matches several runs; the message lists them."""
 

@@ -38,10 +38,11 @@ class _Field:
 class ArtifactView:
     """One stored output. ``load()`` verifies the bytes against the recorded hash first."""
 
-    def __init__(self, artifact: Artifact, reader: Any, context: str) -> None:
+    def __init__(self, artifact: Artifact, reader: Any, context: str, step: StepView | None = None) -> None:
         self.record = artifact
         self._reader = reader
         self._context = context
+        self.step = step  # the step run it was reached from (None when built on its own)
 
     id = _Field()
     uri = _Field()
@@ -59,6 +60,14 @@ class ArtifactView:
     @property
     def path(self) -> str:
         return self._reader.artifact_store.path_of(self.record)
+
+    @property
+    def logged_metadata(self) -> dict[str, Any]:
+        """What was logged on this output (``log_metadata(..., artifact=...)``) in the step run
+        it was reached from."""
+        if self.step is None or self.name is None:
+            return {}
+        return copy.deepcopy(self.step.record.output_metadata.get(self.name, {}))
 
     def to_dict(self) -> dict[str, Any]:
         return to_doc(self.record)
@@ -91,6 +100,8 @@ class StepView:
     end_time = _Field()
     duration = _Field()
     error = _Field()
+    metadata = _Field(copied=True)  # logged on the step run (log_metadata inside the step)
+    output_metadata = _Field(copied=True)  # output name -> metadata logged on it
 
     @property
     def name(self) -> str:
@@ -110,7 +121,7 @@ class StepView:
         if record is None:
             raise KeyError(f"Artifact `{artifact_id}` of step `{self.name}` is not in the store.")
         context = f"run `{self.run.name}`, step `{self.name}`, {label}"
-        return ArtifactView(record, self.run.reader, context)
+        return ArtifactView(record, self.run.reader, context, step=self)
 
     @property
     def outputs(self) -> dict[str, ArtifactView]:
@@ -188,6 +199,10 @@ class RunView:
     unlisted = _Field()
     pipeline_parameters = _Field(copied=True)
     config = _Field(copied=True)
+    tags = _Field(copied=True)
+    notes = _Field()
+    metadata = _Field(copied=True)  # logged on the run (log_metadata(run=...))
+    summary = _Field(copied=True)  # {"params": ..., "metrics": ...}, written when the run closed
 
     @property
     def detail(self) -> RunDetail:
@@ -225,6 +240,8 @@ class PipelineView:
     name = _Field()
     latest_version = _Field()
     run_count = _Field()
+    tags = _Field(copied=True)
+    notes = _Field()
 
     @property
     def runs(self) -> list[RunView]:

@@ -483,20 +483,20 @@ def test_gc_on_an_empty_home_creates_nothing(home):
 
 # ---------------------------------------------------------------------- logging, import cost
 def test_cli_installs_and_removes_its_log_handler(in_store, monkeypatch):
-    from framework.reports import runs as runs_module
+    from framework.reports import run_list as runs_module
 
     logger = logging.getLogger("framework")
     monkeypatch.setattr(logger, "handlers", [])
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # an application without logging set up
     level = logger.level
     seen = []
-    original = runs_module.run_row
+    original = runs_module.full_row
 
-    def spy(record):
+    def spy(record, reader=None):
         seen.append([type(h).__name__ for h in logger.handlers])
-        return original(record)
+        return original(record, reader)
 
-    monkeypatch.setattr(runs_module, "run_row", spy)
+    monkeypatch.setattr(runs_module, "full_row", spy)
     assert cli("runs", "list").exit_code == 0
     assert seen and all(names == ["ConsoleHandler"] for names in seen)
     assert logger.handlers == [] and logger.level == level

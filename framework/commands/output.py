@@ -163,3 +163,79 @@ def status_text(status: str | None) -> Any:
     from rich.text import Text
 
     return Text(status or MISSING, style=STATUS_STYLES.get(status or "", ""))
+
+
+# ---------------------------------------------------------------------- tables that fit
+def middle_ellipsis(text: str, width: int) -> str:
+    """``text`` shortened to ``width`` characters by cutting its middle: run names keep their
+    pipeline and their time (``first_pipeline-2026_…_30_00_123456``)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    keep = width - 1
+    head = (keep + 1) // 2
+    tail = keep - head
+    return text[:head] + "…" + (text[len(text) - tail:] if tail else "")
+
+
+def fit_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None, *, gap: int = 2,
+               fixed: Sequence[int] = (), keep: Sequence[int] = ()) -> list[int]:
+    """Column widths that fit ``width`` characters: the widest shrinkable column gives up a
+    character at a time, down to 8 characters (20 for the ``keep`` columns: a run's name
+    stays recognisable). ``fixed``: column indexes never shrunk (a status, a time)."""
+    natural = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    if width is None:
+        return natural
+    widths = list(natural)
+    floors = [natural[i] if i in fixed else min(natural[i], 20 if i in keep else 8) for i in range(len(headers))]
+    overflow = sum(widths) + gap * (len(widths) - 1) - width
+    while overflow > 0:
+        candidates = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+        overflow -= 1
+    return widths
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: the terminal's, else ``$COLUMNS``, else None (off a
+    terminal lines stay whole, for grep and cut)."""
+    import os
+    import shutil
+
+    if _is_tty(sys.stdout):
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+def fitted_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, width: int | None,
+                 styles: Sequence[Sequence[str | None]] | None = None, fixed: Sequence[int] = (),
+                 keep: Sequence[int] = ()) -> list[Any]:
+    """A plain-text table (header, rule, rows; two spaces between columns) whose lines fit
+    ``width``, cells shortened with `middle_ellipsis`; rich ``Text`` lines, cells styled by
+    ``styles`` (one style per cell, or None)."""
+    from rich.text import Text
+
+    widths = fit_widths(headers, rows, width, fixed=fixed, keep=keep)
+    lines = []
+
+    def line(cells: Sequence[str], cell_styles: Sequence[str | None]) -> Any:
+        out = Text()
+        for index, (cell, size) in enumerate(zip(cells, widths)):
+            if index:
+                out.append("  ")
+            shown = middle_ellipsis(cell, size)
+            last = index == len(widths) - 1
+            out.append(shown if last else shown.ljust(size), style=cell_styles[index] or "")
+        out.rstrip()
+        return out
+
+    lines.append(line(headers, ["bold"] * len(headers)))
+    lines.append(Text("  ".join("─" * size for size in widths)))
+    for index, row in enumerate(rows):
+        lines.append(line(row, (styles[index] if styles else None) or [None] * len(row)))
+    return lines

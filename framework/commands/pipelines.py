@@ -1,4 +1,4 @@
-"""``framework pipelines list`` and ``framework pipelines versions NAME``."""
+"""``framework pipelines list | versions NAME | tag NAME TAG... | note NAME TEXT | delete NAME``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def version_rows(client: Any, name: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- click wiring
 @click.group()
 def pipelines() -> None:
-    """Pipelines in the store and their versions."""
+    """Pipelines in the store: list them, their versions; tag, annotate or delete one."""
 
 
 @pipelines.command("list")
@@ -68,3 +68,65 @@ def versions(name: str, as_json: bool) -> None:
         f"Versions of pipeline `{name}`", ["version", "created", "api", "steps", "hash"],
         [[r["number"], output.format_time(r["created"]), r["api"], ", ".join(s for s in r["steps"] if s),
           (r["hash"] or "").rpartition(":")[2][:12]] for r in rows]))
+
+
+def _known(client: Any, name: str) -> None:
+    if client.get_pipeline(name) is None:
+        raise NotFound(f"No pipeline named `{name}` in the store at {client.store_location}; "
+                       "`framework pipelines list` shows the pipelines.")
+
+
+@pipelines.command("tag")
+@click.argument("name")
+@click.argument("tags", metavar="TAG...", nargs=-1, required=True)
+@click.option("--remove", is_flag=True, help="Remove these tags instead of adding them.")
+def tag(name: str, tags: tuple[str, ...], remove: bool) -> None:
+    """Add TAGs to pipeline NAME (or remove them with --remove)."""
+    from framework.client import Client
+
+    client = Client()
+    _known(client, name)
+    try:
+        changed = client.untag_pipeline(name, *tags) if remove else client.tag_pipeline(name, *tags)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="TAG") from None
+    click.echo(f"Pipeline `{changed.name}` tags: {', '.join(changed.tags) or '(none)'}")
+
+
+@pipelines.command("note")
+@click.argument("name")
+@click.argument("text")
+def note(name: str, text: str) -> None:
+    """Set the notes of pipeline NAME to TEXT ("" clears them)."""
+    from framework.client import Client
+
+    client = Client()
+    _known(client, name)
+    changed = client.note_pipeline(name, text)
+    click.echo(f"Pipeline `{changed.name}` notes: {changed.notes}" if changed.notes else
+               f"Pipeline `{changed.name}` has no notes now.")
+
+
+@pipelines.command("delete")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Only show what would be deleted.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+def delete(name: str, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """Delete pipeline NAME: its versions and every one of its runs (asks first unless --yes).
+
+    Refused while one of its runs is in progress. Artifact files are freed by `framework gc`
+    afterwards; an artifact a run of another pipeline uses is always kept.
+    """
+    from framework.client import Client
+    from framework.commands.runs_edit import confirm_and_delete
+
+    client = Client()
+    _known(client, name)
+    rows = list(client.query_runs(pipeline_name=name))
+    plan = {"pipeline": name,
+            "runs": [{"name": r.name, "id": r.id, "pipeline": r.pipeline_name, "status": r.status,
+                      "start_time": r.start_time} for r in rows],
+            "running": [r.name for r in rows if r.status == "running"]}
+    confirm_and_delete(plan, f"pipeline `{name}` with its versions", lambda: client.delete_pipeline(name),
+                       dry_run=dry_run, yes=yes, as_json=as_json)

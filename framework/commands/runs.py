@@ -1,4 +1,8 @@
-"""``framework runs list | show RUN | compare RUN RUN ...``."""
+"""``framework runs list | show RUN | compare RUN RUN ... | tag | note | delete``.
+
+``list`` lives in ``runs_list``, ``tag``/``note``/``delete`` in ``runs_edit``; this module
+holds the group, the lookups every subcommand shares, ``show`` and ``compare``.
+"""
 
 from __future__ import annotations
 
@@ -8,53 +12,26 @@ import click
 
 from framework.commands import output
 from framework.commands.output import NotFound, json_option
-from framework.records import RUN_STATUSES
 
 
 # ---------------------------------------------------------------------- lookups
 def find_run(client: Any, name_or_id: str) -> Any:
-    """The run view for a run name or id; ``NotFound`` (one line) if there is none."""
+    """The run view for any run reference (name, id, unique prefix, ``latest``,
+    ``PIPELINE@-2``); ``NotFound`` (one line, saying how to list runs) if there is none."""
     try:
         return client.get_run(name_or_id)
-    except KeyError:
-        raise NotFound(f"No run named `{name_or_id}` in the store at {client.store_location}; "
-                       "`framework runs list` shows the runs.") from None
+    except KeyError as exc:
+        raise NotFound(str(exc)) from None
 
 
 # ---------------------------------------------------------------------- click wiring
 @click.group()
 def runs() -> None:
-    """Pipeline runs: list them, show one, compare several."""
+    """Pipeline runs: list them, show one, compare several, tag, annotate and delete them.
 
-
-@runs.command("list")
-@click.option("--pipeline", "pipeline_name", metavar="NAME", help="Only runs of this pipeline.")
-@click.option("--status", type=click.Choice(RUN_STATUSES), help="Only runs with this status.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Show at most N runs, newest first (0: all).")
-@json_option
-def list_runs(pipeline_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
-    """List runs, newest first, with pipeline, version, status, start time and duration."""
-    from framework.client import Client
-    from framework.reports.runs import run_row
-
-    client = Client()
-    if pipeline_name is not None and client.get_pipeline(pipeline_name) is None:
-        raise NotFound(f"No pipeline named `{pipeline_name}` in the store at {client.store_location}; "
-                       "`framework pipelines list` shows the pipelines.")
-    rows = [run_row(r) for r in client.list_runs(pipeline_name, status, limit or None)]
-    if as_json:
-        output.print_json(rows)
-        return
-    if not rows:
-        click.echo("No runs match." if (pipeline_name or status) else "No runs yet.")
-        return
-    output.show(output.table(
-        "Runs", ["run", "pipeline", "version", "status", "started", "duration", "steps"],
-        [[r["name"], r["pipeline"], r["version"], output.status_text(r["status"]),
-          output.format_time(r["start_time"]), output.format_duration(r["duration"]), r["steps"]]
-         for r in rows],
-        caption=f"newest {limit} shown; --limit N for more" if limit and len(rows) == limit else None))
+    Wherever a RUN is asked for, give its name, its id, a unique prefix of either,
+    `latest`, or PIPELINE@latest / PIPELINE@-2 (the run before the latest).
+    """
 
 
 @runs.command("show")
@@ -76,6 +53,14 @@ def show(run: str, as_json: bool) -> None:
               ("duration", output.format_duration(data["duration"])), ("stack", data["stack"])]
     if data["pipeline_parameters"]:
         header.append(("arguments", output.format_params(data["pipeline_parameters"])))
+    if data["tags"]:
+        header.append(("tags", ", ".join(data["tags"])))
+    if data["notes"]:
+        header.append(("notes", data["notes"]))
+    if data["metadata"]:
+        header.append(("metadata", output.format_params(data["metadata"])))
+    if data["metrics"]:
+        header.append(("metrics", output.format_params(data["metrics"])))
     if data["error"]:
         header.append(("error", data["error"]))
     step_rows, output_rows = [], []
@@ -135,3 +120,14 @@ def compare(run_names: tuple[str, ...], diff_only: bool, as_json: bool) -> None:
         notes.append("no parameters recorded for these runs")
     output.show(output.table(None, ["", "section", "field", *result["runs"]], rows, styles,
                              caption="; ".join(notes)))
+
+
+def _subcommands() -> None:
+    from framework.commands.runs_edit import delete, note, tag
+    from framework.commands.runs_list import list_runs
+
+    for command in (list_runs, tag, note, delete):
+        runs.add_command(command)
+
+
+_subcommands()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+import attrs
+
 from framework import run_names
 from framework.config import RunConfig
 from framework.exceptions import DuplicateRunNameError, RunTerminated
@@ -27,7 +29,8 @@ from framework.graph import Invocation, PipelineGraph
 from framework.hashing import new_id
 from framework.logging_setup import ensure_console_handler
 from framework.orchestrators.step_runner import StepOutcome, StepTask
-from framework.records import Artifact, CacheEntry
+from framework.records import Artifact, CacheEntry, Run, RunDetail, StepRun
+from framework.summaries import run_summary
 
 
 class RunStack(Protocol):
@@ -60,6 +63,9 @@ class RunLauncher:
         self._pending: dict[str, str] = {}  # invocation -> cache key, for steps now executing
         self.first_error: BaseException | None = None
         self.failed_step: str | None = None
+        self.run_record: Run | None = None
+        self.run_metadata: dict[str, Any] = {}  # logged on the run from inside its steps
+        self._final: dict[str, tuple[StepRun, list[Artifact]]] = {}  # invocation -> last record, for the summary
 
     # ------------------------------------------------------------------ helpers
     def _display(self, inv: Invocation) -> str:
@@ -85,14 +91,15 @@ class RunLauncher:
             self.outputs[inv_id] = {out: hit.artifacts[aid] for out, aid in hit.outputs.items()}
             record = self.steps.record(inv, "cached", inputs, cache_key=key, outputs=dict(hit.outputs),
                                        original_step_run_id=hit.step_run_id, original_run_id=hit.run_id)
-            self.records.defer(record, list(self.outputs[inv_id].values()))  # no new bytes: batched
+            self._defer(inv_id, record, list(self.outputs[inv_id].values()))  # no new bytes: batched
             self.logger.info("Step `%s` has finished in %.3fs.", name, record.duration)
             self.progress.step_finished(name, "cached")
             return None
         self._pending[inv_id] = key
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
-                        inv.output_materializers, self.artifacts.url, self.artifacts.storage_options)
+                        inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
+                        run_id=self.run_id)
 
     def complete(self, inv_id: str, outcome: StepOutcome) -> bool:
         inv = self.graph.invocations[inv_id]
@@ -104,7 +111,10 @@ class RunLauncher:
         artifacts = list(outcome.outputs.values())
         status = "failed" if outcome.error is not None else "completed"
         record = self.steps.record(inv, status, self._inputs(inv), cache_key=key, outputs=outputs,
-                                   error=outcome.error_text)
+                                   error=outcome.error_text, metadata=outcome.metadata,
+                                   output_metadata=outcome.output_metadata)
+        self.run_metadata.update(outcome.run_metadata)
+        self._final[inv_id] = (record, artifacts)
         self.records.write(record, artifacts)
         self._pending.pop(inv_id, None)
         if outcome.error is not None:
@@ -127,8 +137,28 @@ class RunLauncher:
         inv = self.graph.invocations[inv_id]
         record = self.steps.record(inv, "skipped", self._inputs(inv), duration=0.0,
                                    error="skipped because an upstream step failed")
-        self.records.defer(record, [])
+        self._defer(inv_id, record, [])
         self.progress.step_finished(self._display(inv), "skipped")
+
+    def _defer(self, inv_id: str, record: StepRun, artifacts: list[Artifact]) -> None:
+        self._final[inv_id] = (record, artifacts)
+        self.records.defer(record, artifacts)
+
+    def _summary(self) -> dict[str, Any] | None:
+        """``Run.summary`` (flat parameters and metrics, ``framework.summaries``) from the
+        step records of this run, so listings never read its steps; None if it cannot be
+        made (the run still closes)."""
+        if self.run_record is None:
+            return None
+        try:
+            steps = [self._final[inv_id] for inv_id in self.graph.invocations if inv_id in self._final]
+            run = attrs.evolve(self.run_record, metadata={**self.run_record.metadata, **self.run_metadata})
+            detail = RunDetail(run=run, steps=tuple(record for record, _ in steps),
+                               artifacts={a.id: a for _, artifacts in steps for a in artifacts})
+            return run_summary(detail)
+        except Exception as exc:  # noqa: BLE001 - a summary never fails a run
+            self.logger.debug("Could not summarise run `%s`: %s", self.run_name, exc)
+            return None
 
     # ------------------------------------------------------------------ the run
     def launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> str:
@@ -167,7 +197,7 @@ class RunLauncher:
                           stack=self.stack.name, run_config=config, pipeline_parameters=pipeline_parameters,
                           unlisted=unlisted)
             try:
-                self.metadata.create_run(run)
+                self.run_record = self.metadata.create_run(run)
                 break
             except DuplicateRunNameError:
                 # A name made from the clock ({time}, as the default is) can collide with a run
@@ -215,7 +245,7 @@ class RunLauncher:
             inv = self.graph.invocations[inv_id]
             record = self.steps.record(inv, "failed", self._inputs(inv), cache_key=key,
                                        error=f"the run stopped: {error}")
-            self.records.defer(record, [])  # written by `_finish_run`
+            self._defer(inv_id, record, [])  # written by `_finish_run`
         self._pending.clear()
 
     def _finish_run(self, status: str, duration: float, error: str | None, *, raising: bool) -> None:
@@ -225,15 +255,16 @@ class RunLauncher:
         record is still closed, as `failed`; the error is re-raised when ``raising``.
         """
         batch = self.records.close()  # after the committer's last transaction
+        extras = {"metadata": self.run_metadata or None, "summary": self._summary()}
         try:
             self.metadata.finish_run(self.run_id, status=status, end_time=now(), duration=duration,
-                                     error=error, steps=batch)
+                                     error=error, steps=batch, **extras)
         except Exception as exc:
             if not batch:
                 raise
             reason = f"the step records could not be written: {type(exc).__name__}: {exc}"
             self.metadata.finish_run(self.run_id, status="failed", end_time=now(), duration=duration,
-                                     error=error or reason)
+                                     error=error or reason, **extras)
             if raising:
                 raise
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from framework.json_values import check_metadata, merge_metadata, to_strict_json
 from framework.liveness import process_token, this_host
-from framework.metadata.strict_json import to_strict_json
 from framework.records import Artifact, Run, StepRun, to_doc
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
@@ -132,22 +132,6 @@ def check_notes(notes: object) -> str | None:
     if type(notes) is not str:
         raise ValueError(f"notes must be a str (\"\" clears them), got {notes!r}")
     return notes or None
-
-
-def check_metadata(values: object, what: str = "metadata") -> dict[str, Any]:
-    """A strict-JSON copy of a metadata mapping with non-empty string keys; ``ValueError``
-    naming the offending key (``metadata.accuracy: nan is not strict JSON``) otherwise."""
-    if type(values) is not dict:
-        raise ValueError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
-    for key in values:
-        if type(key) is not str or not key:
-            raise ValueError(f"{what}: keys must be non-empty strings, got {key!r}")
-    return to_strict_json(values, what)
-
-
-def merge_metadata(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``current`` with ``new`` merged in key by key (a key logged again takes the new value)."""
-    return {**current, **new}
 
 
 def merge_output_metadata(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

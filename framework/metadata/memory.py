@@ -174,13 +174,17 @@ class InMemoryStore(MetadataStore):
                 run["summary"] = summary
 
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+                   notes: str | None = None, metadata: dict[str, Any] | None = None,
+                   summary: dict[str, Any] | None = None) -> Run:
         add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
         new_notes = checks.check_notes(notes) if notes is not None else None
         new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        _unused, new_summary = checks.closing_extras(None, summary)
         with self._lock:
             self._known_run(run_id)
             run = self._runs[run_id]
+            if new_summary is not None:
+                run["summary"] = new_summary
             run["tags"] = checks.retagged(run.get("tags") or [], add, remove)
             if notes is not None:
                 run["notes"] = new_notes

@@ -121,13 +121,15 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+                   notes: str | None = None, metadata: dict[str, Any] | None = None,
+                   summary: dict[str, Any] | None = None) -> Run:
         """Change what users add to a run after the fact; return the run as stored.
 
         ``add_tags`` are appended (a tag present stays once), then ``remove_tags`` removed —
         inside the transaction, so concurrent taggers lose nothing. ``notes``: None leaves
         them, ``""`` clears them, any other str replaces them. ``metadata`` is merged into
-        ``Run.metadata`` key by key. Values are checked first (`checks.check_tags`, strict
+        ``Run.metadata`` key by key; ``summary`` replaces ``Run.summary`` (the client
+        recomputes it when metadata is logged after the run closed). Values are checked first (`checks.check_tags`, strict
         JSON): ``ValueError`` and nothing written. ``KeyError`` for an unknown run.
         """
 

@@ -44,6 +44,7 @@ class StepTask:
     # For the step context; by default the pipeline the step copy was compiled into.
     pipeline_name: str | None = attrs.field(
         default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
+    run_id: str | None = None  # so the step can name its own run (log_metadata(run=...))
 
 
 @attrs.define
@@ -54,6 +55,10 @@ class StepOutcome:
     error_text: str | None = None
     hook_error: str | None = None  # what a raising on_failure / on_success hook said (also logged)
     extra_files: dict[str, str] = attrs.field(factory=dict)  # output -> where the step's extra files are kept
+    # What the step (or its hook) logged with log_metadata: on the step run, per output, on the run.
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    output_metadata: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    run_metadata: dict[str, Any] = attrs.field(factory=dict)
 
 
 _STORES: dict[tuple[str, str], Any] = {}
@@ -101,7 +106,8 @@ def _save_outputs(task: StepTask, values: dict[str, Any], store, outcome: StepOu
 def _context(task: StepTask, directories: OutputDirectories) -> StepContext:
     return StepContext(step_name=task.step_name, pipeline_name=task.pipeline_name, run_name=task.run_name,
                        outputs=type(task.step)._signature.outputs,
-                       materializers=task.step._options.output_materializers, output_dir=directories.path)
+                       materializers=task.step._options.output_materializers, output_dir=directories.path,
+                       run_id=task.run_id)
 
 
 def _run_hooks(task: StepTask, outcome: StepOutcome, context: StepContext) -> None:
@@ -147,6 +153,7 @@ def run_step(task: StepTask) -> StepOutcome:
         outcome.extra_files = dict(directories.given)
         outcome.duration = time.perf_counter() - start
         _run_hooks(task, outcome, context)
+    outcome.metadata, outcome.output_metadata, outcome.run_metadata = context.logged_metadata()
     return outcome
 
 

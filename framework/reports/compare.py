@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from framework.reports.runs import flat_parameters, scalar_outputs
+from framework.reports.runs import flat_parameters, run_metrics, scalar_outputs
 from framework.views import RunView
 
-SECTIONS = ("run", "step status", "pipeline arguments", "parameters", "outputs")
+SECTIONS = ("run", "step status", "pipeline arguments", "parameters", "outputs", "metrics")
 _ABSENT = object()
 
 
 def comparison_fields(run: RunView) -> dict[tuple[str, str], Any]:
     """What a comparison puts side by side for one run, keyed by (section, field): ``run``
     (pipeline, version, status), ``step status``, ``pipeline arguments``, ``parameters``
-    (``step.param``) and ``outputs`` (scalar outputs, ``step.output``)."""
+    (``step.param``), ``outputs`` (scalar outputs, ``step.output``) and ``metrics`` (the
+    numbers logged with ``log_metadata``: on the run ``key``, a step ``step.key``, an
+    output ``step.output.key``)."""
     fields: dict[tuple[str, str], Any] = {
         ("run", "pipeline"): run.pipeline_name, ("run", "version"): run.version, ("run", "status"): run.status,
     }
@@ -26,8 +28,12 @@ def comparison_fields(run: RunView) -> dict[tuple[str, str], Any]:
     for key, value in flat_parameters(run).items():
         if not key.startswith("pipeline:"):
             fields[("parameters", key)] = value
-    for key, value in scalar_outputs(run).items():
+    outputs = scalar_outputs(run)
+    for key, value in outputs.items():
         fields[("outputs", key)] = value
+    for key, value in run_metrics(run).items():
+        if key not in outputs:  # a scalar output is a metric too, shown once, with the outputs
+            fields[("metrics", key)] = value
     return fields
 
 
@@ -72,9 +78,9 @@ def compare_runs(runs: list[RunView]) -> dict[str, Any]:
 
 def trials(runs: list[RunView], x: str | None = None, y: str | None = None) -> dict[str, Any]:
     """Runs (oldest first: trial 1, 2, …) as points: parameter ``x`` against numeric scalar
-    output ``y``. Without a valid ``x``, the first parameter whose value varies; without a
+    output or metric ``y``. Without a valid ``x``, the first parameter whose value varies; without a
     valid ``y``, the first numeric output."""
-    rows = [(run, flat_parameters(run), scalar_outputs(run)) for run in runs]
+    rows = [(run, flat_parameters(run), {**scalar_outputs(run), **run_metrics(run)}) for run in runs]
     param_keys: list[str] = []
     output_keys: list[str] = []
     for _run, params, outs in rows:

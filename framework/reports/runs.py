@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from framework import summaries
 from framework.reports.artifacts import short_summary
+from framework.summaries import SCALARS  # noqa: F401 - re-exported: what a scalar output may be
 from framework.views import RunView, StepView
-
-#: What a scalar output may be: its value is recorded in the artifact's metadata.
-SCALARS = (bool, int, float, str, type(None))
 
 
 def run_row(run: Any) -> dict[str, Any]:
@@ -17,7 +16,7 @@ def run_row(run: Any) -> dict[str, Any]:
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
         "duration": run.duration, "steps": len(_record(run).step_order or []), "api": run.api,
-        "unlisted": bool(run.unlisted),
+        "unlisted": bool(run.unlisted), "tags": list(_record(run).tags), "notes": _record(run).notes,
     }
 
 
@@ -26,22 +25,23 @@ def _record(run: Any) -> Any:
 
 
 def flat_parameters(run: RunView) -> dict[str, Any]:
-    """Pipeline arguments then every step's parameters, flat (see the package docstring)."""
-    flat: dict[str, Any] = {f"pipeline:{k}": v for k, v in run.pipeline_parameters.items()}
-    for key, step in run.steps.items():
-        for name, value in step.parameters.items():
-            flat[f"{key}.{name}"] = value
-    return flat
+    """Pipeline arguments then every step's parameters, flat (see the package docstring;
+    the same keys ``Run.summary["params"]`` holds: ``framework.summaries``)."""
+    return summaries.flat_parameters(run.pipeline_parameters,
+                                     ((key, step.parameters) for key, step in run.steps.items()))
+
+
+def run_metrics(run: RunView) -> dict[str, Any]:
+    """Every metric of a run: numeric scalar outputs and the numbers logged on the run, its
+    steps and their outputs (``framework.summaries.run_metrics``)."""
+    return summaries.run_metrics(run.detail)
 
 
 def scalar_value(artifact: Any) -> tuple[bool, Any]:
     """``(True, value)`` if the artifact's record holds a scalar value (a number, a bool, a
     short string, None: what a step returns as a metric), else ``(False, None)``. Nothing is
     loaded: the materializer records such values when it writes them."""
-    metadata = artifact.metadata
-    if "value" in metadata and "shape" not in metadata and isinstance(metadata["value"], SCALARS):
-        return True, metadata["value"]
-    return False, None
+    return summaries.scalar_value(artifact.metadata)
 
 
 def scalar_outputs(run: RunView) -> dict[str, Any]:
@@ -98,16 +98,18 @@ def describe_run(run: RunView, origins: Origins) -> dict[str, Any]:
         for name, artifact in step.outputs.items():
             outputs.append({"name": name, "type": artifact.data_type, "size": artifact.size,
                             "path": artifact.path, "uri": artifact.uri, "id": artifact.id,
-                            "summary": short_summary(artifact.record), "metadata": artifact.metadata})
+                            "summary": short_summary(artifact.record), "metadata": artifact.metadata,
+                            "logged_metadata": step.record.output_metadata.get(name, {})})
         steps.append({
             "name": key, "step_name": step.name, "invocation_id": step.invocation_id, "slot": step.slot,
             "status": step.status, "start_time": step.start_time, "end_time": step.end_time,
             "duration": step.duration, "parameters": step.parameters, "cached_from": origins(step),
-            "error": step.error, "outputs": outputs,
+            "error": step.error, "metadata": step.metadata, "outputs": outputs,
         })
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
         "duration": run.duration, "stack": run.stack, "pipeline_parameters": run.pipeline_parameters,
-        "error": run.error, "api": run.api, "steps": steps,
+        "error": run.error, "api": run.api, "tags": run.tags, "notes": run.notes, "metadata": run.metadata,
+        "metrics": run_metrics(run), "steps": steps,
     }

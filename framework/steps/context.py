@@ -8,6 +8,11 @@ threads or Dask workers each see their own.
 
 A step that asks for the context is not cached unless it says so: the context reaches
 outside the step's inputs (files, the run), which its cache key cannot see.
+
+Metadata a step logs (``framework.log_metadata``, ``add_output_metadata``) is kept here and
+travels back to the launcher in the step's outcome: the step may run on a Dask worker,
+which never opens the metadata store. Values are checked (strict JSON) when logged, so a
+bad value fails at the line that logged it, naming the key.
 """
 
 from __future__ import annotations
@@ -32,13 +37,17 @@ class StepContext:
 
     def __init__(self, *, step_name: str, pipeline_name: str | None, run_name: str | None,
                  outputs: Mapping[str, Any], materializers: Mapping[str, type] | None = None,
-                 output_dir: Callable[[str], str] | None = None) -> None:
+                 output_dir: Callable[[str], str] | None = None, run_id: str | None = None) -> None:
         self.step_name = step_name
         self.pipeline_name = pipeline_name
         self.run_name = run_name
+        self.run_id = run_id
         self._outputs = dict(outputs)  # output name -> declared type
         self._materializers = dict(materializers or {})  # output name -> explicitly chosen class
         self._output_dir = output_dir
+        self._metadata: dict[str, Any] = {}  # logged on the step run
+        self._output_metadata: dict[str, dict[str, Any]] = {}  # output name -> logged on that output
+        self._run_metadata: dict[str, Any] = {}  # logged on the run (log_metadata(run=<this run>))
 
     def _output(self, name: str | None) -> str:
         if name is None:
@@ -86,6 +95,46 @@ class StepContext:
             )
         return self._output_dir(output)
 
+    # ------------------------------------------------------------------ metadata
+    def log_metadata(self, metadata: Mapping[str, Any], *, artifact: str | None = None,
+                     run: bool = False) -> None:
+        """Log ``metadata`` on this step run, on its output ``artifact``, or (``run=True``) on
+        the run; merged key by key with what was logged before. Numbers become metrics."""
+        from framework.json_values import check_metadata, merge_metadata
+
+        if artifact is not None and run:
+            raise StepContextError("log_metadata: give artifact= or run=, not both.")
+        where = "run" if run else f"output `{artifact}`" if artifact is not None else f"step `{self.step_name}`"
+        try:
+            values = check_metadata(dict(metadata) if isinstance(metadata, Mapping) else metadata, "metadata")
+        except ValueError as exc:
+            raise ValueError(f"Step `{self.step_name}`: metadata logged on the {where} must be strict JSON "
+                             f"(str keys; str, int, finite float, bool, None, lists and dicts): {exc}") from None
+        if run:
+            self._run_metadata = merge_metadata(self._run_metadata, values)
+        elif artifact is not None:
+            output = self._output(artifact)
+            self._output_metadata[output] = merge_metadata(self._output_metadata.get(output, {}), values)
+        else:
+            self._metadata = merge_metadata(self._metadata, values)
+
+    def add_output_metadata(self, metadata: Mapping[str, Any], output_name: str | None = None) -> None:
+        """Metadata on output ``output_name`` (may be omitted for a single output): the legacy
+        spelling of ``log_metadata(metadata, artifact=output_name)``."""
+        self.log_metadata(metadata, artifact=self._output(output_name))
+
+    def logged_metadata(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
+        """What the step logged: (on the step run, per output, on the run)."""
+        return dict(self._metadata), {k: dict(v) for k, v in self._output_metadata.items()}, dict(self._run_metadata)
+
+    def is_this_run(self, run: Any) -> bool:
+        """Does ``run`` (a name, an id or a run view) name the run this step runs in?"""
+        if self.run_name is None:
+            return False
+        name = getattr(run, "name", run)
+        ident = getattr(run, "id", run)
+        return name == self.run_name or (self.run_id is not None and ident == self.run_id)
+
     @property
     def pipeline_run(self) -> Any:
         """This run as ``framework.client.Client().get_run`` shows it (read when asked)."""
@@ -126,6 +175,12 @@ def active(context: StepContext) -> Iterator[StepContext]:
         yield context
     finally:
         _CURRENT.reset(token)
+
+
+def current_context() -> StepContext | None:
+    """The context of the step running now, or None (no error: for code that works both
+    inside and outside steps, such as ``framework.log_metadata``)."""
+    return _CURRENT.get()
 
 
 def get_step_context() -> StepContext:

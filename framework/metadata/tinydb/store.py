@@ -138,13 +138,17 @@ class TinyDBStore(MetadataStore):
             self._steps_chunk[run_id] = chunk
 
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                   notes: str | None = None, metadata: dict[str, Any] | None = None) -> Run:
+                   notes: str | None = None, metadata: dict[str, Any] | None = None,
+                   summary: dict[str, Any] | None = None) -> Run:
         add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
         new_notes = checks.check_notes(notes) if notes is not None else None
         new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        _unused, new_summary = checks.closing_extras(None, summary)
 
         def edit(doc: dict[str, Any]) -> dict[str, Any]:
             fields: dict[str, Any] = {"tags": checks.retagged(doc.get("tags") or [], add, remove)}
+            if new_summary is not None:
+                fields["summary"] = new_summary
             if notes is not None:
                 fields["notes"] = new_notes
             if new_metadata:
