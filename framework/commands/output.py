@@ -179,24 +179,36 @@ def middle_ellipsis(text: str, width: int) -> str:
     return text[:head] + "…" + (text[len(text) - tail:] if tail else "")
 
 
+#: Successive minimum widths (a ``keep`` column such as a run's name, other columns, ``fixed``
+#: columns; None: never shrunk): a table gives up the next level only if the previous one
+#: still does not fit.
+_FLOORS = ((20, 8, None), (12, 5, None), (8, 3, 6))
+
+
 def fit_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None, *, gap: int = 2,
                fixed: Sequence[int] = (), keep: Sequence[int] = ()) -> list[int]:
     """Column widths that fit ``width`` characters: the widest shrinkable column gives up a
-    character at a time, down to 8 characters (20 for the ``keep`` columns: a run's name
-    stays recognisable). ``fixed``: column indexes never shrunk (a status, a time)."""
+    character at a time, down to the floors of `_FLOORS` (a run's name, in ``keep``, stays
+    recognisable longest; ``fixed`` columns — a status, a time — shrink only as a last resort)."""
     natural = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
     if width is None:
         return natural
     widths = list(natural)
-    floors = [natural[i] if i in fixed else min(natural[i], 20 if i in keep else 8) for i in range(len(headers))]
     overflow = sum(widths) + gap * (len(widths) - 1) - width
-    while overflow > 0:
-        candidates = [i for i in range(len(widths)) if widths[i] > floors[i]]
-        if not candidates:
+    for keep_floor, other_floor, fixed_floor in _FLOORS:
+        floors = []
+        for i in range(len(headers)):
+            floor = keep_floor if i in keep else fixed_floor if i in fixed else other_floor
+            floors.append(natural[i] if floor is None else min(natural[i], floor))
+        while overflow > 0:
+            candidates = [i for i in range(len(widths)) if widths[i] > floors[i]]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i] - floors[i])
+            widths[widest] -= 1
+            overflow -= 1
+        if overflow <= 0:
             break
-        widest = max(candidates, key=lambda i: widths[i])
-        widths[widest] -= 1
-        overflow -= 1
     return widths
 
 
