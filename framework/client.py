@@ -165,6 +165,20 @@ class Client:
         """Replace the notes of ``run`` (``""`` clears them)."""
         return RunView(self.metadata_store.update_run(self.resolve_run_id(run), notes=notes), self)
 
+    def export_artifact(self, run: str, step: str, output: str | None, dest: Any, *, overwrite: bool = False) -> Any:
+        """Write the value of ``output`` (None: the step's only output) of ``step`` in
+        ``run`` to ``dest`` in a format other tools open (``framework.artifacts.export``:
+        .npy/.csv, .parquet/.csv, .skops, .json); return the path written. The value is
+        loaded and hash-verified first."""
+        from framework.artifacts.export import export_value
+
+        view = self.get_run(run)
+        step_view = view.steps[step]
+        artifact = step_view.output if output is None else step_view.outputs[output]
+        what = f"Output `{artifact.name}` of step `{step_view.name}` in run `{view.name}`"
+        return export_value(artifact.load(), dest, name=f"{step_view.key}.{artifact.name}", what=what,
+                            overwrite=overwrite)
+
     def delete_runs(self, *runs: str) -> list[str]:
         """Delete these runs (any run references) in one transaction; return their names.
         Every reference is resolved and every run checked first: an unknown one, or one still
