@@ -42,12 +42,28 @@ class StackError(FrameworkError, ValueError):
 
 
 def framework_home() -> Path:
-    """``$FRAMEWORK_HOME``, else ``$XDG_DATA_HOME/framework``, else ``~/.local/share/framework``."""
+    """``$FRAMEWORK_HOME``, else ``$XDG_DATA_HOME/framework``, else ``~/.local/share/framework``.
+
+    A home that is a file (or lies below one) is a `StackError` naming it and the variable
+    that chose it — not an OS error from deep inside the first store that tries to use it.
+    """
     explicit = os.environ.get("FRAMEWORK_HOME")
     if explicit:
-        return Path(explicit).expanduser().resolve()
+        return _checked_home(Path(explicit).expanduser().resolve(), "$FRAMEWORK_HOME")
     data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home).resolve() / "framework"
+    source = "$XDG_DATA_HOME" if os.environ.get("XDG_DATA_HOME") else "the default ~/.local/share"
+    return _checked_home(Path(data_home).resolve() / "framework", source)
+
+
+def _checked_home(home: Path, source: str) -> Path:
+    for path in (home, *home.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = "is a file" if path == home else f"lies below {path}, which is a file"
+                raise StackError(f"The framework home {home} (from {source}) {where}, not a directory. Point "
+                                 "FRAMEWORK_HOME at a directory (it is created on the first run), or unset it.")
+            break
+    return home
 
 
 @attrs.frozen

@@ -38,6 +38,44 @@ class OutputPlaceholder:
             "being defined, so it cannot be used in `if`/`while`; branch inside a step instead."
         )
 
+    def _no_value(self, what: str) -> StepInterfaceError:
+        return StepInterfaceError(
+            f"The output `{self.output_name}` of step `{self.step_name}` has no value while the pipeline is "
+            f"being defined, so {what}. Pass it to a step: if the function you passed it to is meant to be "
+            "one, decorate it with `@step`; otherwise do this work inside a step."
+        )
+
+    def __len__(self) -> int:
+        raise self._no_value("`len()` cannot be applied to it")
+
+    def __iter__(self) -> Any:
+        raise self._no_value("it cannot be iterated or unpacked (a step with several outputs returns one "
+                             "placeholder per output: `a, b = my_step()`)")
+
+    def __getitem__(self, key: Any) -> Any:
+        raise self._no_value(f"it cannot be indexed (`[{key!r}]`)")
+
+    def __contains__(self, item: Any) -> bool:
+        raise self._no_value("`in` cannot look inside it")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._no_value("it cannot become an array")
+
+    def __float__(self) -> float:
+        raise self._no_value("it cannot become a number")
+
+    __int__ = __index__ = __complex__ = __float__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._no_value("it cannot be called")
+
+    def _operator(self, *_args: Any) -> Any:
+        raise self._no_value("arithmetic and comparisons (`+`, `*`, `<`, …) cannot use it")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _operator
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _operator
+    __neg__ = __pos__ = __abs__ = __lt__ = __le__ = __gt__ = __ge__ = _operator
+
 
 @dataclasses.dataclass
 class TracedCall:

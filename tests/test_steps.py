@@ -130,7 +130,7 @@ def test_instantiation_forms():
         (lambda: trainer(TrainerParams(), TrainerParams()), "two parameters objects"),
         (lambda: loader(TrainerParams()), "no parameters argument"),
         (lambda: trainer(unknown=1), "unexpected keyword argument `unknown`"),
-        (lambda: trainer(3), "not a BaseParameters"),
+        (lambda: trainer(3), "input `data` expects ndarray"),  # a step argument: the call runs the step
     ],
 )
 def test_instantiation_errors(make, message):
@@ -176,6 +176,17 @@ def test_wrong_parameter_type_is_step_interface_error_with_pydantic_message():
 def test_entrypoint_calls_the_raw_function_on_class_and_instance():
     assert trainer.entrypoint(TrainerParams(gamma=1.0), np.ones(3)) == 3.0
     assert trainer().entrypoint(params=TrainerParams(gamma=2.0), data=np.ones(2)) == 4.0
+
+
+def test_calling_a_step_class_with_its_arguments_outside_a_pipeline_runs_it():
+    # The function API's reading of `trainer(data=...)`: the caller wants the result, as
+    # calling an instance gives; without step arguments the call still makes an instance.
+    assert trainer(data=np.ones(4)) == pytest.approx(4 * TrainerParams().gamma)
+    assert trainer(TrainerParams(gamma=0.5), data=np.ones(2)) == pytest.approx(1.0)
+    assert trainer(np.ones(2), params=TrainerParams(gamma=2.0)) == pytest.approx(4.0)
+    assert isinstance(trainer(TrainerParams(gamma=0.5)), BaseStep) and isinstance(loader(), BaseStep)
+    with pytest.raises(StepInterfaceError, match=r"with_options\(enable_cache=...\)"):
+        trainer(data=np.ones(2), enable_cache=False)
 
 
 def test_calling_an_instance_outside_a_pipeline_runs_it():

@@ -55,6 +55,25 @@ def _checks(step_cls: type, label: str):
     return StepChecks(step_cls._signature, label)
 
 
+def _runs_the_step(cls: type, args: tuple, kwargs: dict) -> bool:
+    """Are these the step's own arguments (inputs, parameters), rather than what makes an
+    instance (a parameters object, step options)? Both at once is a `StepInterfaceError`."""
+    sig = cls._signature
+    names = cls._class_options.option_names()
+    own = [repr(a) for a in args if not is_parameters_object(a)]
+    own += [key for key in kwargs if key in sig.inputs]
+    if not own:
+        return False
+    options = [key for key in kwargs if key in names]
+    if options:
+        raise StepInterfaceError(
+            f"Step `{cls.__name__}` got step arguments ({', '.join(own)}) and step options "
+            f"({', '.join(options)}) in one call. To run a configured step, configure it first: "
+            f"`{cls.__name__}.with_options({options[0]}=...)(...)`; to make an instance for a legacy "
+            "pipeline, pass only a parameters object and options.")
+    return True
+
+
 class BaseStep:
     """A pipeline step. Subclass and define ``entrypoint(self, ...)``, or use ``@step``."""
 
@@ -102,6 +121,13 @@ class BaseStep:
             instance._options = cls._class_options
             instance._params_obj = None
             return instance._record(tracer, args, kwargs)
+        if tracer is None and _runs_the_step(cls, args, kwargs):
+            # `trainer(X_train=X, y_train=y)` outside a pipeline: the step's own arguments, so
+            # the caller wants its result (the function API's reading), as calling an
+            # instance gives; `trainer()` and `trainer(Params(...), name=...)` still make
+            # the instances legacy pipelines are wired with.
+            instance.__init__()
+            return instance._run_directly(args, kwargs)
         return instance
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
