@@ -35,3 +35,21 @@ def test_missing_file_names_it(tmp_path):
 
 def test_empty_yaml_is_an_empty_configuration(tmp_path):
     assert load_run_config(write(tmp_path, "")).steps == {}
+
+
+def test_yaml_parameters_override_a_value_the_pipeline_passes_in_code(tmp_path):
+    from framework.pipelines.new import pipeline
+    from framework.steps import step
+
+    @step
+    def scaled(factor: float = 1.0) -> float:
+        return factor * 2
+
+    @pipeline
+    def passes(factor: float = 3.0):
+        scaled(factor=factor)
+
+    config = tmp_path / "run.yaml"
+    config.write_text("steps:\n  scaled:\n    parameters:\n      factor: 5.0\n")
+    run = passes.with_options(config_path=str(config))()
+    assert run.steps["scaled"].parameters == {"factor": 5.0} and run.steps["scaled"].output.load() == 10.0

@@ -141,6 +141,7 @@ def resolve_parameters(
             continue
         if name in overrides:
             value = overrides.pop(name)
+            values.pop(name, None)  # a value given in code too: the override wins
         elif name in values:
             value = values.pop(name)
         elif spec.has_default:
