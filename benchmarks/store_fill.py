@@ -18,7 +18,10 @@ measured operations meet the files a real store of that age would give them:
   a score): one step executed per run (a new cache key each time), two served from the
   cache — so ``pipelines.json`` lists 50 pipelines, the name shards hold 10,000 names,
   the per-pipeline indexes ~200 runs each, and ``runs/`` and ``cache/`` hold one file per
-  run and step run as the API would have written them.
+  run and step run as the API would have written them;
+* every run with its ``summary`` (flat parameters and metrics, as the launcher writes when a
+  run closes) and its listing row in the index, so ``runs list --where …`` meets what it
+  would after 10,000 real runs.
 
 ``tests/test_benchmarks.py`` checks that a store filled this way reads back, through
 ``TinyDBStore``, exactly as one written through the API.
@@ -36,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from framework.metadata import MAX_CACHE_ENTRIES, TinyDBStore
-from framework.metadata.tinydb import layout
+from framework.metadata.checks import row_document
+from framework.metadata.tinydb import layout, rows
 from framework.metadata.tinydb.files import encode_tables, load_tables
 from framework.records import to_doc
 
@@ -115,8 +119,11 @@ def _rebuild_indexes(files: BulkFiles, runs_by_pipeline: dict[str, list[dict]]) 
             continue
         for chunk in range(0, len(runs), layout.INDEX_CHUNK):
             rel = layout.index_file(doc["id"], chunk // layout.INDEX_CHUNK)
-            files.files[rel] = {"runs": {str(i + 1): {"run_id": r["id"], "start_time": r["start_time"]}
+            files.files[rel] = {"runs": {str(i + 1): {"run_id": r["id"], "start_time": r["start_time"],
+                                                      "row": row_document(r)}
                                          for i, r in enumerate(runs[chunk:chunk + layout.INDEX_CHUNK])}}
+            for r in runs[chunk:chunk + layout.INDEX_CHUNK]:
+                files.tables(layout.run_file(r["id"]))[rows.INDEX_TABLE] = {"1": {"chunk": chunk // layout.INDEX_CHUNK}}
         doc.update(run_count=len(runs), last_run_id=runs[-1]["id"],
                    index_chunk=(len(runs) - 1) // layout.INDEX_CHUNK)
 
@@ -158,10 +165,13 @@ def _history_run(pipeline: dict[str, Any], template: dict[str, Any], number: int
     """One run of a history pipeline: ``loader`` and ``scorer`` cached from the first run
     (executed in the first run itself), ``trainer`` executed with a new parameter."""
     name = f"{pipeline['name']}-{number:05d}"
+    score = round(0.9 + (number * 7 % 100) / 1000, 3)
     run = {**copy.deepcopy(template), "id": _id(), "name": name, "pipeline_name": pipeline["name"],
            "pipeline_id": pipeline["id"], "version": 1, "status": "completed",
            "start_time": _ts(start, 0), "end_time": _ts(start, 2.5), "duration": 2.5,
-           "pipeline_parameters": {"C": number}, "step_order": ["loader", "trainer", "scorer"]}
+           "pipeline_parameters": {"C": number}, "step_order": ["loader", "trainer", "scorer"],
+           "summary": {"params": {"pipeline:C": number, "trainer.C": number},
+                       "metrics": {"trainer.accuracy": score, "scorer.score": 0.97}}}
     outputs = {
         "loader": [("X_train", [1437, 64]), ("X_test", [360, 64]), ("y_train", [1437]), ("y_test", [360])],
         "trainer": [("model", None)], "scorer": [("score", None)]}
@@ -174,7 +184,8 @@ def _history_run(pipeline: dict[str, Any], template: dict[str, Any], number: int
                 "parameters": {"C": number} if step_name == "trainer" else {},
                 "code_fingerprint": "xxh3_128:" + "0" * 32, "inputs": {}, "outputs": {},
                 "start_time": _ts(start, index), "end_time": _ts(start, index + 0.5), "duration": 0.5,
-                "cache_key": _id(), "original_step_run_id": None, "original_run_id": None, "error": None}
+                "cache_key": _id(), "original_step_run_id": None, "original_run_id": None, "error": None,
+                "metadata": {"accuracy": score} if step_name == "trainer" else {}}
         if cached:
             original = first["steps"][step_name]
             step.update(cache_key=original["cache_key"], outputs=dict(original["outputs"]),

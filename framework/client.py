@@ -184,10 +184,15 @@ class Client:
         Every reference is resolved and every run checked first: an unknown one, or one still
         in progress (`RunInProgressError`), deletes nothing. Their artifact files stay until
         ``framework gc``, which keeps whatever a remaining run still uses."""
-        ids = list(dict.fromkeys(self.resolve_run_id(run) for run in runs))
-        names = {run_id: self.metadata_store.get_run_by_id(run_id) for run_id in ids}
-        self.metadata_store.delete_runs(ids)
-        return [names[run_id].run.name if names[run_id] else run_id for run_id in ids]
+        names: dict[str, str] = {}
+        for ref in runs:
+            run_id = self.resolve_run_id(ref)
+            if run_id not in names:  # a name given as is needs no read; other references one
+                found = None if self.metadata_store.run_id_for_name(ref) == run_id else \
+                    self.metadata_store.get_run_by_id(run_id)
+                names[run_id] = found.run.name if found is not None else ref
+        self.metadata_store.delete_runs(list(names))
+        return list(names.values())
 
     def get_run_by_id(self, run_id: str) -> RunView:
         detail = self.metadata_store.get_run_by_id(run_id)

@@ -23,6 +23,10 @@ ROWS = [
     "records and artifacts read back from the store",
     "Client().get_pipeline(p).last_run + load X_train",
     "then loading the SVC model",
+    "runs list --where ... --sort ... --columns ...",
+    "same without --sort",
+    "delete 100 runs (one transaction)",
+    "gc afterwards frees exactly the bytes only they referenced",
     "save speed vs np.save",
     "peak memory while saving",
     "load verifies the hash, returns a memory map",
@@ -74,6 +78,12 @@ def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp
     assert store.cache_candidates(last.cache_key)[0].step_run_id == last.id  # the real run is the newest
     assert last.output.load() == 3
     from benchmarks.chain import make_chain
+    from framework.summaries import run_summary
 
+    for run in runs[::23]:  # summaries and listing rows as the launcher would have written them
+        full = store.get_run_by_id(run.id)
+        assert run.summary == run_summary(full) or run.pipeline_name.startswith("chain")
+    rows = {row.id: row for row in store.query_runs()}
+    assert len(rows) == 150 and all(rows[r.id].summary == r.summary for r in runs)
     rerun = make_chain(3)()  # the history's cache entries serve a real run
     assert [s.status for s in rerun.steps.values()] == ["cached"] * 3

@@ -15,7 +15,7 @@ from typing import Any
 
 from framework.json_values import check_metadata, merge_metadata, to_strict_json
 from framework.liveness import process_token, this_host
-from framework.records import Artifact, Run, StepRun, to_doc
+from framework.records import Artifact, Run, RunRow, StepRun, to_doc
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
 
@@ -225,8 +225,10 @@ class RunQuery:
 
 
 def row_document(run: dict[str, Any]) -> dict[str, Any]:
-    """The compact copy of a run document a listing reads (see `ROW_FIELDS`)."""
-    row = {key: run.get(key) for key in ROW_FIELDS + LIVENESS_FIELDS}
+    """The compact copy of a run document a listing reads (see `ROW_FIELDS`); the owner's
+    identity only while the run is running (what the crash view needs)."""
+    fields = ROW_FIELDS + LIVENESS_FIELDS if run.get("status") == "running" else ROW_FIELDS
+    row = {key: run.get(key) for key in fields}
     row["tags"] = list(run.get("tags") or [])
     row["summary"] = run.get("summary") or {}
     row["unlisted"] = bool(run.get("unlisted"))
@@ -237,13 +239,10 @@ def row_document(run: dict[str, Any]) -> dict[str, Any]:
 def row_record(row: dict[str, Any]) -> Any:
     """A `RunRow` from a row document (liveness fields dropped). No per-field validation:
     the row is a copy of a run document that was checked when written."""
-    from framework.records import RunRow
-
     return RunRow(id=row["id"], name=row["name"], pipeline_name=row["pipeline_name"], version=row["version"],
-                  status=row["status"], start_time=row["start_time"], end_time=row.get("end_time"),
-                  duration=row.get("duration"), api=row.get("api"), unlisted=bool(row.get("unlisted")),
-                  tags=list(row.get("tags") or ()), notes=row.get("notes"), summary=row.get("summary") or {},
-                  steps=row.get("steps") or 0)
+                  status=row["status"], start_time=row["start_time"], end_time=row["end_time"],
+                  duration=row["duration"], api=row["api"], unlisted=row["unlisted"], tags=row["tags"],
+                  notes=row["notes"], summary=row["summary"], steps=row["steps"])
 
 
 def closing_extras(metadata: dict[str, Any] | None, summary: dict[str, Any] | None) -> tuple[dict | None, dict | None]:

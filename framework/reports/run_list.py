@@ -78,12 +78,22 @@ class Rows:
         return found
 
     def get(self, row: RunRow, field: str) -> Any:
+        return self.getter(field)(row)
+
+    def getter(self, field: str) -> Any:
+        """A function reading ``field`` of a row (made once per field: listings call it
+        for every run)."""
         attribute = FIELDS.get(field)
         if attribute is not None:
-            return getattr(row, attribute)
+            return lambda row: getattr(row, attribute)
         section, _, key = field.partition(".")
-        values = self.summary(row).get("params" if section == "params" else "metrics") or {}
-        return lookup(values, key, "pipeline:" if section == "params" else None)
+        part, prefer = ("params", "pipeline:") if section == "params" else ("metrics", None)
+
+        def read(row: RunRow) -> Any:
+            summary = row.summary if row.summary else self.summary(row)
+            return lookup(summary.get(part) or {}, key, prefer)
+
+        return read
 
 
 # ---------------------------------------------------------------------- times
@@ -137,10 +147,11 @@ def _rank(value: Any) -> tuple[int, Any]:
 def sort_rows(rows: list[RunRow], keys: list[tuple[str, bool]], get: Any) -> list[RunRow]:
     """Stable sort by each key in turn; runs lacking a value go last whatever the direction."""
     for field, descending in reversed(keys):
-        present = [r for r in rows if get(r, field) not in (MISSING, None)]
-        absent = [r for r in rows if get(r, field) in (MISSING, None)]
-        present.sort(key=lambda r, f=field: _rank(get(r, f)), reverse=descending)
-        rows = present + absent
+        values = [(get(r, field), r) for r in rows]
+        present = [(v, r) for v, r in values if v is not MISSING and v is not None]
+        absent = [r for v, r in values if v is MISSING or v is None]
+        present.sort(key=lambda pair: _rank(pair[0]), reverse=descending)
+        rows = [r for _v, r in present] + absent
     return rows
 
 
@@ -165,7 +176,7 @@ def list_rows(client: Any, *, pipeline: str | None = None, status: Sequence[str]
     matching runs when all were read (a sort, or fewer than ``limit``), else None; ``runs``
     holds every field of each run shown (`full_row`)."""
     reader = Rows(client)
-    predicates = [where_language.parse(text, reader.get, check_field) for text in where]
+    predicates = [where_language.parse(text, reader.getter, check_field) for text in where]
     keys = sort_keys(sort)
     chosen = parse_columns(columns)
     found = client.query_runs(pipeline_name=pipeline, status=list(status) if status else None, tags=list(tags),

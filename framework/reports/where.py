@@ -15,11 +15,12 @@ means "has the tag" and ``~`` "has a tag containing".
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
 
-Getter = Callable[[Any, str], Any]  # (row, field) -> value or MISSING
+Getter = Callable[[str], Callable[[Any], Any]]  # field -> (row -> value or MISSING)
 Predicate = Callable[[Any], bool]
 
 MISSING = object()
@@ -75,6 +76,9 @@ def _number(value: Any) -> bool:
 def compare(actual: Any, op: str, expected: Any, raw: str | None = None) -> bool:
     """One comparison under the rules of the module docstring (``raw``: the value as typed,
     used when the field holds a string: ``name=0042`` compares text, not the number 42)."""
+    kind = type(actual)
+    if (kind is int or kind is float) and type(expected) in (int, float):  # the common case, first
+        return _OPERATORS[op](actual, expected)
     if actual is MISSING:
         return False
     if isinstance(actual, (list, tuple)):  # tags
@@ -98,6 +102,11 @@ def compare(actual: Any, op: str, expected: Any, raw: str | None = None) -> bool
     return {"=": actual == expected, "==": actual == expected, "!=": actual != expected,
             "<": actual < expected, "<=": actual <= expected, ">": actual > expected,
             ">=": actual >= expected}[op]
+
+
+_OPERATORS = {"=": operator.eq, "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+              ">": operator.gt, ">=": operator.ge, "~": lambda a, b: str(b) in str(a),
+              "!~": lambda a, b: str(b) not in str(a)}
 
 
 class _Parser:
@@ -169,12 +178,13 @@ class _Parser:
         if value is None or value[0] not in ("word", "quoted"):
             raise self._fail(f"a value after `{field}{op[1]}`")
         self.index += 1
-        expected, get, operator = _literal(value[0], value[1]), self.get, op[1]
+        expected, get, operator = _literal(value[0], value[1]), self.get(field), op[1]
         raw = value[1] if value[0] == "word" else expected
-        return lambda row: compare(get(row, field), operator, expected, raw)
+        return lambda row: compare(get(row), operator, expected, raw)
 
 
 def parse(text: str, get: Getter, check_field: Callable[[str], None] = lambda _field: None) -> Predicate:
-    """The predicate ``text`` describes; ``get(row, field)`` reads a field (`MISSING` when
-    absent); ``check_field`` raises `WhereError` for an unknown field at parse time."""
+    """The predicate ``text`` describes; ``get(field)`` returns a reader of that field
+    (`MISSING` when a row lacks it); ``check_field`` raises `WhereError` for an unknown
+    field at parse time."""
     return _Parser(text, get, check_field).parse()

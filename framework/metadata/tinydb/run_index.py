@@ -45,5 +45,6 @@ def pipeline_newest_first(files: StoreFiles, pipeline: dict[str, Any]) -> Iterat
 
 def newest_first(files: StoreFiles, pipelines: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The index entries of all ``pipelines`` merged, newest start time first."""
-    streams = [pipeline_newest_first(files, pipeline) for pipeline in pipelines]
-    return heapq.merge(*streams, key=_key, reverse=True)
+    # (key, entry) pairs merge without a key function (keys are unique: they hold the run id).
+    streams = [((_key(entry), entry) for entry in pipeline_newest_first(files, pipeline)) for pipeline in pipelines]
+    return (entry for _key_, entry in heapq.merge(*streams, reverse=True))
