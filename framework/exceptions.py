@@ -57,6 +57,11 @@ class MaterializerError(ArtifactError):
     """No materializer can handle a value, or a value is refused by its materializer."""
 
 
+class ArtifactTrustError(MaterializerError):
+    """Loading an artifact would run code its record does not vouch for (a pickle, or skops
+    types beyond the defaults, without this home's keyed hash); the message says how to opt in."""
+
+
 class StepExecutionError(FrameworkError):
     """A step failed while the pipeline ran; the original exception is chained."""
 

@@ -64,8 +64,10 @@ class Stack:
 
     def artifact_store(self):
         from framework.artifacts import ArtifactStore
+        from framework.artifacts.trust import KEY_FILE, ArtifactKey
 
-        return ArtifactStore(self.artifact_store_url, storage_options=self.artifact_store_options or None)
+        return ArtifactStore(self.artifact_store_url, storage_options=self.artifact_store_options or None,
+                             key=ArtifactKey(self.home / KEY_FILE))
 
     def metadata_store(self):
         from framework.metadata.tinydb import TinyDBStore

@@ -45,8 +45,9 @@ from framework.artifacts.materializers.registry import (
     remember_materializer,
 )
 from framework.artifacts.streams import HashingWriter
+from framework.artifacts.trust import ArtifactKey, Trust
 from framework.artifacts.verification import file_problem, read_verified, verification_error
-from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError
+from framework.exceptions import ArtifactError, ArtifactTrustError, ArtifactVerificationError, MaterializerError
 from framework.hashing import hash_file
 from framework.io.atomic import describe_os_error, is_temp_name, owner_tag, sweep_temp_files, temp_owner
 from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
@@ -74,7 +75,7 @@ class ArtifactStore:
     """
 
     def __init__(self, url: str | os.PathLike[str], *, fsync: bool = False,
-                 storage_options: dict[str, Any] | None = None) -> None:
+                 storage_options: dict[str, Any] | None = None, key: ArtifactKey | None = None) -> None:
         text = os.fspath(url)
         if text.startswith("file://"):
             text = text[len("file://"):]
@@ -82,6 +83,7 @@ class ArtifactStore:
             FsspecFiles(text, storage_options) if "://" in text else LocalFiles(text))
         self._fsync = fsync
         self.storage_options: dict[str, Any] = dict(storage_options or {})
+        self.key = key if key is not None else ArtifactKey(None)  # no file: only $FRAMEWORK_ARTIFACT_KEY
 
     @property
     def url(self) -> str:
@@ -158,7 +160,17 @@ class ArtifactStore:
 
     # -- reading -----------------------------------------------------------------------
 
-    def load(self, info: ArtifactInfo, *, context: str = "", mmap: bool | None = None) -> Any:
+    def sign(self, record: Any) -> Any:
+        """``record`` (an `Artifact`) with this home's keyed hash: loads may run code it needs
+        (see ``framework.artifacts.trust``). The launcher signs every output it records."""
+        return attrs.evolve(record, mac=self.key.sign(record))
+
+    def trusts(self, record: Any) -> bool:
+        """True if ``record`` carries a keyed hash of this home's key."""
+        return self.key.verifies(record)
+
+    def load(self, info: ArtifactInfo, *, context: str = "", mmap: bool | None = None,
+             allow_pickle: bool = False, trusted_types: Any = ()) -> Any:
         """Verify the artifact, then load it with its recorded materializer.
 
         ``context`` (e.g. "run `x`, step `trainer`, output `model`") goes into error
@@ -171,6 +183,10 @@ class ArtifactStore:
         store) trades that for memory: the file is checked, then mapped, and a process that
         writes into the stored file afterwards changes what the map shows; ``None``/``False``
         (the default) never map. An unregistered materializer name raises `MaterializerError`.
+
+        Code: a pickle loads, and a skops file may name types beyond skops's defaults, only
+        if the record carries this home's keyed hash or the caller opts in —
+        ``allow_pickle=True`` (trust everything in it) or ``trusted_types=[...]`` (skops).
         """
         path = self._checked_path(info, context)
         files = self._files
@@ -195,8 +211,12 @@ class ArtifactStore:
                     f"Artifact {info.id} ({context or 'no context'}) was written with format "
                     f"version {info.format_version} of {info.materializer}, but this installation "
                     f"only knows version {cls.FORMAT_VERSION}. Upgrade the package that defines it.")
-            options = {"mmap": bool(mmap)} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            options: dict[str, Any] = {"mmap": bool(mmap)} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            if cls.NEEDS_TRUST:
+                options["trust"] = Trust(code=allow_pickle or self.trusts(info), types=frozenset(trusted_types))
             return cls().read_stream(source, info.data_type, **options)
+        except ArtifactTrustError as exc:
+            raise ArtifactTrustError(f"Artifact {info.id} ({context or 'no context'}): {exc}") from None
         except ArtifactError:
             raise
         except Exception as exc:

@@ -93,7 +93,8 @@ class RunLauncher:
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
-                        pipeline_name=self.graph.name)
+                        pipeline_name=self.graph.name,
+                        trusted_inputs=frozenset(arg for arg, a in inputs.items() if self.artifacts.trusts(a)))
 
     def complete(self, inv_id: str, outcome: StepOutcome) -> bool:
         inv = self.graph.invocations[inv_id]
@@ -101,8 +102,9 @@ class RunLauncher:
         # The step stays pending until its record is written: an interrupt before that
         # leaves it for `_fail_pending`, never `running` in a finished run.
         key = self._pending.get(inv_id)
-        outputs = {out: artifact.id for out, artifact in outcome.outputs.items()}
-        artifacts = list(outcome.outputs.values())
+        signed = {out: self.artifacts.sign(artifact) for out, artifact in outcome.outputs.items()}
+        outputs = {out: artifact.id for out, artifact in signed.items()}
+        artifacts = list(signed.values())
         status = "failed" if outcome.error is not None else "completed"
         record = self.steps.record(inv, status, self._inputs(inv), cache_key=key, outputs=outputs,
                                    error=outcome.error_text)
@@ -116,7 +118,7 @@ class RunLauncher:
             if self.first_error is None:
                 self.first_error, self.failed_step = outcome.error, name
             return False
-        self.outputs[inv_id] = dict(outcome.outputs)
+        self.outputs[inv_id] = signed
         if key:
             self.cache.completed(CacheEntry(cache_key=key, run_id=self.run_id, step_run_id=record.id,
                                             outputs=outputs, artifacts={a.id: a for a in artifacts}))
