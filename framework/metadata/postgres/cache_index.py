@@ -11,29 +11,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.metadata.postgres.runs import dumps
 from framework.metadata.protocol import MAX_CACHE_ENTRIES
 
 NEWEST = f"ORDER BY created DESC, seq DESC LIMIT {MAX_CACHE_ENTRIES}"
 
 
-def add(conn: Any, entries: list[dict[str, Any]]) -> None:
-    """Make each entry the newest of its key (replacing an older version of the same step run)."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in entries:  # one version each (one statement may not touch a row twice), last write last
-        latest.pop((entry["cache_key"], entry["step_run_id"]), None)
-        latest[(entry["cache_key"], entry["step_run_id"])] = entry
-    ordered = list(latest.values())
-    conn.exec_driver_sql(
-        "INSERT INTO cache_entries (doc) SELECT d FROM unnest(%(docs)s::json[]) WITH ORDINALITY AS t(d, n) "
-        "ORDER BY n ON CONFLICT (cache_key, step_run_id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq",
-        {"docs": [dumps(e) for e in ordered]})
+UPSERT = (
+    "INSERT INTO cache_entries (doc) SELECT d FROM json_array_elements(%(entries)s::json) WITH ORDINALITY AS t(d, n) "
+    "ORDER BY n ON CONFLICT (cache_key, step_run_id) DO UPDATE SET doc = excluded.doc, seq = excluded.seq")
+
+
+def latest(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (key, step run) once, in its last version, in the order last written (one
+    statement may not touch a row twice)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in entries:
+        found.pop((entry["cache_key"], entry["step_run_id"]), None)
+        found[(entry["cache_key"], entry["step_run_id"])] = entry
+    return list(found.values())
+
+
+def trim(conn: Any, keys: list[str]) -> None:
+    """Drop all but the newest `MAX_CACHE_ENTRIES` entries of each of ``keys``."""
     conn.exec_driver_sql(
         "DELETE FROM cache_entries c USING (SELECT cache_key, step_run_id, row_number() OVER "
         "(PARTITION BY cache_key ORDER BY created DESC, seq DESC) AS rank FROM cache_entries "
         "WHERE cache_key = ANY(%(keys)s)) r "
         f"WHERE r.rank > {MAX_CACHE_ENTRIES} AND c.cache_key = r.cache_key AND c.step_run_id = r.step_run_id",
-        {"keys": sorted({e["cache_key"] for e in ordered})})
+        {"keys": keys})
 
 
 def candidates(conn: Any, cache_key: str) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ CONNECT_TIMEOUT_S = 10
 UNTRANSLATABLE_CHARACTER = "22P05"
 
 _ENGINES: dict[tuple[str, str], Any] = {}
+_CURRENT: set[tuple[str, str]] = set()  # stores whose schema this process found up to date
 _LOCK = threading.Lock()
 
 
@@ -79,6 +80,7 @@ def dispose(url: PostgresURL) -> None:
     """Close the process's pooled connections to ``url`` (tests dropping a schema use it)."""
     with _LOCK:
         engine = _ENGINES.pop((url.connect_url, url.schema), None)
+        _CURRENT.discard((url.connect_url, url.schema))
     if engine is not None:
         engine.dispose()
 
@@ -91,12 +93,17 @@ def unavailable(url: PostgresURL, exc: BaseException) -> StoreUnavailableError:
     return StoreUnavailableError(f"Could not use the PostgreSQL metadata store at {url.location}: {reason}. {hint}")
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """A connection-level failure (SQLSTATE class 08, or none: the socket went away)?"""
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return state is None or state.startswith("08")
+
+
 class Database:
     """One store's connections: `read` and `write` give a SQLAlchemy ``Connection``."""
 
     def __init__(self, url: PostgresURL) -> None:
         self.url = url
-        self._ready = False
 
     def _connect(self) -> Any:
         sa = _sqlalchemy()
@@ -105,7 +112,8 @@ class Database:
             connection = engine.connect()
         except sa.exc.OperationalError as exc:
             raise unavailable(self.url, exc) from None
-        if not self._ready:
+        key = (self.url.connect_url, self.url.schema)
+        if key not in _CURRENT:  # once per process and store: is the schema up to date?
             from framework.metadata.postgres import migrations
 
             try:
@@ -113,7 +121,7 @@ class Database:
             except BaseException:
                 connection.close()
                 raise
-            self._ready = True
+            _CURRENT.add(key)
         return connection
 
     @contextlib.contextmanager
@@ -143,6 +151,8 @@ class Database:
                                  "cannot store in text; remove it (nothing was written).") from None
             raise
         except sa.exc.OperationalError as exc:
+            if not _connection_lost(exc):
+                raise
             raise unavailable(self.url, exc) from None
         finally:
             connection.close()

@@ -43,5 +43,5 @@ def import_run(conn: Any, run: dict[str, Any], prepared: list[checks.Prepared], 
     if prepared:
         steps.write(conn, run["id"], prepared, where)
     if others:
-        conn.exec_driver_sql(steps.UPSERT_ARTIFACTS, {"run": run["id"], "docs": [dumps(d) for d in others]})
+        conn.exec_driver_sql(steps.UPSERT_ARTIFACTS, {"run": run["id"], "artifacts": dumps(others)})
     return "copied"

@@ -16,12 +16,20 @@ from framework.metadata.postgres.runs import dumps
 
 FOREIGN_KEY_VIOLATION = "23503"
 
+# Documents travel as one JSON array (json_array_elements keeps each element's text as written).
 UPSERT_STEPS = (
-    "INSERT INTO step_runs (run_id, doc) SELECT %(run)s, d FROM unnest(%(docs)s::json[]) WITH ORDINALITY AS t(d, n) "
-    "ORDER BY n ON CONFLICT (run_id, id) DO UPDATE SET doc = excluded.doc")
+    "INSERT INTO step_runs (run_id, doc) SELECT %(run)s, d FROM json_array_elements(%(steps)s::json) "
+    "WITH ORDINALITY AS t(d, n) ORDER BY n ON CONFLICT (run_id, id) DO UPDATE SET doc = excluded.doc")
 UPSERT_ARTIFACTS = (
-    "INSERT INTO artifacts (run_id, doc) SELECT %(run)s, d FROM unnest(%(docs)s::json[]) AS t(d) "
+    "INSERT INTO artifacts (run_id, doc) SELECT %(run)s, d FROM json_array_elements(%(artifacts)s::json) AS t(d) "
     "ON CONFLICT (run_id, id) DO UPDATE SET doc = excluded.doc")
+#: Step runs, artifacts and cache entries in one statement (one round trip); it returns how
+#: many entries the touched cache keys held before it, so the trim runs only when needed.
+UPSERT_ALL = (
+    f"WITH steps AS ({UPSERT_STEPS} RETURNING 1), artifacts AS ({UPSERT_ARTIFACTS} RETURNING 1), "
+    f"entries AS ({cache_index.UPSERT} RETURNING 1) "
+    "SELECT (SELECT count(*) FROM steps), (SELECT count(*) FROM artifacts), (SELECT count(*) FROM entries), "
+    "(SELECT count(*) FROM cache_entries WHERE cache_key = ANY(%(keys)s))")
 
 
 def _last_versions(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -35,17 +43,17 @@ def write(conn: Any, run_id: str, prepared: list[checks.Prepared], where: str) -
 
     steps = _last_versions([step for step, _, _ in prepared])
     artifacts = _last_versions([a for _, docs, _ in prepared for a in docs])
+    entries = cache_index.latest([entry for _, _, entry in prepared if entry is not None])
+    keys = sorted({entry["cache_key"] for entry in entries})
     try:
-        conn.exec_driver_sql(UPSERT_STEPS, {"run": run_id, "docs": [dumps(d) for d in steps]})
-        if artifacts:
-            conn.exec_driver_sql(UPSERT_ARTIFACTS, {"run": run_id, "docs": [dumps(d) for d in artifacts]})
+        counts = conn.exec_driver_sql(UPSERT_ALL, {"run": run_id, "steps": dumps(steps), "artifacts": dumps(artifacts),
+                                                   "entries": dumps(entries), "keys": keys}).one()
     except sqlalchemy.exc.IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
             raise KeyError(f"no run with id {run_id} in {where}") from None
         raise
-    entries = [entry for _, _, entry in prepared if entry is not None]
-    if entries:
-        cache_index.add(conn, entries)
+    if counts[3] + len(entries) > cache_index.MAX_CACHE_ENTRIES:  # a key may hold too many now
+        cache_index.trim(conn, keys)
 
 
 def mark_crashed(conn: Any, run_ids: list[str]) -> None:
