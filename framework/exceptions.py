@@ -45,6 +45,17 @@ class StoreWriteError(FrameworkError, OSError):
     left unchanged."""
 
 
+class StoreUnavailableError(FrameworkError):
+    """A metadata store on a server could not be reached or used: the server is down, the
+    credentials are refused, or the store's client library is not installed. Nothing was
+    written; the message names the store (without its password) and the fix."""
+
+
+class StoreVersionError(FrameworkError):
+    """A metadata store's schema is newer than this framework knows (a newer release
+    upgraded it): upgrade the framework rather than write to it."""
+
+
 class ArtifactError(FrameworkError):
     """An artifact could not be written, or is missing or altered on load."""
 

@@ -130,6 +130,26 @@ class MetadataStore(abc.ABC):
         """Completed step runs stored under ``cache_key``, newest first (at most
         `MAX_CACHE_ENTRIES`). The caller still checks that their artifacts verify."""
 
+    # ------------------------------------------------------------------ copies (framework store copy)
+    @abc.abstractmethod
+    def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:
+        """Register a version copied from another store, as `register_pipeline` would, but
+        keeping what can be kept: a pipeline new here gets ``pipeline_id`` (unless another
+        pipeline has it) and ``pipeline_created``; a new version keeps ``version.created``. A
+        hash known here maps to the existing version (nothing written), so copying twice,
+        or two stores with the same pipeline, creates each version once."""
+
+    @abc.abstractmethod
+    def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
+        """Store runs copied from another store exactly as given (ids, names, status, times,
+        step runs in order, artifacts), as one transaction; the runs' pipelines must be
+        registered here under those ids (`import_version`). Completed step runs with a cache
+        key become cache entries as in `record_steps`; each pipeline's ``run_count`` counts
+        the runs and its ``last_run_id`` names the newest by ``start_time``. Returns, per
+        run, ``"copied"``, ``"present"`` (a run with that id exists: nothing written for it,
+        so a copy can be repeated or resumed) or ``"name-taken"`` (another run here has its
+        name: nothing written for it)."""
+
     # ------------------------------------------------------------------ maintenance
     @abc.abstractmethod
     def mark_crashed_runs(self) -> list[str]:
