@@ -90,10 +90,11 @@ def run_id_for_name(conn: Any, name: str) -> str | None:
 
 
 def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit: int | None,
-                batch: int = 200) -> Iterator[dict[str, Any]]:
+                batch: int = 200, *, offset: int = 0) -> Iterator[dict[str, Any]]:
     """Run documents newest ``start_time`` first (``id`` breaks ties), as readers show them
-    (``crash_view``), filtered by pipeline and shown status; read in index order, in
-    batches, so ``limit=k`` reads about k rows whatever the table holds."""
+    (``crash_view``), filtered by pipeline and shown status, after skipping ``offset`` of
+    them; read in index order, in batches, so ``limit=k`` reads about k rows whatever the
+    table holds (an unfiltered page is skipped by the database itself)."""
     where, params = [], {}
     if pipeline_name is not None:
         where.append("pipeline_name = %(pipeline)s")
@@ -105,17 +106,23 @@ def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit:
         params["status"] = status
     size = batch if limit is None else max(limit, 1)
     after: tuple[str, str] | None = None
+    skip_in_sql = offset if status is None else 0  # a shown status may differ from the stored one
+    skip = offset - skip_in_sql
     while True:
         clauses = list(where)
         if after is not None:
             clauses.append("(start_time, id) < (%(after_start)s, %(after_id)s)")
             params.update(after_start=after[0], after_id=after[1])
         sql = (f"SELECT doc, start_time, id FROM runs {'WHERE ' + ' AND '.join(clauses) if clauses else ''} "
-               f"ORDER BY start_time DESC, id DESC LIMIT {int(size)}")
+               f"ORDER BY start_time DESC, id DESC LIMIT {int(size)}"
+               + (f" OFFSET {int(skip_in_sql)}" if after is None and skip_in_sql else ""))
         rows = conn.exec_driver_sql(sql, params).all()
         for doc, _start, _id in rows:
             crash_view(doc)
             if status is None or doc.get("status") == status:
+                if skip:
+                    skip -= 1
+                    continue
                 yield doc
         if len(rows) < size:
             return
