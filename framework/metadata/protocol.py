@@ -105,10 +105,13 @@ class MetadataStore(abc.ABC):
         """The id of the run called ``name``, or None."""
 
     def get_run(self, name_or_id: str) -> RunDetail | None:
-        """The run with this name, else with this id, else None."""
+        """The run with this name, else with this id, else None. Names are compared in their
+        stored form (Unicode NFC), so a name typed decomposed finds its run."""
         if type(name_or_id) is not str or not name_or_id:
             return None
-        run_id = self.run_id_for_name(name_or_id)
+        import unicodedata
+
+        run_id = self.run_id_for_name(unicodedata.normalize("NFC", name_or_id))
         return self.get_run_by_id(run_id if run_id is not None else name_or_id)
 
     def get_step_run(self, run_id: str, step_run_id: str) -> StepRun | None:
