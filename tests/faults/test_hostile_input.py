@@ -406,3 +406,57 @@ def _one_step_pipeline():
         one()
 
     return named
+
+
+def _deep(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
+def _bulky_steps():
+    from framework import step as make_step
+    from framework.steps import BaseParameters
+
+    class Bulky(BaseParameters):
+        n: object = None
+
+    @make_step
+    def takes(n: object = None) -> int:
+        return 1
+
+    def takes_params(params: Bulky) -> int:
+        return 1
+
+    takes_params.__annotations__["params"] = Bulky  # a local class: give the annotation itself
+    return Bulky, takes, make_step(takes_params)
+
+
+@pytest.mark.parametrize("value, words", [
+    (10 ** 5000, ["`n`", "more than 4000 digits"]),
+    (_deep(1000), ["`n`", "nested more than 64 levels"]),
+    ("x" * (2 * 1024 * 1024), ["`n`", "bytes as stored", "artifact"]),
+], ids=["huge int", "1000-deep dict", "2 MiB string"])
+@pytest.mark.parametrize("how", ["step argument", "parameters object", "pipeline argument"])
+def test_oversized_parameters_are_named_errors_before_anything_is_written(home, value, words, how):
+    """A huge integer, a 1,000-deep dict or megabytes of text: a clear error naming the
+    parameter, never a raw RecursionError/ValueError, and no run record."""
+    from framework import pipeline as make_pipeline
+    from framework.exceptions import StepInterfaceError
+
+    bulky, takes, takes_params = _bulky_steps()
+
+    @make_pipeline
+    def with_argument(n: object = None):
+        if how == "step argument":
+            takes(n=value)
+        elif how == "parameters object":
+            takes_params(bulky(n=value))
+        else:
+            takes()
+
+    with pytest.raises(StepInterfaceError) as info:
+        with_argument(n=value) if how == "pipeline argument" else with_argument()
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not (home / "metadata").exists() or client(home).list_runs() == []
