@@ -16,7 +16,6 @@ from typing import Any, Mapping
 from framework.exceptions import MissingStepParameterError, StepInterfaceError
 from framework.steps.signature import StepSignature
 
-
 #: Parameters are stored in every run record, hashed into cache keys and shown in listings:
 #: bulk data belongs in artifacts. These bounds keep a parameter a parameter.
 MAX_PARAMETER_DEPTH = 64
@@ -150,6 +149,24 @@ def build_params_object(signature: StepSignature, step: str, values: dict[str, A
         raise StepInterfaceError(f"Step `{step}`: invalid parameters for {cls.__name__}: {exc}") from None
 
 
+def _params_object(signature: StepSignature, step: str, params_obj: Any, values: dict[str, Any],
+                   overrides: dict[str, Any]) -> Any:
+    """The step's parameters object: its fields from the given object, then ``values``, then
+    ``overrides`` (both emptied of the fields they set), each value checked (`check_limits`)."""
+    field_names = set(signature.params_class.model_fields)
+    if params_obj is not None:
+        for name in params_obj.model_fields_set:
+            check_limits(getattr(params_obj, name), step=step, argument=name)
+    merged = params_obj.model_dump(exclude_unset=True) if params_obj is not None else {}
+    for source in (values, overrides):
+        for name in list(source):
+            if name in field_names and name not in signature.inputs:
+                merged[name] = source.pop(name)
+    for name, value in merged.items():
+        check_limits(value, step=step, argument=name)
+    return build_params_object(signature, step, merged)
+
+
 def resolve_parameters(
     signature: StepSignature,
     step: str,
@@ -171,19 +188,7 @@ def resolve_parameters(
     field_names: set[str] = set()
     if signature.params_class is not None:
         field_names = set(signature.params_class.model_fields)
-        if params_obj is not None:
-            for name in params_obj.model_fields_set:
-                check_limits(getattr(params_obj, name), step=step, argument=name)
-        merged = params_obj.model_dump(exclude_unset=True) if params_obj is not None else {}
-        for name in list(values):
-            if name in field_names and name not in signature.inputs:
-                merged[name] = values.pop(name)
-        for name in list(overrides):
-            if name in field_names and name not in signature.inputs:
-                merged[name] = overrides.pop(name)
-        for name, value in merged.items():
-            check_limits(value, step=step, argument=name)
-        obj = build_params_object(signature, step, merged)
+        obj = _params_object(signature, step, params_obj, values, overrides)
         call_values[signature.params_arg] = obj
         flat.update(obj.model_dump(mode="json"))
     for name, spec in signature.inputs.items():

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import client
 from click.testing import CliRunner
 from sklearn.linear_model import LinearRegression
 
-from _helpers import client
 from framework import pipeline, step
 from framework.cli import main
 from framework.exceptions import ArtifactTrustError
