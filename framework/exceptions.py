@@ -61,7 +61,14 @@ class ArtifactError(FrameworkError):
 
 
 class ArtifactVerificationError(ArtifactError):
-    """An artifact's bytes no longer match the hash recorded when it was written."""
+    """An artifact's bytes no longer match the hash recorded when it was written.
+
+    ``artifact_id`` names the artifact, so whoever loaded it can drop the cache entries that
+    would serve it again (the next run then recomputes it)."""
+
+    def __init__(self, message: str, artifact_id: str | None = None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 class MaterializerError(ArtifactError):

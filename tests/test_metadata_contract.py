@@ -252,6 +252,19 @@ def test_cache_entries_per_key_are_capped(store):
     assert [e.step_run_id for e in store.cache_candidates("k1")] == [s.id for s in steps[:1:-1]]
 
 
+def test_evicting_a_damaged_artifacts_entries_leaves_the_others(store):
+    run = make_run(store, "r")
+    key = "k" * 40
+    damaged, sound = artifact(), artifact()
+    bad = step(1, run_id=run.id, cache_key=key, outputs={"out": damaged.id})
+    good = step(2, run_id=run.id, cache_key=key, outputs={"out": sound.id})
+    store.record_steps(run.id, [(bad, [damaged]), (good, [sound])])
+    assert store.evict_cache_entries(key, damaged.id) == 1
+    assert [e.step_run_id for e in store.cache_candidates(key)] == [good.id]
+    assert store.evict_cache_entries(key, damaged.id) == 0 and store.evict_cache_entries("z" * 40, sound.id) == 0
+    assert store.get_run("r").steps[0].id == bad.id  # the run's own records stay
+
+
 # ---------------------------------------------------------------- strict JSON
 
 @pytest.mark.parametrize("value, fragment", [

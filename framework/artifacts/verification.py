@@ -111,5 +111,5 @@ def verification_error(files: Any, info: ArtifactInfo, path: str, context: str,
                        problem: str) -> ArtifactVerificationError:
     where = f" for {context}" if context else ""
     return ArtifactVerificationError(
-        f"Artifact {info.id}{where} at {files.display(path)} {problem}; it will not be "
-        "loaded. Re-run the step that produced it to recreate it.")
+        f"Artifact {info.id}{where} at {files.display(path)} {problem}; it will not be loaded, and the "
+        "cache will not serve it again: the next run recomputes it.", artifact_id=info.id)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from framework import run_names
 from framework.config import RunConfig
-from framework.exceptions import DuplicateRunNameError, RunTerminated
+from framework.exceptions import ArtifactVerificationError, DuplicateRunNameError, RunTerminated
 from framework.execution.cache_policy import CachePolicy
 from framework.execution.progress import ProgressReporter
 from framework.execution.signals import sigterm_raises
@@ -58,6 +58,7 @@ class RunLauncher:
         self.records = StepRecorder(self.metadata, self.run_id)  # one transaction per executed step
         self.outputs: dict[str, dict[str, Artifact]] = {}  # invocation -> output -> artifact
         self._pending: dict[str, str] = {}  # invocation -> cache key, for steps now executing
+        self._keys: dict[str, str] = {}  # invocation -> its cache key (cached or executed)
         self.first_error: BaseException | None = None
         self.failed_step: str | None = None
 
@@ -78,7 +79,7 @@ class RunLauncher:
         self.logger.info("Step `%s` has started.", name)
         self.progress.step_started(name)
         inputs = self._inputs(inv)
-        key = self.cache.key(inv, inputs)
+        key = self._keys[inv_id] = self.cache.key(inv, inputs)
         hit = self.cache.lookup(key) if self.cache.enabled(inv) else None
         if hit is not None:
             self.logger.info("Using cached version of `%s`.", name)
@@ -111,6 +112,7 @@ class RunLauncher:
         self.records.write(record, artifacts)
         self._pending.pop(inv_id, None)
         if outcome.error is not None:
+            self._evict_damaged_input(inv, outcome.error)
             self.logger.error("Step `%s` failed after %.3fs: %s", name, record.duration, outcome.error_text)
             self.progress.step_finished(name, "failed")
             if isinstance(outcome.error, (KeyboardInterrupt, SystemExit, RunTerminated)):
@@ -125,6 +127,18 @@ class RunLauncher:
         self.logger.info("Step `%s` has finished in %.3fs.", name, record.duration)
         self.progress.step_finished(name, "completed")
         return True
+
+    def _evict_damaged_input(self, inv: Invocation, error: BaseException) -> None:
+        """An input failed verification (bit rot, an altered file): drop the cache entries that
+        would serve it again, so the next run recomputes the step that produced it."""
+        damaged = getattr(error, "artifact_id", None)
+        if not isinstance(error, ArtifactVerificationError) or damaged is None:
+            return
+        for binding in inv.inputs.values():
+            produced = self.outputs.get(binding.invocation_id, {}).get(binding.output_name)
+            key = self._keys.get(binding.invocation_id)
+            if produced is not None and produced.id == damaged and key:
+                self.metadata.evict_cache_entries(key, damaged)
 
     def skip(self, inv_id: str) -> None:
         inv = self.graph.invocations[inv_id]

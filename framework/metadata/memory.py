@@ -229,6 +229,13 @@ class InMemoryStore(MetadataStore):
                 outcomes.append("copied")
         return outcomes
 
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        with self._lock:
+            entries = self._cache.get(cache_key, [])
+            kept = [e for e in entries if artifact_id not in e["artifacts"]]
+            self._cache[cache_key] = kept
+            return len(entries) - len(kept)
+
     # ------------------------------------------------------------------ maintenance
     def mark_crashed_runs(self) -> list[str]:
         marked = []

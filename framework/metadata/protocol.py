@@ -153,6 +153,11 @@ class MetadataStore(abc.ABC):
         so a copy can be repeated or resumed) or ``"name-taken"`` (another run here has its
         name: nothing written for it)."""
 
+    @abc.abstractmethod
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        """Drop the entries of ``cache_key`` that serve ``artifact_id`` (it failed verification:
+        damaged or altered bytes); return how many. The next run with that key recomputes."""
+
     # ------------------------------------------------------------------ maintenance
     @abc.abstractmethod
     def mark_crashed_runs(self) -> list[str]:

@@ -171,3 +171,67 @@ def test_what_a_pipeline_writes_is_signed_and_loads_without_opt_in(home):
     assert run.steps["reads"].output.load() == "2024-01-01"  # the consumer step loaded the pickle
     assert client(home).artifact_store.trusts(run.steps["opaque"].output.record)
     assert run.steps["opaque"].output.load()["when"] == np.datetime64("2024-01-01")
+
+
+# ---------------------------------------------------------------------- bit rot
+
+@step
+def numbers() -> np.ndarray:
+    return np.arange(1000.0)
+
+
+@step(enable_cache=False)
+def total(values: np.ndarray) -> float:
+    return float(values.sum())
+
+
+@pipeline
+def summing():
+    total(values=numbers())
+
+
+def _rot(home: Path, run_name: str) -> None:
+    """Damage the bytes of `numbers`'s output with its stat signature still matching its
+    record — as bit rot under the filesystem does (a cache check trusts an unchanged stat)."""
+    from framework.artifacts.filesystems import LocalFiles
+
+    run = client(home).get_run(run_name)
+    artifact = run.steps["numbers"].output
+    path = Path(artifact.path)
+    raw = bytearray(path.read_bytes())
+    raw[-8:] = np.float64(666.0).tobytes()
+    path.write_bytes(bytes(raw))
+    signature = LocalFiles(str(path.parent.parent)).signature(str(path))
+    for relpath in (layout.steps_file(run.id), layout.cache_file(run.steps["numbers"].cache_key)):
+        file = home / "metadata" / relpath
+        tables = json.loads(file.read_text())
+        for table in tables.values():
+            for doc in table.values():
+                for record in [doc, *(doc.get("artifacts") or {}).values()]:
+                    if record.get("id") == artifact.id:
+                        record["signature"] = signature
+        file.write_text(json.dumps(tables))
+
+
+def test_bit_rot_is_detected_once_then_the_step_is_recomputed(home):
+    from framework.exceptions import ArtifactVerificationError
+
+    first = summing()
+    expected = first.steps["total"].output.load()
+    _rot(home, first.name)
+    with pytest.raises(ArtifactVerificationError, match="next run recomputes it"):
+        summing()  # `numbers` is served from the cache by stat; `total` finds the bytes damaged
+    third = summing()
+    assert third.steps["numbers"].status == "completed"  # recomputed, not served again
+    assert third.steps["total"].output.load() == expected
+    assert summing().steps["numbers"].status == "cached"  # and cached again from the sound bytes
+
+
+def test_a_client_load_of_damaged_bytes_drops_the_cache_entry_too(home):
+    from framework.exceptions import ArtifactVerificationError
+
+    first = summing()
+    _rot(home, first.name)
+    with pytest.raises(ArtifactVerificationError):
+        client(home).get_run(first.name).steps["numbers"].output.load()
+    assert summing().steps["numbers"].status == "completed"  # the next run recomputes it

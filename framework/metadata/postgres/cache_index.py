@@ -45,3 +45,11 @@ def candidates(conn: Any, cache_key: str) -> list[dict[str, Any]]:
     """The entry documents of ``cache_key``, newest first."""
     return [row[0] for row in conn.exec_driver_sql(
         f"SELECT doc FROM cache_entries WHERE cache_key = %(key)s {NEWEST}", {"key": cache_key})]
+
+
+def evict(conn: Any, cache_key: str, artifact_id: str) -> int:
+    """Delete the entries of ``cache_key`` whose artifacts include ``artifact_id``."""
+    result = conn.exec_driver_sql(
+        "DELETE FROM cache_entries WHERE cache_key = %(key)s AND (doc -> 'artifacts' -> %(artifact)s) IS NOT NULL",
+        {"key": cache_key, "artifact": artifact_id})
+    return int(result.rowcount or 0)

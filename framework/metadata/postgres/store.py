@@ -134,8 +134,10 @@ class PostgresStore(MetadataStore):
     def get_run(self, name_or_id: str) -> RunDetail | None:
         if type(name_or_id) is not str or not name_or_id:
             return None
-        with self._db.read() as conn:
-            return self._detail(runs.detail_docs_by_name_or_id(conn, name_or_id))
+        import unicodedata
+
+        with self._db.read() as conn:  # names are stored in NFC (see `MetadataStore.get_run`)
+            return self._detail(runs.detail_docs_by_name_or_id(conn, unicodedata.normalize("NFC", name_or_id)))
 
     def run_id_for_name(self, name: str) -> str | None:
         with self._db.read() as conn:
@@ -161,6 +163,12 @@ class PostgresStore(MetadataStore):
         with self._db.read() as conn:
             docs = cache_index.candidates(conn, cache_key)
         return [from_doc(CacheEntry, doc, where=self._where("cache_entries")) for doc in docs]
+
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        if type(cache_key) is not str or not cache_key:
+            return 0
+        with self._db.write() as conn:
+            return cache_index.evict(conn, cache_key, artifact_id)
 
     # ------------------------------------------------------------------ copies
     def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:

@@ -177,6 +177,12 @@ class TinyDBStore(MetadataStore):
         checked = [checks.imported_run(detail) for detail in details]
         return self._write(lambda txn: [imports.import_run(txn, *one) for one in checked])
 
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        if type(cache_key) is not str or not cache_key or not os.path.exists(self._files.path(
+                layout.cache_file(cache_key))):
+            return 0
+        return self._write(lambda txn: cache_index.evict(txn, cache_key, artifact_id))
+
     # ------------------------------------------------------------------ maintenance
     def mark_crashed_runs(self) -> list[str]:
         """Persist ``crashed`` for running runs whose process died; return their ids.
