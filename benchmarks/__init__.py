@@ -12,6 +12,8 @@ bench_steps   per-step cost of a 100-step chain, empty store and a store of 10,0
 bench_client  ``Client().get_pipeline(p).last_run`` + loading an output, store of 10,000 runs
 bench_history ``runs list --where/--sort/--columns`` over 10,000 runs; deleting 1,000 runs; gc after
 bench_large   a 1 GB float64 output: save speed, peak memory, memory-mapped load
+bench_postgres  the PostgreSQL metadata store next to TinyDB: per-step cost, 32 concurrent
+              writers, reads at 100,000 runs (a throwaway cluster; skipped without one)
 bench_peers   the seed pipeline on ZenML 0.98 in its own venv (``make bench PEERS=1``)
 bench_dask    the Dask orchestrator (its own module; rows marked ``dask*``)
 ============  ================================================================

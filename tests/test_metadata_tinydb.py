@@ -373,3 +373,35 @@ def test_rows_of_an_index_written_before_rows_existed_are_read_from_the_run_file
     assert json.loads(index.read_text())["runs"]["1"]["row"]["tags"] == ["kept", "new"]
     store.finish_run(run.id, status="completed", end_time=ts(1), duration=1.0)
     assert store.delete_runs([run.id]) == [run.id] and list(store.query_runs()) == []
+
+
+def test_a_stalled_lock_holder_is_named_in_the_wait_and_the_timeout(store, monkeypatch, caplog):
+    """A run behind a hung writer says who holds the lock, and how long it will wait."""
+    import logging
+    import socket
+
+    from framework.exceptions import FrameworkError
+    from framework.metadata.tinydb import locking
+
+    make_run(store, "r")
+    monkeypatch.setattr(locking, "TELL_AFTER_S", 0.1)
+    monkeypatch.setenv(locking.TIMEOUT_ENV, "0.4")
+    caplog.set_level(logging.WARNING, logger="framework")
+    errors: list[BaseException] = []
+    with store.exclusive():  # the "hung" holder: this process, holding the lock
+        writer = threading.Thread(target=lambda: errors.append(_raises(lambda: make_run(store, "r2"))))
+        writer.start()
+        writer.join(10)
+    holder = f"pid {os.getpid()} on {socket.gethostname()}"
+    assert len(errors) == 1 and isinstance(errors[0], FrameworkError)
+    assert holder in str(errors[0]) and "FRAMEWORK_LOCK_TIMEOUT" in str(errors[0])
+    assert any(holder in record.getMessage() for record in caplog.records)
+    assert store.get_run("r2") is None
+
+
+def _raises(action):
+    try:
+        action()
+    except BaseException as exc:  # noqa: BLE001 - returned to the test
+        return exc
+    return None

@@ -22,6 +22,12 @@ The guarantees every backend gives (the launcher relies on them):
 * **Cheap reads.** No read takes the write lock; the operations of a run cost the same
   with 10,000 runs stored as with none (`referenced_artifact_ids`, for gc, is the one
   full scan; `query_runs` reads one compact row per run it yields, never a run's steps).
+* **Run history** (`query_runs`, `update_run`, `update_pipeline`, `update_step_run`,
+  `delete_runs`, `delete_pipeline`, and ``metadata``/``summary`` in `finish_run`): the
+  TinyDB and in-memory backends implement them; their defaults here (a slow `query_runs`
+  over `list_runs`, ``NotImplementedError`` for the writes) keep a backend written before
+  them (PostgreSQL, until it adds them) storing and reading runs; the launcher then closes
+  runs without a summary, which the read model computes from the steps instead.
 * **Deletion is whole.** `delete_runs` and `delete_pipeline` remove everything of a run in
   one transaction — its record, its step runs and artifact records, its name (free for a
   new run), its cache entries, its place in listings and counters — or nothing. They
@@ -82,11 +88,11 @@ class MetadataStore(abc.ABC):
     def list_versions(self, name: str) -> list[Version]:
         """The versions of pipeline ``name``, ascending by number ([] for an unknown name)."""
 
-    @abc.abstractmethod
     def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
                         notes: str | None = None) -> Pipeline:
         """Tags and notes of pipeline ``name``, as `update_run` changes a run's; return the
         pipeline as stored. ``KeyError`` if there is no such pipeline."""
+        raise self._not_yet("update_pipeline (tags, notes)")
 
     # ------------------------------------------------------------------ runs: writes
     @abc.abstractmethod
@@ -119,7 +125,6 @@ class MetadataStore(abc.ABC):
         while it ran) is merged into ``Run.metadata`` key by key; ``summary`` replaces
         ``Run.summary``. ``KeyError`` for an unknown run."""
 
-    @abc.abstractmethod
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
                    notes: str | None = None, metadata: dict[str, Any] | None = None,
                    summary: dict[str, Any] | None = None) -> Run:
@@ -132,27 +137,28 @@ class MetadataStore(abc.ABC):
         recomputes it when metadata is logged after the run closed). Values are checked first (`checks.check_tags`, strict
         JSON): ``ValueError`` and nothing written. ``KeyError`` for an unknown run.
         """
+        raise self._not_yet("update_run (tags, notes, metadata)")
 
-    @abc.abstractmethod
     def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
                         output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
         """Merge ``metadata`` into the step run's ``metadata`` and ``output_metadata``
         (output name -> values) into its ``output_metadata``, key by key; return it as
         stored. ``KeyError`` for an unknown run or step run."""
+        raise self._not_yet("update_step_run (metadata on a step or an output)")
 
-    @abc.abstractmethod
     def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
         """Delete these runs, wholly and in one transaction (see "Deletion is whole");
         return their ids. Every id is checked before anything is removed: ``KeyError``
         naming an unknown id, `RunInProgressError` naming a run still owned by a live
         process (a ``running`` run on another host counts as live). Pipeline counters
         follow: ``run_count`` drops, ``last_run_id`` moves to the newest run left."""
+        raise self._not_yet("delete_runs")
 
-    @abc.abstractmethod
     def delete_pipeline(self, name: str) -> list[str]:
         """Delete pipeline ``name``: its versions and every run of it, as `delete_runs` does,
         in one transaction; return the deleted run ids. ``KeyError`` if there is no such
         pipeline; `RunInProgressError` if one of its runs is still live."""
+        raise self._not_yet("delete_pipeline")
 
     # ------------------------------------------------------------------ runs: reads
     @abc.abstractmethod
@@ -164,10 +170,13 @@ class MetadataStore(abc.ABC):
         """The id of the run called ``name``, or None."""
 
     def get_run(self, name_or_id: str) -> RunDetail | None:
-        """The run with this name, else with this id, else None."""
+        """The run with this name, else with this id, else None. Names are compared in their
+        stored form (Unicode NFC), so a name typed decomposed finds its run."""
         if type(name_or_id) is not str or not name_or_id:
             return None
-        run_id = self.run_id_for_name(name_or_id)
+        import unicodedata
+
+        run_id = self.run_id_for_name(unicodedata.normalize("NFC", name_or_id))
         return self.get_run_by_id(run_id if run_id is not None else name_or_id)
 
     def get_step_run(self, run_id: str, step_run_id: str) -> StepRun | None:
@@ -183,7 +192,6 @@ class MetadataStore(abc.ABC):
         """Runs (without their steps), newest ``start_time`` first: the ``limit`` after the first
         ``offset`` that match (a page); ``limit`` ≤ 0 → []."""
 
-    @abc.abstractmethod
     def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
                    tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
         """Listing rows of the runs passing every filter, newest ``start_time`` first, read
@@ -191,13 +199,55 @@ class MetadataStore(abc.ABC):
         several (the crash view applies first); ``tags``: runs having all of them;
         ``since``/``until``: datetimes or ISO strings (naive = UTC) bounding ``start_time``,
         ``since`` inclusive, ``until`` exclusive. Filters are checked when called
-        (`checks.RunQuery`): ``ValueError`` before anything is read."""
+        (`checks.RunQuery`): ``ValueError`` before anything is read.
+
+        This default reads full runs through `list_runs` (right, not fast); backends answer
+        from compact rows or indexed columns instead."""
+        from framework.liveness import crash_view
+        from framework.metadata import checks
+        from framework.records import to_doc
+
+        query = checks.RunQuery(pipeline_name=pipeline_name, status=status, tags=tags, since=since, until=until)
+
+        def rows() -> Iterator[RunRow]:
+            for run in self.list_runs(pipeline_name):
+                doc = to_doc(run)
+                crash_view(doc)
+                if query.accepts(doc):
+                    yield checks.row_record(checks.row_document(doc))
+
+        return rows()
 
     # ------------------------------------------------------------------ cache
     @abc.abstractmethod
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
         """Completed step runs stored under ``cache_key``, newest first (at most
         `MAX_CACHE_ENTRIES`). The caller still checks that their artifacts verify."""
+
+    # ------------------------------------------------------------------ copies (framework store copy)
+    @abc.abstractmethod
+    def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:
+        """Register a version copied from another store, as `register_pipeline` would, but
+        keeping what can be kept: a pipeline new here gets ``pipeline_id`` (unless another
+        pipeline has it) and ``pipeline_created``; a new version keeps ``version.created``. A
+        hash known here maps to the existing version (nothing written), so copying twice,
+        or two stores with the same pipeline, creates each version once."""
+
+    @abc.abstractmethod
+    def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
+        """Store runs copied from another store exactly as given (ids, names, status, times,
+        step runs in order, artifacts), as one transaction; the runs' pipelines must be
+        registered here under those ids (`import_version`). Completed step runs with a cache
+        key become cache entries as in `record_steps`; each pipeline's ``run_count`` counts
+        the runs and its ``last_run_id`` names the newest by ``start_time``. Returns, per
+        run, ``"copied"``, ``"present"`` (a run with that id exists: nothing written for it,
+        so a copy can be repeated or resumed) or ``"name-taken"`` (another run here has its
+        name: nothing written for it)."""
+
+    @abc.abstractmethod
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        """Drop the entries of ``cache_key`` that serve ``artifact_id`` (it failed verification:
+        damaged or altered bytes); return how many. The next run with that key recomputes."""
 
     # ------------------------------------------------------------------ maintenance
     @abc.abstractmethod
@@ -223,6 +273,12 @@ class MetadataStore(abc.ABC):
         """Hold off every writer for the block (gc scans and deletes under it, so no run
         can record a reference between the scan and the deletion)."""
         yield
+
+    def _not_yet(self, what: str) -> NotImplementedError:
+        """The run-history methods have defaults so that a backend written before them still
+        stores and reads runs; calling one it lacks says so."""
+        return NotImplementedError(f"The {type(self).__name__} metadata store does not support {what} yet; "
+                                   "use a TinyDB (the default) or in-memory store for it.")
 
     def describe(self) -> dict[str, Any]:
         """What ``framework stack describe`` and ``store info`` show about this store."""

@@ -59,7 +59,8 @@ def test_deleting_the_run_another_run_was_cached_from(tmp_path, home):
     result = _cli(home, "runs", "delete", "original", "--yes")
     assert result.exit_code == 0, result.output
     report = collect_garbage(stacks.default_stack(home), dry_run=False, min_age=0)
-    assert report["deleted"] == []  # `cached` still uses every artifact `original` wrote
+    # `cached` still uses every artifact `original` wrote (a store temp file of the deletion may go)
+    assert [d for d in report["deleted"] if d["kind"] != "store-temp"] == []
     kept = client(home).get_run("cached")
     assert kept.steps["slow"].output.load() == original["total"]
     assert kept.steps["make"].output.load()[:3] == [0, 1, 2]
