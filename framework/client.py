@@ -192,9 +192,12 @@ class Client:
         Every reference is resolved and every run checked first: an unknown one, or one still
         in progress (`RunInProgressError`), deletes nothing. Their artifact files stay until
         ``framework gc``, which keeps whatever a remaining run still uses."""
+        import unicodedata
+
         names: dict[str, str] = {}
         for ref in runs:
             run_id = self.resolve_run_id(ref)
+            ref = unicodedata.normalize("NFC", ref)
             if run_id not in names:  # a name given as is needs no read; other references one
                 found = None if self.metadata_store.run_id_for_name(ref) == run_id else \
                     self.metadata_store.get_run_by_id(run_id)

@@ -16,6 +16,7 @@ prefix one scan of the listing rows (``query_runs``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from framework.exceptions import AmbiguousRunError, RunNotFoundError
@@ -38,6 +39,7 @@ def resolve_run_id(store: Any, ref: Any) -> str:
     location = store.location
     if not isinstance(ref, str) or not ref:
         raise RunNotFoundError(f"A run reference must be a non-empty string, got {ref!r}; {LIST_HINT}.")
+    ref = unicodedata.normalize("NFC", ref)  # names are stored so: 'é' typed either way finds its run
     run_id = store.run_id_for_name(ref)
     if run_id is not None:
         return run_id
