@@ -26,7 +26,7 @@ from tests import dashboard_store as store
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-breakpad"]
 
 
 def _missing() -> str | None:
@@ -41,7 +41,7 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     reason = _missing()
     if reason:
         if os.environ.get("CI") and os.geteuid() == 0 and shutil.which("apt-get"):
@@ -49,8 +49,11 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    own_home = tmp_path_factory.mktemp("chromium-home")  # Chromium writes its profile and caches there
+    env = {**os.environ, "HOME": str(own_home), "XDG_CONFIG_HOME": str(own_home / "config"),
+           "XDG_CACHE_HOME": str(own_home / "cache")}
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env=env)
         yield chromium
         chromium.close()
 

@@ -18,7 +18,7 @@ from framework.reports import compare as compare_reports
 from framework.reports.run_values import runs_table
 
 DEFAULT_RUNS = 5  # runs compared when fewer than two are chosen
-WINDOW = 200  # newest runs a chart covers
+WINDOW = 100  # newest runs a chart covers (?window= up to MAX_WINDOW)
 MAX_WINDOW = 1000
 READ_STEPS = 50  # runs without a summary whose steps a chart may read
 PARALLEL_PARAMS, PARALLEL_METRICS = 8, 6
@@ -46,10 +46,12 @@ def compare(client: Client, run_names: list[str]) -> dict[str, Any] | None:
                 key = f"pipeline:{row['field']}" if row["section"] == "pipeline arguments" else row["field"]
                 values = [None if v is None else clipped(key, v) for v in row["values"]]
                 grouped[group].append({"key": key, "values": values, "differs": row["differs"]})
+    steps = grouped["steps"]  # a 200-step pipeline: only the steps whose status differs are worth a row
+    grouped["steps"] = [row for row in steps if row["differs"]]
     return {
         "runs": [{"name": r.name, "status": r.status, "version": r.version, "pipeline": r.pipeline_name,
                   "duration": r.duration, "start_time": r.start_time} for r in runs],
-        **grouped,
+        "same_steps": len(steps) - len(grouped["steps"]), **grouped,
     }
 
 

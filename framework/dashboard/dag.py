@@ -172,7 +172,7 @@ def _node(node: DagNode, drawing: Drawing, lines: list[str], cut: bool) -> str:
              f'data-label="{escape(node.label)}"')
     body = f'<a href="{escape(node.href)}" {attrs}>{title}{shape}</a>' if node.href else f"<g {attrs}>{title}{shape}</g>"
     if cached:
-        bx, by = x + box.w - 92, status_y - 14
+        bx, by = x + box.w - 92, y - 10  # a tab on the top edge: clicking the box still opens the step
         badge = (f'<rect x="{bx:.1f}" y="{by:.1f}" width="84" height="19" rx="9.5" fill="{stroke}"/>'
                  f'<text x="{bx + 42:.1f}" y="{by + 13.5:.1f}" text-anchor="middle" font-size="11" '
                  f'font-weight="600" fill="#ffffff">cached ↗</text>')

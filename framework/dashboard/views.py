@@ -16,8 +16,8 @@ from framework.client import Client
 from framework.dashboard.paging import PAGE_SIZE, Page, clipped, paged, value_text
 from framework.reports.pipelines import version_row
 from framework.reports.run_values import run_values
-from framework.reports.runs import Origins, scalar_outputs, step_counts
-from framework.views import RunView, StepView
+from framework.reports.runs import Origins, scalar_outputs
+from framework.views import RunView, StepsView, StepView
 
 LISTED_VALUES = 8  # parameters (and metrics) a run's row shows; the run page shows all
 STATUSES = ("running", "completed", "failed", "crashed")
@@ -98,12 +98,13 @@ def _spec_of(client: Client, run: RunView) -> dict[str, Any]:
     return {}
 
 
-def run_graph(client: Client, run: RunView, origins: Origins | None = None) -> dict[str, Any]:
+def run_graph(client: Client, run: RunView, origins: Origins | None = None,
+              steps: StepsView | None = None) -> dict[str, Any]:
     """Nodes (every invocation of the run's pipeline version, ``pending`` until it starts,
     with the nested pipeline calls that added it as ``group``) and edges."""
     origins = origins or Origins(client)
     steps_by_inv: dict[str, tuple[str, StepView]] = {}
-    for key, step in run.steps.items():
+    for key, step in (steps if steps is not None else run.steps).items():
         steps_by_inv[step.invocation_id] = (key, step)
     invocations = _spec_of(client, run).get("invocations") or []
     order = list(run.record.step_order or [inv.get("id") for inv in invocations])
@@ -137,9 +138,10 @@ def cached_from(origins: Origins, step: StepView | None) -> dict[str, Any] | Non
     return None if origin is None else {"run_id": origin["run_id"], "run": origin["run"], "step": origin["step"]}
 
 
-def signature(run: RunView) -> str:
+def signature(run: RunView, steps: StepsView | None = None) -> str:
     """Changes whenever the run or any of its steps changes status (the page polls it)."""
-    return run.status + "|" + ",".join(f"{k}={s.status}" for k, s in run.steps.items())
+    steps = steps if steps is not None else run.steps
+    return run.status + "|" + ",".join(f"{k}={s.status}" for k, s in steps.items())
 
 
 def run_detail(client: Client, name: str, query: str | None = None, page: int | None = None,
@@ -151,8 +153,11 @@ def run_detail(client: Client, name: str, query: str | None = None, page: int | 
     except KeyError:
         return None
     origins = Origins(client)
+    all_steps = run.steps  # read once: a 200-step run is 200 records
+    counts: dict[str, int] = {}
     steps = []
-    for key, step in run.steps.items():
+    for key, step in all_steps.items():
+        counts[step.status] = counts.get(step.status, 0) + 1
         if query and query.casefold() not in key.casefold() and query.casefold() not in step.name.casefold():
             continue
         steps.append({
@@ -167,11 +172,11 @@ def run_detail(client: Client, name: str, query: str | None = None, page: int | 
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
-        "error": run.error, "api": run.api, "stack": run.stack, "step_counts": step_counts(run),
+        "error": run.error, "api": run.api, "stack": run.stack, "step_counts": counts,
         "pipeline_parameters": _values(run.pipeline_parameters, prefix="pipeline:"), "parameters": _values(params),
         "metrics": _values(metrics), "metadata": _values(getattr(run.record, "metadata", None) or {}, prefix="metadata:"),
-        "steps": shown, "steps_page": where.to_dict(), "step_total": len(run.steps),
-        "graph": run_graph(client, run, origins), "signature": signature(run),
+        "steps": shown, "steps_page": where.to_dict(), "step_total": len(all_steps),
+        "graph": run_graph(client, run, origins, all_steps), "signature": signature(run, all_steps),
     }
 
 

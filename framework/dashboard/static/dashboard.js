@@ -32,7 +32,7 @@
     var svg = viewport.querySelector("svg.dag");
     if (!svg || !svg.dataset.width) { return; }
     var full = { w: +svg.dataset.width, h: +svg.dataset.height };
-    var height = Math.max(240, Math.min(full.h, Math.round(window.innerHeight * 0.7)));
+    var height = Math.max(80, Math.min(full.h, Math.round(window.innerHeight * 0.7)));
     viewport.classList.add("zoomable");
     svg.setAttribute("width", "100%");
     svg.setAttribute("height", String(height));
@@ -65,10 +65,16 @@
       view.y = box.y + box.height / 2 - height / 2;
       apply();
     }
-    viewport.addEventListener("wheel", function (event) {
+    viewport.addEventListener("wheel", function (event) {  // scroll pans; Ctrl + wheel (and pinch) zooms
       event.preventDefault();
-      var rect = svg.getBoundingClientRect();
-      zoomAt(Math.exp(-event.deltaY * 0.0015), event.clientX - rect.left, event.clientY - rect.top);
+      if (event.ctrlKey || event.metaKey) {
+        var rect = svg.getBoundingClientRect();
+        zoomAt(Math.exp(-event.deltaY * 0.003), event.clientX - rect.left, event.clientY - rect.top);
+      } else {
+        view.x += (event.shiftKey ? event.deltaY : event.deltaX) / view.k;
+        view.y += (event.shiftKey ? 0 : event.deltaY) / view.k;
+        apply();
+      }
     }, { passive: false });
     var drag = null;
     viewport.addEventListener("pointerdown", function (event) {
@@ -103,10 +109,15 @@
       });
     }
     window.addEventListener("resize", apply);
+    function start() {  // as wide as fits, but never smaller than readable; tall graphs scroll
+      view.k = Math.max(0.55, Math.min(1, viewport.clientWidth / full.w));
+      view.x = 0;
+      view.y = 0;
+      apply();
+    }
     var selected = svg.querySelector(".dag-node.selected");
     if (selected && (full.w > viewport.clientWidth || full.h > height)) { focus(selected); }
-    else if (full.w > viewport.clientWidth) { fit(); }
-    else { reset(); }
+    else { start(); }
   }
   var viewports = document.querySelectorAll(".dag-viewport");
   for (var v = 0; v < viewports.length; v++) { zoomable(viewports[v]); }
