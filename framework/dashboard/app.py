@@ -180,6 +180,10 @@ def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any
         body, status = compare_html(html, client, pipeline, runs, x, y, search_text(q), page_number(page))
         return HTMLResponse(body, status_code=status)
 
+    @app.get("/favicon.ico")  # browsers ask for it on pages without a <link rel=icon> (plain text)
+    def favicon() -> Any:
+        return Response(pages_mod.static_bytes("favicon.svg"), media_type="image/svg+xml")
+
     @app.get("/static/{name}")
     def static_file(name: str) -> Any:
         body = pages_mod.static_bytes(name)

@@ -64,7 +64,7 @@ def choices(client: Client, pipeline: str, selected: list[str], query: str | Non
     listed = [{"name": r.name, "status": r.status, "checked": r.name in selected} for r in runs[:PAGE_SIZE]]
     shown = {c["name"] for c in listed}
     kept = [{"name": n, "status": None, "checked": True} for n in selected if n not in shown]
-    return {"items": kept + listed, "page": where.to_dict()}
+    return {"items": kept + listed, "listed": len(listed), "page": where.to_dict()}
 
 
 def trials(client: Client, pipeline: str, x: str | None = None, y: str | None = None,

@@ -169,7 +169,7 @@ def _node(node: DagNode, drawing: Drawing, lines: list[str], cut: bool) -> str:
     )
     title = f"<title>{escape(node.label)} — {escape(node.status)}</title>"
     attrs = (f'class="{classes}" data-step="{escape(node.id)}" data-status="{escape(node.status)}" '
-             f'data-label="{escape(node.label)}"')
+             f'data-label="{escape(node.label)}"' + (f' data-group="{escape("/".join(node.group))}"' if node.group else ""))
     body = f'<a href="{escape(node.href)}" {attrs}>{title}{shape}</a>' if node.href else f"<g {attrs}>{title}{shape}</g>"
     if cached:
         bx, by = x + box.w - 92, y - 10  # a tab on the top edge: clicking the box still opens the step

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from framework.client import Client
-from framework.dashboard.paging import PAGE_SIZE, Page, clipped, paged, value_text
+from framework.dashboard.paging import PAGE_SIZE, VALUE_CHARS, Page, clipped, paged, value_text
 from framework.reports.pipelines import version_row
 from framework.reports.run_values import run_values
 from framework.reports.runs import Origins, scalar_outputs
 from framework.views import RunView, StepsView, StepView
 
 LISTED_VALUES = 8  # parameters (and metrics) a run's row shows; the run page shows all
+LISTED_CHARS = 40  # of each value in a row
 STATUSES = ("running", "completed", "failed", "crashed")
 
 
@@ -34,11 +35,11 @@ def human_size(size: Any) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def _values(values: dict[str, Any], limit: int | None = None, prefix: str = "") -> dict[str, Any]:
+def _values(values: dict[str, Any], limit: int | None = None, prefix: str = "", chars: int = VALUE_CHARS) -> dict:
     """Clipped values, at most ``limit`` of them, and how many were left out."""
     keys = list(values)
     shown = keys if limit is None else keys[:limit]
-    return {"items": [clipped(k, values[k], ref=prefix + k) for k in shown], "more": len(keys) - len(shown)}
+    return {"items": [clipped(k, values[k], chars, ref=prefix + k) for k in shown], "more": len(keys) - len(shown)}
 
 
 # ---------------------------------------------------------------- pipelines
@@ -64,8 +65,8 @@ def run_row(run: RunView) -> dict[str, Any]:
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
-        "unlisted": bool(run.unlisted), "parameters": _values(params, LISTED_VALUES),
-        "metrics": _values(metrics, LISTED_VALUES),
+        "unlisted": bool(run.unlisted), "parameters": _values(params, LISTED_VALUES, chars=LISTED_CHARS),
+        "metrics": _values(metrics, LISTED_VALUES, chars=LISTED_CHARS),
     }
 
 
