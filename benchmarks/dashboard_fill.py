@@ -71,7 +71,8 @@ def _step(run: Run, inv: dict[str, Any], index: int, start: dt.datetime) -> tupl
     return to_doc(step), to_doc(artifact)
 
 
-def fill(home: Path, runs: int) -> dict[str, Any]:
+def fill(home: Path, runs: int, big_run: bool = True) -> dict[str, Any]:
+    """Write the store; ``big_run=False`` gives the newest run three steps like the others."""
     store = TinyDBStore(home / "metadata")
     files = BulkFiles(Path(store.root))
     base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -98,7 +99,7 @@ def fill(home: Path, runs: int) -> dict[str, Any]:
                                           "trainer.depth": 2 + i % 6, "trainer.note": note},
                                "metrics": {"score.accuracy": round(0.6 + 0.3 * ((i * 37) % 100) / 100, 4),
                                            "score.loss": round(1.0 - 0.5 * ((i * 53) % 100) / 100, 4)}})
-            newest = i == count - 1
+            newest = big_run and i == count - 1
             steps = [_step(run, inv, k, start) for k, inv in enumerate(p_spec["invocations"][: 200 if newest else 3])]
             files.insert(layout.run_file(run.id), "run", to_doc(run))
             for chunk in range(0, len(steps), layout.STEPS_CHUNK):
@@ -118,4 +119,4 @@ def fill(home: Path, runs: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(fill(Path(sys.argv[1]), int(sys.argv[2]))))
+    print(json.dumps(fill(Path(sys.argv[1]), int(sys.argv[2]), big_run=sys.argv[3:4] != ["small"])))

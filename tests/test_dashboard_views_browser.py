@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 
 from framework import Client
+from tests import dashboard_browser
 from tests import dashboard_store as store
-from tests.dashboard_browser import browser, page, serving, shots  # noqa: F401 - fixtures
+from tests.dashboard_browser import serving
+
+browser, page, shots = dashboard_browser.browser, dashboard_browser.page, dashboard_browser.shots  # fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 10_000

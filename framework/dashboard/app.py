@@ -14,6 +14,7 @@ from framework.client import Client
 from framework.dashboard import artifact_views, compare_views, views
 from framework.dashboard import pages as pages_mod
 from framework.dashboard.paging import page_number, search_text
+from framework.exceptions import ArtifactError
 from framework.stacks import Stack
 
 SAFE_METHODS = ("GET", "HEAD")
@@ -213,7 +214,10 @@ def _file_routes(app: Any, client: Client, not_found: Any) -> None:
 
     @app.get("/runs/{name}/steps/{step}/outputs/{output}/download")
     def download(name: str, step: str, output: str) -> Any:
-        found = artifact_views.artifact_bytes(client, name, step, output)
+        try:
+            found = artifact_views.artifact_bytes(client, name, step, output)
+        except ArtifactError as exc:  # missing or altered: say so, serve nothing
+            return PlainTextResponse(str(exc), status_code=409)
         if found is None:
             return not_found("/", f"No downloadable output `{output}` of step `{step}` in run `{name}`.")
         body, file_name = found

@@ -83,13 +83,25 @@ def layout(nodes: Sequence[tuple[str, float, float, tuple[str, ...]]],
     return _layout(key)
 
 
+class _Cycle(Exception):
+    """A level's graph has a cycle (groups that feed each other both ways)."""
+
+
 @functools.lru_cache(maxsize=64)
 def _layout(key: tuple) -> Drawing:
     node_rows, edge_rows = key
     sizes = {n: (w, h) for n, w, h, _g in node_rows}
     paths = {n: g for n, _w, _h, g in node_rows}
     edges = [(s, d) for s, d in edge_rows if s in sizes and d in sizes and s != d]
-    block = _lay_group((), sizes, paths, edges)
+    try:
+        block = _lay_group((), sizes, paths, edges)
+    except _Cycle:  # traced pipelines never group so, but a drawing must not fail: no groups then
+        flat = {n: () for n in sizes}
+        try:
+            block = _lay_group((), sizes, flat, edges)
+        except _Cycle:  # a cyclic graph (never stored): drop the edges that go back
+            order = {n: i for i, n in enumerate(sizes)}
+            block = _lay_group((), sizes, flat, [(s, d) for s, d in edges if order[s] < order[d]])
     return Drawing(block.w, block.h, block.nodes, block.groups, block.edges)
 
 
@@ -212,6 +224,8 @@ def _ranks(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     for i in ids:
         if i.startswith("p:out:"):
             rank[i] = max(last, 1 + max((rank[p] for p in preds[i]), default=0))
+    if any(rank[s] >= rank[d] for s, d in edges):
+        raise _Cycle()
     return rank
 
 
