@@ -21,14 +21,13 @@ Why these rules:
 * **Verify before load.** A missing, truncated or altered file raises
   `ArtifactVerificationError` naming the caller's context (run, step, output) and the
   path; the bytes are never handed to a materializer, so a swapped pickle never runs.
-  Files up to `IN_MEMORY_MAX` — and pickles of any size — are read once and loaded
-  from the verified bytes, so they cannot change between check and use; larger files
-  are verified by streaming and then read (or memory-mapped) from disk.
+  Every file is read once, hashed as it is read, and loaded from those bytes in memory,
+  so nothing can change between check and use (a memory map is only made when asked
+  for with ``mmap=True``).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -52,11 +51,8 @@ from framework.hashing import hash_file
 from framework.io.atomic import describe_os_error, is_temp_name, owner_tag, sweep_temp_files, temp_owner
 from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
 
-__all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
+__all__ = ["ArtifactStore"]
 
-#: Artifacts up to this size are read into memory once, verified, and loaded from there;
-#: larger ones are verified by streaming and then loaded from the file (numpy: mmap).
-IN_MEMORY_MAX = 64 * 1024 * 1024
 _ARTIFACT_FILE = re.compile(r"^([0-9a-f]{32})(\.[A-Za-z0-9_.-]*)?$")
 
 
@@ -167,10 +163,14 @@ class ArtifactStore:
 
         ``context`` (e.g. "run `x`, step `trainer`, output `model`") goes into error
         messages. A missing, resized, altered or out-of-root file raises
-        `ArtifactVerificationError` and its bytes are never deserialized. ``mmap``: for
-        numpy artifacts in a local store, True always memory-maps, False never does,
-        None (default) maps files larger than 64 MiB; other materializers ignore it.
-        An unregistered materializer name raises `MaterializerError`.
+        `ArtifactVerificationError` and its bytes are never deserialized.
+
+        What was verified is what is loaded: the file is read once, hashed while it is read,
+        and the materializer gets those bytes in memory — never the path again, which a file
+        swapped in after the check could answer. ``mmap=True`` (numpy artifacts in a local
+        store) trades that for memory: the file is checked, then mapped, and a process that
+        writes into the stored file afterwards changes what the map shows; ``None``/``False``
+        (the default) never map. An unregistered materializer name raises `MaterializerError`.
         """
         path = self._checked_path(info, context)
         files = self._files
@@ -180,14 +180,13 @@ class ArtifactStore:
         except MaterializerError as exc:  # reported after verification, which comes first
             cls, unknown = None, exc
         local = files.local_path(path)
-        wants_path = bool(mmap) and local is not None and cls is not None and cls.SUPPORTS_MMAP
-        if (info.size <= IN_MEMORY_MAX and not wants_path) or (cls is not None and cls.LOADS_CODE):
-            source: Any = io.BytesIO(read_verified(files, info, path, context))
-        else:
+        if mmap and local is not None and cls is not None and cls.SUPPORTS_MMAP and not cls.LOADS_CODE:
             problem = file_problem(files, info, path)
             if problem:
                 raise verification_error(files, info, path, context, problem)
-            source = local if local is not None else files.open_read(path)
+            source: Any = local
+        else:
+            source = read_verified(files, info, path, context)
         try:
             if cls is None:
                 raise unknown  # type: ignore[misc]
@@ -196,7 +195,7 @@ class ArtifactStore:
                     f"Artifact {info.id} ({context or 'no context'}) was written with format "
                     f"version {info.format_version} of {info.materializer}, but this installation "
                     f"only knows version {cls.FORMAT_VERSION}. Upgrade the package that defines it.")
-            options = {"mmap": mmap} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            options = {"mmap": bool(mmap)} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
             return cls().read_stream(source, info.data_type, **options)
         except ArtifactError:
             raise

@@ -92,7 +92,8 @@ class RunLauncher:
         self._pending[inv_id] = key
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
-                        inv.output_materializers, self.artifacts.url, self.artifacts.storage_options)
+                        inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
+                        pipeline_name=self.graph.name)
 
     def complete(self, inv_id: str, outcome: StepOutcome) -> bool:
         inv = self.graph.invocations[inv_id]
