@@ -210,7 +210,7 @@ class ArtifactStore:
     def read_bytes(self, info: ArtifactInfo, *, context: str = "") -> bytes:
         """The artifact's file, verified against its record (the bytes checked are the
         bytes returned): what a download serves. Raises like `load` for a bad file."""
-        return read_verified(self._files, info, self._checked_path(info, context), context)
+        return bytes(read_verified(self._files, info, self._checked_path(info, context), context).data)
 
     # -- checks and housekeeping -------------------------------------------------------
 
