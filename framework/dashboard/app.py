@@ -161,9 +161,13 @@ def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any
 
     @app.get("/runs/{name}/steps/{step}", response_class=HTMLResponse)
     def page_step(name: str, step: str, q: str | None = None, page: str | None = None) -> Any:
-        detail = artifact_views.step_detail(client, name, step)
+        try:
+            run = client.get_run(name)  # read once for the panel and the graph
+        except KeyError:
+            return not_found("/", f"No run named `{name}` in this store.")
+        detail = artifact_views.step_detail(client, name, step, run)
         data = views.run_detail(client, name, search_text(q), page_number(page) if page else None,
-                                selected=detail["key"] if detail else None)
+                                selected=detail["key"] if detail else None, run=run)
         if data is None or detail is None:
             return not_found("/", f"No step `{step}` in run `{name}`.")
         return HTMLResponse(html.run(data, detail))

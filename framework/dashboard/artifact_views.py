@@ -104,9 +104,10 @@ def _logs(step: StepView) -> dict[str, Any] | None:
     return {"text": text[-LOG_TAIL_CHARS:] if cut else text, "cut": cut, "chars": len(text), "info": info}
 
 
-def step_detail(client: Client, run_name: str, step_key: str) -> dict[str, Any] | None:
+def step_detail(client: Client, run_name: str, step_key: str, run: Any = None) -> dict[str, Any] | None:
+    """One step's panel; ``run``: the run's view when the caller has read it already."""
     try:
-        run = client.get_run(run_name)
+        run = run if run is not None else client.get_run(run_name)
         step = run.steps[step_key]
     except KeyError:
         return None

@@ -91,11 +91,12 @@ def _run(client: Client, pages: Pages, write: _Writer, name: str) -> list[str]:
     for number in range(2, last + 1):
         write(links.run(name, number), pages.run(views.run_detail(client, name, page=number)))
     origins = []
-    for key in client.get_run(name).steps:
-        detail = artifact_views.step_detail(client, name, key)
+    view = client.get_run(name)
+    for key in view.steps:
+        detail = artifact_views.step_detail(client, name, key, view)
         if detail is None:
             continue
-        write(links.step(name, key), pages.run(views.run_detail(client, name, selected=key), detail))
+        write(links.step(name, key), pages.run(views.run_detail(client, name, selected=key, run=view), detail))
         for output in detail["outputs"]:
             if not output.get("missing"):
                 page = artifact_views.artifact_detail(client, name, key, output["name"])

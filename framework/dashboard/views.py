@@ -146,11 +146,11 @@ def signature(run: RunView, steps: StepsView | None = None) -> str:
 
 
 def run_detail(client: Client, name: str, query: str | None = None, page: int | None = None,
-               selected: str | None = None) -> dict[str, Any] | None:
+               selected: str | None = None, run: RunView | None = None) -> dict[str, Any] | None:
     """The run, its graph, and a page of its steps (name search; by default the page that
-    holds ``selected``)."""
+    holds ``selected``); ``run``: its view when the caller has read it already."""
     try:
-        run = client.get_run(name)
+        run = run if run is not None else client.get_run(name)
     except KeyError:
         return None
     origins = Origins(client)
