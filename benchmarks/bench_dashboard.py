@@ -21,6 +21,7 @@ import shutil
 import socket
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -102,9 +103,12 @@ def _render(app: Any, run: str) -> dict[str, Any]:
         time.sleep(0.02)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/runs/{run}"
     samples = []
+    own_home = tempfile.mkdtemp(prefix="bench-chromium-")  # its profile and caches, not the user's
+    env = {**os.environ, "HOME": own_home, "XDG_CONFIG_HOME": own_home, "XDG_CACHE_HOME": own_home}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, env=env,
+                                                 args=["--headless", "--no-sandbox", "--disable-breakpad"])
             for attempt in range(repeats(3) + 1):
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
@@ -120,6 +124,7 @@ def _render(app: Any, run: str) -> dict[str, Any]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+        shutil.rmtree(own_home, ignore_errors=True)
     return {"ms": statistics.median(samples), "nodes": boxes}
 
 

@@ -82,6 +82,7 @@ def test_trials_plot_failed_run_and_a_run_updating_while_watched(home, page, sho
         expect(page.locator("#compare-table thead th")).to_have_count(4)
         expect(page.locator('#compare-table tr.diff[data-key="new_trainer.C"]')).to_have_count(1)
         expect(page.locator("svg.trials circle.trial")).to_have_count(3)
+        page.wait_for_load_state("load")  # the script that auto-submits runs once the charting library loaded
         page.select_option("select[name=x]", "new_trainer.C")  # auto-submits
         expect(page.locator("svg.trials")).to_contain_text("new_trainer.C")
         expect(page.locator("svg.trials circle.trial")).to_have_count(3)

@@ -196,3 +196,26 @@ def test_export_splits_lists_into_the_same_pages(filled, tmp_path):
     assert len(list((out / "runs").glob("*.html"))) == 169  # every run of every pipeline
     values = list((out / "values").glob("*.txt"))
     assert values and all(v.read_text() == "x" * 10_000 for v in values if "note" in v.name)
+
+
+# ---------------------------------------------------------------- step logs (StepView.logs / log_info)
+def test_step_logs_panel_shows_the_tail_and_what_was_kept():
+    from types import SimpleNamespace
+
+    from framework.dashboard import artifact_views
+    from framework.dashboard.pages import Pages
+
+    info = {"uri": "logs/x.log", "size": 50_000, "cut": True, "complete": True}
+    step = SimpleNamespace(logs="<b>line</b>\n" * 5000, log_info=info, record=SimpleNamespace(logs=info))
+    logs = artifact_views._logs(step)
+    assert logs["cut"] and len(logs["text"]) == artifact_views.LOG_TAIL_CHARS and logs["info"] == info
+    assert artifact_views._logs(SimpleNamespace(log_info=None, record=SimpleNamespace(logs=None))) is None
+    run = {"name": "r", "pipeline": "p", "version": 1, "status": "completed", "signature": "", "step_counts": {},
+           "pipeline_parameters": {"items": []}, "metrics": {"items": []}, "metadata": {"items": []},
+           "graph": {"nodes": [], "edges": []}, "steps": [], "step_total": 0,
+           "steps_page": {"total": 0, "size": 50, "query": None}}
+    panel = {"key": "s", "name": "s", "status": "completed", "parameters": [], "inputs": [], "outputs": [],
+             "metadata": [], "logs": logs, "cached_from": None}
+    html = Pages().run(run, panel)
+    assert 'id="step-logs"' in html and "&lt;b&gt;line&lt;/b&gt;" in html and "<b>line" not in html
+    assert 'href="/runs/r/steps/s/logs"' in html and "the middle of a long log was not kept" in html

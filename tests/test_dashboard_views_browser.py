@@ -9,10 +9,12 @@ violation is logged (the ``page`` fixture fails the test on any).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -55,6 +57,15 @@ GEOMETRY = """() => {
 }"""
 
 
+@contextlib.contextmanager
+def leaving(page) -> Iterator[None]:
+    """Leave the page before its server stops (nothing it still loads can fail then)."""
+    try:
+        yield
+    finally:
+        page.goto("about:blank")
+
+
 def _overlap(a: dict, b: dict) -> bool:
     return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
 
@@ -93,7 +104,7 @@ def big_home(tmp_path_factory) -> tuple[Path, str]:
 def test_a_200_step_graph_is_readable_pans_and_zooms(big_home, page, shots):
     expect = pytest.importorskip("playwright.sync_api").expect
     home, run = big_home
-    with serving(home) as base:
+    with serving(home) as base, leaving(page):
         page.goto(f"{base}/runs/{run}")
         expect(page.locator("svg.dag .dag-node")).to_have_count(200)
         expect(page.locator("svg.dag .dag-group")).to_have_count(20)
@@ -125,7 +136,7 @@ def test_a_200_step_graph_is_readable_pans_and_zooms(big_home, page, shots):
 def test_10000_runs_in_pages_searchable_on_the_server(big_home, page, shots):
     expect = pytest.importorskip("playwright.sync_api").expect
     home, _run = big_home
-    with serving(home) as base:
+    with serving(home) as base, leaving(page):
         page.goto(f"{base}/pipelines/wide")
         rows = page.locator("#runs tbody tr")
         expect(rows).to_have_count(50)
@@ -156,7 +167,7 @@ def test_every_artifact_view(home, page, shots):
     expect = pytest.importorskip("playwright.sync_api").expect
     run = store.run_artifacts(note="short")
     trials = store.run_trials(values=(0.5,))[0]
-    with serving(home) as base:
+    with serving(home) as base, leaving(page):
         page.goto(f"{base}/runs/{run}/steps/frame")
         page.get_by_role("link", name="View").click()
         view = page.locator("#artifact-view")
@@ -206,7 +217,7 @@ def test_step_panel_shows_metadata_and_nested_groups(home, page, shots):
     client.metadata_store.record_steps(step.record.run_id, [(attrs.evolve(
         step.record, metadata={"accuracy": 0.91, "<em>": "not emphasised"},
         output_metadata={"output": {"threshold": 0.5}}), [])])
-    with serving(home) as base:
+    with serving(home) as base, leaving(page):
         page.goto(f"{base}/runs/{run}/steps/with_metadata")
         expect(page.locator("#step-metadata")).to_contain_text("<em>")
         expect(page.locator("#step-metadata")).to_contain_text("not emphasised")
@@ -222,7 +233,7 @@ def test_step_panel_shows_metadata_and_nested_groups(home, page, shots):
 def test_compare_page_charts(home, page, shots):
     expect = pytest.importorskip("playwright.sync_api").expect
     store.run_trials(values=(0.01, 0.1, 1.0, 10.0, 100.0))
-    with serving(home) as base:
+    with serving(home) as base, leaving(page):
         page.goto(f"{base}/compare?pipeline=trials")
         expect(page.locator("#compare-table thead th")).to_have_count(6)
         expect(page.locator("#metrics-chart svg")).to_have_count(1)

@@ -117,6 +117,8 @@ def _parallel(rows: list[dict[str, Any]], params: list[str], metrics: list[str])
                 continue
             numeric = all(_numeric(v) for v in present)
             axis = {"name": key, "kind": source, "type": "value" if numeric else "category"}
+            if numeric and min(present) > 0 and max(present) / min(present) >= 100:
+                axis["log"] = True  # learning rates, regularisation: decades apart
             if not numeric:
                 axis["categories"] = list(dict.fromkeys(clipped(key, v, 40)["text"] for v in present))[:50]
             axes.append(axis)

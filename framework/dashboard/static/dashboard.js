@@ -164,13 +164,14 @@
         var spec = { dim: i, name: axis.name.length > 28 ? axis.name.slice(0, 27) + "…" : axis.name, type: axis.type,
                      nameTextStyle: { fontWeight: axis.kind === "metrics" ? "bold" : "normal" } };
         if (axis.type === "category") { spec.data = axis.categories; }
+        else if (axis.log) { spec.type = "log"; }
         else { spec.scale = true; }
         return spec;
       });
       var last = data.axes.length - 1;
       var values = data.lines.map(function (l) { return l.values[last]; }).filter(function (x) { return typeof x === "number"; });
       var option = {
-        parallel: { left: 70, right: 90, top: 50, bottom: 30, parallelAxisDefault: { nameLocation: "end", nameGap: 18, nameTextStyle: { fontSize: 11 } } },
+        parallel: { left: 70, right: 130, top: 50, bottom: 30, parallelAxisDefault: { nameLocation: "end", nameGap: 18, nameTextStyle: { fontSize: 11 } } },
         parallelAxis: axes,
         tooltip: { confine: true, formatter: function (p) { return escapeHtml(p.name); } },
         series: [{ type: "parallel", lineStyle: { width: 1.5, opacity: 0.6 }, emphasis: { lineStyle: { width: 3, opacity: 1 } },
@@ -189,7 +190,9 @@
     for (var c = 0; c < charts.length; c++) {
       var data = JSON.parse(charts[c].dataset.chart);
       var chart = window.echarts.init(charts[c], null, { renderer: "svg" });
-      chart.setOption(builders[data.type](data));
+      var option = builders[data.type](data);
+      option.animation = false;  // drawn at once: what a screenshot or a quick look sees is the whole chart
+      chart.setOption(option);
       charts[c].classList.add("drawn");
       window.addEventListener("resize", chart.resize);
     }
