@@ -334,7 +334,8 @@ def test_store_differences_say_where_and_what():
     """The comparison helper itself: equal stores give no line, each difference one readable line."""
     import numpy as np
 
-    def store(gamma=0.01, array=np.arange(3), status="completed", steps=("load", "train")):
+    def store(gamma=0.01, array=None, status="completed", steps=("load", "train")):
+        array = np.arange(3) if array is None else array
         return {"pipelines": {"p": [{
             "name": "p-{date}-{time}", "status": status, "unlisted": False,
             "steps": [{"name": s, "status": "completed", "parameters": {"gamma": gamma},

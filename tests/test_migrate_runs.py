@@ -21,7 +21,9 @@ import numpy as np
 import pytest
 
 from framework.migrate import migrate_source
-from tests.test_migrate_surface import FACTORY as SURFACE_FACTORY, LOAD_AND_DOUBLE, OPTIONAL as SURFACE_OPTIONAL
+from tests.test_migrate_surface import FACTORY as SURFACE_FACTORY
+from tests.test_migrate_surface import LOAD_AND_DOUBLE
+from tests.test_migrate_surface import OPTIONAL as SURFACE_OPTIONAL
 
 ROOT = Path(__file__).parent.parent
 

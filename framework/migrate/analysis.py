@@ -26,6 +26,7 @@ from framework.migrate.framework_names import BASE_PARAMETERS, BASE_STEP, STEP, 
 from framework.migrate.nodes import dotted, is_constant, is_docstring, string_value
 from framework.migrate.pipeline_defs import LegacyPipeline, decorator_call, legacy_pipeline, method
 
+
 @dataclass
 class Field:
     name: str

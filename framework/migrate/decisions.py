@@ -18,7 +18,8 @@ from framework.migrate import imports as import_edits
 from framework.migrate import runs as run_edits
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.bindings import assignment_of
-from framework.migrate.grouping import Group, PipelinePlan, plan as plan_pipeline, run_scope_problem
+from framework.migrate.grouping import Group, PipelinePlan, run_scope_problem
+from framework.migrate.grouping import plan as plan_pipeline
 from framework.migrate.hook_params import asks_for_whole_object, hook_values, step_hooks
 from framework.migrate.nodes import code
 from framework.migrate.params import Flat, body_reason, decompose, entrypoint_call, entrypoint_values

@@ -44,7 +44,7 @@ from framework.migrate.analysis import Legacy, analyse
 from framework.migrate.framework_names import Imports
 from framework.migrate.import_tools import can_bind, finish_imports
 from framework.migrate.nodes import code, kwarg, parse_expr
-from framework.migrate.run_views import PE, PIPELINE, RUN, STEP, ARTIFACT, STEPS, Kinds, post_execution_call
+from framework.migrate.run_views import ARTIFACT, PE, PIPELINE, RUN, STEP, STEPS, Kinds, post_execution_call
 from framework.migrate.transform import Plan, apply
 
 CLIENT = {"framework.client.Client", "framework.Client"}
@@ -119,28 +119,35 @@ def _plain(arg: cst.Arg) -> cst.Arg:
     return arg.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT, comma=cst.MaybeSentinel.DEFAULT)
 
 
+def _get_pipeline(legacy: Legacy, plan: Plan, kinds: Kinds, call: cst.Call) -> None:
+    """``get_pipeline(x)`` → ``Client().get_pipeline("<name>")`` when the name is known."""
+    statement = legacy.statement_of(call)
+    arg = _argument(call, "pipeline")
+    others = [a for a in call.args if a is not arg]  # `get_pipeline(pipeline, version=None)`
+    if arg is None or len(others) > 1 or any(a.star or (a.keyword and a.keyword.value != "version") for a in others):
+        return  # not a call the legacy function accepts: leave it to fail as it did
+    if any(code(a.value) != "None" for a in others):
+        plan.todo(statement, "`Client().get_pipeline(name)` has no `version=`: take the runs of that version "
+                  "from `.runs` (each run has `.version`)")
+        return
+    known, name = kinds.pipeline_of(arg.value)
+    if known and name is None:
+        plan.todo(statement, "cannot tell the name of this pipeline: use `Client().get_pipeline(\"<its name>\")`")
+    elif known:
+        plan.set(call, _client("get_pipeline", [cst.Arg(parse_expr(_quote(name)))]))
+    elif kinds.is_str(arg.value):
+        position = call.args.index(arg)
+        plan.set(call, lambda u: _client("get_pipeline", [_plain(u.args[position])]))
+    else:
+        plan.todo(statement, f"if `{code(arg.value)}` is a pipeline, not its name, use "
+                  f"`Client().get_pipeline(\"<its name>\")`; then replace `get_pipeline` by it")
+
+
 def _call(legacy: Legacy, plan: Plan, kinds: Kinds, call: cst.Call) -> None:
     statement = legacy.statement_of(call)
     called = post_execution_call(legacy, call)
     if called == "get_pipeline":
-        arg = _argument(call, "pipeline")
-        others = [a for a in call.args if a is not arg]  # `get_pipeline(pipeline, version=None)`
-        if arg is None or len(others) > 1 or any(a.star or (a.keyword and a.keyword.value != "version") for a in others):
-            return  # not a call the legacy function accepts: leave it to fail as it did
-        if any(code(a.value) != "None" for a in others):
-            plan.todo(statement, "`Client().get_pipeline(name)` has no `version=`: take the runs of that version "
-                      "from `.runs` (each run has `.version`)")
-            return
-        known, name = kinds.pipeline_of(arg.value)
-        if known and name is None:
-            plan.todo(statement, "cannot tell the name of this pipeline: use `Client().get_pipeline(\"<its name>\")`")
-        elif known:
-            plan.set(call, _client("get_pipeline", [cst.Arg(parse_expr(_quote(name)))]))
-        elif kinds.is_str(arg.value):
-            plan.set(call, lambda u, k=call.args.index(arg): _client("get_pipeline", [_plain(u.args[k])]))
-        else:
-            plan.todo(statement, f"if `{code(arg.value)}` is a pipeline, not its name, use "
-                      f"`Client().get_pipeline(\"<its name>\")`; then replace `get_pipeline` by it")
+        _get_pipeline(legacy, plan, kinds, call)
         return
     if called == "get_run":
         _by_name(plan, call, "run_name", "get_run")

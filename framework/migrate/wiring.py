@@ -17,11 +17,12 @@ from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
 from framework.migrate.bindings import assignment_of, binding_of, name_binding
-from framework.migrate.nodes import arg_comments, code, dotted, string_value
 from framework.migrate.errors import Unsupported
 from framework.migrate.factories import factory_sites, substituted
 from framework.migrate.instances import instance_uses
+from framework.migrate.nodes import arg_comments, code, dotted, string_value
 from framework.migrate.step_options import configure_arg, step_arg
+
 
 @dataclass
 class StepUse:
