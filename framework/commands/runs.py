@@ -1,4 +1,4 @@
-"""``framework runs list | show RUN | compare RUN RUN ...``."""
+"""``framework runs list | show RUN | compare RUN RUN ... | logs RUN [STEP]``."""
 
 from __future__ import annotations
 
@@ -135,3 +135,9 @@ def compare(run_names: tuple[str, ...], diff_only: bool, as_json: bool) -> None:
         notes.append("no parameters recorded for these runs")
     output.show(output.table(None, ["", "section", "field", *result["runs"]], rows, styles,
                              caption="; ".join(notes)))
+
+
+# ``framework runs logs``: a module of its own (framework.commands.logs)
+from framework.commands.logs import logs as _logs  # noqa: E402
+
+runs.add_command(_logs)
