@@ -21,6 +21,7 @@ bench_dask    the Dask orchestrator (its own module; rows marked ``dask*``)
 bench_import     ``import framework.steps, framework.pipelines`` vs numpy + pydantic
 bench_seed       the seed's digits pipeline, whole process, cache off and cached, vs plain Python
 bench_steps      per-step cost of a 100-step chain, empty store and a store of 10,000 runs
+bench_logs       what capturing step logs adds: per step, and to a step printing 10 MB
 bench_client     ``Client().get_pipeline(p).last_run`` + loading an output, store of 10,000 runs
 bench_history    ``runs list --where/--sort/--columns`` over 10,000 runs; deleting 1,000 runs; gc after
 bench_large      a 1 GB float64 output: save speed, peak memory, verified load

@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ["import", "seed", "steps", "client", "history", "large", "postgres", "dashboard", "peers", "dask"]
+MODULES = ["import", "seed", "steps", "logs", "client", "history", "large", "postgres", "dashboard", "peers", "dask"]
 
 
 def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:

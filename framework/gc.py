@@ -6,8 +6,12 @@ What is deleted
       crashed run wrote but never recorded;
     * an artifact store **temp file** (``framework.io.atomic`` names) left by a save that
       crashed;
-    * a metadata store **temp file** left by a write that crashed.
-    A file a run references is never deleted, whatever its age.
+    * a metadata store **temp file** left by a write that crashed;
+    * a **step log** (``logs/<run id>/…``, ``framework.artifacts.log_files``) whose run id
+      no run of the metadata store has: the log of a run that was deleted.
+    A file a run references is never deleted, whatever its age, and neither is the log of
+    a run the store has. (An artifact store shared by several homes should not be
+    collected from one of them: the runs of the others are not known here.)
 
 Why a run committing at the same time cannot lose an artifact
     A run writes an artifact file *before* the metadata record that points at it, so the
@@ -22,7 +26,8 @@ Why a run committing at the same time cannot lose an artifact
        of the oldest run still ``running`` (a run is created before it saves anything,
        so every file it has not recorded yet is newer than its start), minus
        ``--min-age`` seconds of margin for clock skew on shared stores. A file whose age
-       cannot be told (some remote stores) is kept.
+       cannot be told (some remote stores) is kept. The same holds for logs: a run's
+       record is created before its first step starts writing a log.
 
     The lock is held only while gc scans and deletes; a run that wants to commit
     meanwhile waits for it (up to the store's lock timeout) and then proceeds.
@@ -42,7 +47,7 @@ DEFAULT_MIN_AGE_S = 60.0
 
 @dataclass(frozen=True)
 class Candidate:
-    """One file gc considered. ``kind``: ``artifact``, ``artifact-temp`` or ``store-temp``."""
+    """One file gc considered. ``kind``: ``artifact``, ``artifact-temp``, ``store-temp`` or ``log``."""
 
     path: str  # for deleting: the artifact store's own name, or a local path (store temps)
     size: int
@@ -50,7 +55,8 @@ class Candidate:
     kind: str
     artifact_id: str | None = None
     shown: str = ""  # as users see it: a local path or a URL
-    stored: Any = None  # the artifact store's StoredFile, for removing it
+    stored: Any = None  # the artifact store's StoredFile (or LogFile), for removing it
+    run_id: str | None = None  # of a log: the run it belongs to
 
     @property
     def location(self) -> str:
@@ -62,6 +68,7 @@ class GcPlan:
     delete: list[Candidate] = field(default_factory=list)
     kept_recent: list[Candidate] = field(default_factory=list)  # unreferenced but too new (or age unknown)
     referenced: int = 0  # artifact files kept because a run refers to them
+    logs_kept: int = 0  # step logs kept because their run exists
 
     @property
     def freed_bytes(self) -> int:
@@ -90,14 +97,18 @@ def _timestamp(iso: str | None) -> float | None:
     return moment.timestamp()
 
 
-def plan_gc(files: Iterable[Candidate], referenced_ids: set[str], cutoff: float) -> GcPlan:
-    """Decide what to delete. Referenced artifacts are always kept; metadata temp files
-    (listed only under the store lock) are always deleted; every other file is deleted
-    only when it was last modified before ``cutoff``."""
+def plan_gc(files: Iterable[Candidate], referenced_ids: set[str], cutoff: float,
+            run_ids: set[str] | None = None) -> GcPlan:
+    """Decide what to delete. Referenced artifacts and the logs of runs in ``run_ids`` (all
+    logs, when it is None) are always kept; metadata temp files (listed only under the
+    store lock) are always deleted; every other file is deleted only when it was last
+    modified before ``cutoff``."""
     plan = GcPlan()
     for item in files:
         if item.kind == "artifact" and item.artifact_id in referenced_ids:
             plan.referenced += 1
+        elif item.kind == "log" and (run_ids is None or item.run_id in run_ids):
+            plan.logs_kept += 1
         elif item.kind == "store-temp":
             plan.delete.append(item)
         elif item.mtime is None or item.mtime >= cutoff:
@@ -119,10 +130,14 @@ def candidates(artifacts: Any, metadata: Any) -> list[Candidate]:
         except FileNotFoundError:
             continue
         found.append(Candidate(path, stat.st_size, stat.st_mtime, "store-temp"))
+    found += [Candidate(log.uri, log.size, log.mtime, "log", shown=log.shown, stored=log, run_id=log.run_id)
+              for log in artifacts.logs.list()]
     return found
 
 
 def _remove(artifacts: Any, item: Candidate) -> bool:
+    if item.kind == "log":
+        return artifacts.logs.remove(item.stored)
     if item.stored is not None:
         return artifacts.remove_file(item.stored)
     try:
@@ -141,13 +156,16 @@ def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_A
         running = metadata.list_runs(status="running")
         referenced = metadata.referenced_artifact_ids()
         cutoff = gc_cutoff(started, [r.start_time for r in running], min_age)
-        plan = plan_gc(candidates(artifacts, metadata), referenced, cutoff)
+        files = candidates(artifacts, metadata)
+        run_ids = {r.id for r in metadata.list_runs()} if any(f.kind == "log" for f in files) else None
+        plan = plan_gc(files, referenced, cutoff, run_ids)
         deleted = [item for item in plan.delete if dry_run or _remove(artifacts, item)]
     return {
         "dry_run": dry_run,
         "artifact_store": artifacts.url,
         "metadata_store": metadata.location,
         "referenced_files": plan.referenced,
+        "logs_kept": plan.logs_kept,
         "deleted": [_as_dict(item) for item in deleted],
         "freed_bytes": sum(item.size for item in deleted),
         "kept_recent": [_as_dict(item) for item in plan.kept_recent],

@@ -245,6 +245,7 @@ class StepRun:
     metadata: dict = attrs.field(factory=dict, validator=_mapping)  # log_metadata(...) inside the step
     output_metadata: dict = attrs.field(factory=dict, validator=_mapping)  # output name -> metadata added to it
     logs: dict | None = None  # where the step's captured output is and what of it was kept
+    extra_files: dict = attrs.field(factory=dict, validator=_mapping)  # output -> its extra files' directory
 
 
 # ---------------------------------------------------------------------- artifacts

@@ -7,6 +7,10 @@ Artifacts load (and verify) only when ``.load()`` is called.
 
 The reader a view needs is small: ``metadata_store`` (the store contract) and
 ``artifact_store``. Views never write.
+
+Step logs (``StepView.logs``, ``log_info``, ``read_logs``; ``RunView.logs``) are read
+through the artifact store, local or remote, each time they are asked for: a running
+step's log grows.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from framework.exceptions import ArtifactVerificationError
+from framework.exceptions import ArtifactError, ArtifactVerificationError
 from framework.records import Artifact, Pipeline, Run, RunDetail, StepRun, to_doc
 
 
@@ -160,6 +164,43 @@ class StepView:
             )
         return next(iter(outputs.values()))
 
+    extra_files = _Field(copied=True)
+
+    @property
+    def log_info(self) -> dict[str, Any] | None:
+        """What the step's log record says — ``uri`` (relative to the artifact store), ``size``
+        (bytes of output kept), ``cut`` (bytes dropped from the middle), ``complete`` (the step
+        finished and the file is final) — or None: nothing was captured (a cached or skipped
+        step, capture turned off, a run recorded before step logs existed)."""
+        return copy.deepcopy(self.record.logs) if self.record.logs else None
+
+    @property
+    def logs(self) -> str:
+        """Everything the step printed and logged, and its traceback, as kept (UTF-8, invalid
+        bytes replaced); ``""`` when nothing was captured. Where output was cut, a line of the
+        framework's says how much."""
+        return self.read_logs().decode("utf-8", "replace")
+
+    def read_logs(self, start: int = 0) -> bytes:
+        """The log's bytes from offset ``start`` (``b""`` when there are none): for following
+        a running step, read again from where the last read ended.
+
+        A log whose record says bytes were kept but whose file is gone raises
+        `ArtifactError` naming the run, the step and the path."""
+        info = self.record.logs
+        if not info or not info.get("uri"):
+            return b""
+        logs = self.run.reader.artifact_store.logs
+        try:
+            return logs.read(info["uri"], start)
+        except FileNotFoundError:
+            if info.get("size") and info.get("complete"):
+                raise ArtifactError(f"The log of step `{self.name}` of run `{self.run.name}` is missing from "
+                                    f"the artifact store: {logs.location(info['uri'])}.") from None
+            return b""  # nothing printed yet, or a remote store's log of a step still running
+        except ValueError as exc:
+            raise ArtifactError(f"Step `{self.name}` of run `{self.run.name}`: {exc}") from None
+
     def to_dict(self) -> dict[str, Any]:
         return to_doc(self.record)
 
@@ -240,6 +281,30 @@ class RunView:
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Every step's parameters, keyed by step name: a run as a trial of its pipeline."""
         return {name: view.parameters for name, view in self.steps.items()}
+
+    @property
+    def logs(self) -> dict[str, str]:
+        """Each step's log text by step key, in execution order (see `log_steps`)."""
+        return {view.key: view.logs for view in self.log_steps()}
+
+    def log_steps(self) -> list[StepView]:
+        """The steps that have a log, in execution order. A run whose process died (or that
+        is still running) may have the log of a step it never recorded (killed within its
+        first half second): that step comes last, as a `crashed` (or `running`) step under
+        its invocation id, with its log as far as it got."""
+        steps = [view for view in self.steps.values() if view.record.logs]
+        if self.status not in ("running", "crashed"):
+            return steps  # every executed step was recorded
+        known = {view.record.logs.get("uri") for view in steps}
+        order = self.detail.run.step_order
+        status = "running" if self.status == "running" else "crashed"
+        for log in self.reader.artifact_store.logs.list(self.id):
+            if log.uri not in known and log.position < len(order):
+                record = StepRun(id=log.step_run_id, run_id=self.id, invocation_id=order[log.position],
+                                 step_name=order[log.position], status=status,
+                                 logs={"uri": log.uri, "size": log.size, "cut": 0, "complete": False})
+                steps.append(StepView(record, self))
+        return steps
 
     def to_dict(self) -> dict[str, Any]:
         return to_doc(self.record)

@@ -21,6 +21,8 @@ ROWS = [
     "same, uncached, store of",
     "same, cached, store of",
     "records and artifacts read back from the store",
+    "step logs: CPU added per step, chain of",
+    "step logs: a step printing",
     "Client().get_pipeline(p).last_run + load X_train",
     "then loading the SVC model",
     "runs list --where ... --sort ... --columns ...",

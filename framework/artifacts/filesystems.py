@@ -199,12 +199,16 @@ class FsspecFiles:
         return self.fs.open(path, "rb")
 
     def list_files(self) -> Iterator[FileEntry]:
+        """Files in the shard directories right below the root, as `LocalFiles` lists them
+        (not step logs or extra files deeper down)."""
         try:
             found = self.fs.find(self.root, detail=True)
         except FileNotFoundError:
             return
+        prefix = self.root.rstrip("/") + "/"
         for path, info in found.items():
-            yield path, posixpath.basename(path), int(info.get("size") or 0), _mtime(info)
+            if path.startswith(prefix) and path[len(prefix):].count("/") == 1:
+                yield path, posixpath.basename(path), int(info.get("size") or 0), _mtime(info)
 
 
 def _mtime(info: dict[str, Any]) -> float | None:

@@ -17,7 +17,9 @@ Why these rules:
   the metadata store records the artifact only after `save` returned.
 * **Generated paths.** ``<root>/<id[:2]>/<id><ext>`` with a 32-hex id: user-given names
   never reach the filesystem, and every path is checked (symlinks resolved) to stay inside
-  the root. Two-character shards keep directories small.
+  the root. Two-character shards keep directories small. Beside the shards: step logs in
+  ``logs/<run id>/<position>-<step run id>.log`` (`logs`, ``framework.artifacts.log_files``)
+  and steps' extra files in ``extra/<key>/`` (``framework.orchestrators.output_dirs``).
 * **Verify before load.** A missing, truncated or altered file raises
   `ArtifactVerificationError` naming the caller's context (run, step, output) and the
   path; the bytes are never handed to a materializer, so a swapped pickle never runs.
@@ -38,6 +40,7 @@ import attrs
 
 from framework.artifacts.dotted import dotted_name
 from framework.artifacts.filesystems import FsspecFiles, LocalFiles
+from framework.artifacts.log_files import LogFiles
 from framework.artifacts.materializers.base import BaseMaterializer
 from framework.artifacts.materializers.registry import (
     materializer_by_name,
@@ -82,6 +85,7 @@ class ArtifactStore:
         self._files: LocalFiles | FsspecFiles = (
             FsspecFiles(text, storage_options) if "://" in text else LocalFiles(text))
         self._fsync = fsync
+        self._logs: LogFiles | None = None
         self.storage_options: dict[str, Any] = dict(storage_options or {})
         self.key = key if key is not None else ArtifactKey(None)  # no file: only $FRAMEWORK_ARTIFACT_KEY
 
@@ -89,6 +93,13 @@ class ArtifactStore:
     def url(self) -> str:
         """The root: an absolute local path, or the fsspec URL as given (no trailing slash)."""
         return self._files.url
+
+    @property
+    def logs(self) -> LogFiles:
+        """The step logs kept in this store (read, list, upload, remove)."""
+        if self._logs is None:
+            self._logs = LogFiles(self._files)
+        return self._logs
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.url!r})"

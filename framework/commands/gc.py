@@ -17,7 +17,8 @@ from framework.gc import DEFAULT_MIN_AGE_S
               metavar="SECONDS", help="Keep unreferenced files younger than this (margin for runs in progress).")
 @json_option
 def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
-    """Delete artifact files no run refers to, and temp files left by crashed writes.
+    """Delete artifact files no run refers to, logs of runs that no longer exist, and temp
+    files left by crashed writes.
 
     A file any run (or the cache) still refers to is never deleted. Files newer than the
     start of gc, or of the oldest run still in progress, are kept too, so a run that is
@@ -32,13 +33,14 @@ def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
         output.print_json(report)
         return
     verb = "Would delete" if dry_run else "Deleted"
-    kinds = {"artifact": 0, "artifact-temp": 0, "store-temp": 0}
+    kinds = {"artifact": 0, "artifact-temp": 0, "store-temp": 0, "log": 0}
     for item in report["deleted"]:
         kinds[item["kind"]] += 1
     if dry_run:
         for item in report["deleted"]:
             click.echo(f"would delete {item['path']} ({output.format_size(item['size'])})")
-    click.echo(f"{verb} {kinds['artifact']} orphaned artifact file(s) and "
+    logs = f", {kinds['log']} log file(s) of runs that no longer exist" if kinds["log"] else ""
+    click.echo(f"{verb} {kinds['artifact']} orphaned artifact file(s){logs} and "
                f"{kinds['artifact-temp'] + kinds['store-temp']} temp file(s); "
                f"{'would free' if dry_run else 'freed'} {output.format_size(report['freed_bytes'])}. "
                f"{report['referenced_files']} referenced artifact file(s) kept.")

@@ -1,6 +1,7 @@
-"""``framework runs list | show RUN | compare RUN RUN ... | tag | note | delete``.
+"""``framework runs list | show RUN | compare RUN RUN ... | logs | tag | note | delete``.
 
-``list`` lives in ``runs_list``, ``tag``/``note``/``delete`` in ``runs_edit``; this module
+``list`` lives in ``runs_list``, ``tag``/``note``/``delete`` in ``runs_edit``, ``logs`` in
+``logs``; this module
 holds the group, the lookups every subcommand shares, ``show`` and ``compare``.
 """
 
@@ -123,10 +124,11 @@ def compare(run_names: tuple[str, ...], diff_only: bool, as_json: bool) -> None:
 
 
 def _subcommands() -> None:
+    from framework.commands.logs import logs
     from framework.commands.runs_edit import delete, note, tag
     from framework.commands.runs_list import list_runs
 
-    for command in (list_runs, tag, note, delete):
+    for command in (list_runs, logs, tag, note, delete):
         runs.add_command(command)
 
 

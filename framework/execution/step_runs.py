@@ -43,6 +43,10 @@ class StepRuns:
         self._ids: dict[str, str] = {}
         self._started: dict[str, tuple[float, str]] = {}
 
+    def id_of(self, inv_id: str) -> str:
+        """The step run id of ``inv_id`` in this run (made on first use)."""
+        return self._ids.setdefault(inv_id, new_id())
+
     def start(self, inv_id: str) -> None:
         self._started.setdefault(inv_id, (time.perf_counter(), now()))
 
@@ -57,7 +61,7 @@ class StepRuns:
             fields.setdefault("end_time", now())
             fields.setdefault("duration", self.elapsed(inv.id))
         return StepRun(
-            id=self._ids.setdefault(inv.id, new_id()), run_id=self.run_id, invocation_id=inv.id,
+            id=self.id_of(inv.id), run_id=self.run_id, invocation_id=inv.id,
             slot=inv.slot, step_name=inv.step_name, step_class=inv.step_class, status=status,
             parameters=inv.parameters, code_fingerprint=inv.code_fingerprint,
             inputs={arg: artifact.id for arg, artifact in inputs.items()},

@@ -11,10 +11,16 @@ after it runs the step's hooks, in the same process: ``on_failure`` gets the
 step's exception, ``on_success`` runs once the outputs are saved. A hook's own
 error is logged and kept in ``StepOutcome.hook_error``; it never replaces the
 step's error and never fails a step that succeeded.
+
+Everything from loading the inputs to the last hook — what the step prints, logs and
+warns, and the traceback of its error — goes to the step's log when the task names one
+(``StepTask.logs``; ``framework.orchestrators.step_logs``), and ``StepOutcome.logs``
+says what was kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import traceback
@@ -23,7 +29,9 @@ from typing import Any
 import attrs
 
 from framework.exceptions import ArtifactError, FrameworkError, RunTerminated
+from framework.orchestrators.log_capture import Capture, capturing
 from framework.orchestrators.output_dirs import OutputDirectories
+from framework.orchestrators.step_logs import LogTarget, StepLog
 from framework.records import Artifact
 from framework.steps.context import StepContext, active
 from framework.steps.hooks import run_hook
@@ -48,6 +56,7 @@ class StepTask:
     pipeline_name: str | None = attrs.field(
         default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
     run_id: str | None = None  # so the step can name its own run (log_metadata(run=...))
+    logs: LogTarget | None = None  # where the step's output is captured; None: not captured
 
 
 @attrs.define
@@ -62,6 +71,7 @@ class StepOutcome:
     metadata: dict[str, Any] = attrs.field(factory=dict)
     output_metadata: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     run_metadata: dict[str, Any] = attrs.field(factory=dict)
+    logs: dict[str, Any] | None = None  # the step's log: uri, size, cut, complete (``StepRun.logs``)
 
 
 _STORES: dict[tuple[str, str], Any] = {}
@@ -130,6 +140,27 @@ def run_step(task: StepTask) -> StepOutcome:
     """Execute one step; never raises: errors travel back in the outcome."""
     outcome = StepOutcome()
     start = time.perf_counter()
+    log = _open_log(task, outcome)
+    with capturing(log.sink) if log is not None else contextlib.nullcontext() as capture:
+        _run(task, outcome, capture, start)
+    if log is not None:
+        outcome.logs = log.close()
+    return outcome
+
+
+def _open_log(task: StepTask, outcome: StepOutcome) -> StepLog | None:
+    """The step's log, or None (not captured; if it cannot be opened, the outcome says why)."""
+    if task.logs is None:
+        return None
+    try:
+        return StepLog(task.logs, _artifact_store(task.artifact_store_url, task.artifact_store_options))
+    except Exception as exc:  # noqa: BLE001 - the step still runs; its own errors surface there
+        outcome.logs = {"uri": task.logs.uri, "size": 0, "cut": 0, "complete": False,
+                        "error": f"the log could not be opened: {type(exc).__name__}: {exc}"}
+        return None
+
+
+def _run(task: StepTask, outcome: StepOutcome, capture: Capture | None, start: float) -> None:
     directories = OutputDirectories(task.artifact_store_url, task.artifact_store_options, task.run_name,
                                     task.step_name)
     context = _context(task, directories)
@@ -148,16 +179,17 @@ def run_step(task: StepTask) -> StepOutcome:
         except BaseException as exc:  # noqa: BLE001 - the launcher records and re-raises it
             outcome.error = exc
             outcome.error_text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            if capture is not None:
+                capture.write_traceback(exc)
             if isinstance(exc, _STOPPING):
                 directories.discard()
                 outcome.duration = time.perf_counter() - start
-                return outcome  # the run is being stopped: no uploads, no hooks
+                return  # the run is being stopped: no uploads, no hooks
             _upload(task, directories, best_effort=True)
         outcome.extra_files = dict(directories.given)
         outcome.duration = time.perf_counter() - start
         _run_hooks(task, outcome, context)
     outcome.metadata, outcome.output_metadata, outcome.run_metadata = context.logged_metadata()
-    return outcome
 
 
 def _upload(task: StepTask, directories: OutputDirectories, *, best_effort: bool = False) -> None:

@@ -27,6 +27,9 @@ LAYOUT = [re.compile(p) for p in (
     r"artifacts",
     r"artifacts/[0-9a-f]{2}",
     r"artifacts/[0-9a-f]{2}/[0-9a-f]{32}\.[a-z]+",
+    r"artifacts/logs",
+    r"artifacts/logs/[0-9a-f]{32}",
+    r"artifacts/logs/[0-9a-f]{32}/[0-9]{3,6}-[0-9a-f]{32}\.log",  # step logs
     r"metadata",
     r"artifact\.key",  # the home's key for signing artifact records (framework.artifacts.trust)
     r"metadata/\.lock",

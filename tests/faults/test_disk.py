@@ -56,7 +56,8 @@ def _digest(root: Path) -> dict[str, str]:
 
 
 def _artifact_files(home: Path) -> set[str]:
-    return {str(p) for p in (home / "artifacts").rglob("*") if p.is_file()}
+    return {str(p) for p in (home / "artifacts").rglob("*")  # step logs (``logs/``) are not artifacts
+            if p.is_file() and p.relative_to(home / "artifacts").parts[0] != "logs"}
 
 
 @contextlib.contextmanager
