@@ -13,6 +13,7 @@ bench_client  ``Client().get_pipeline(p).last_run`` + loading an output, store o
 bench_large   a 1 GB float64 output: save speed, peak memory, memory-mapped load
 bench_peers   the seed pipeline on ZenML 0.98 in its own venv (``make bench PEERS=1``)
 bench_dask    the Dask orchestrator (its own module; rows marked ``dask*``)
+bench_mlflow  a step with an MLflow experiment tracker vs the same step without one
 ============  ================================================================
 
 ``BENCH_QUICK=1`` shrinks every size to check that all of it runs (``tests/test_benchmarks.py``).

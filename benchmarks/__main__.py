@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ["import", "seed", "steps", "client", "large", "peers", "dask"]
+MODULES = ["import", "seed", "steps", "client", "large", "peers", "dask", "mlflow"]
 
 
 def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
@@ -29,6 +29,11 @@ def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
         return "not selected"
     if name == "peers" and not _flag("PEERS"):
         return None if only and "peers" in only else "PEERS=1 to compare with ZenML 0.98"
+    if name == "mlflow":
+        if importlib.util.find_spec("mlflow") is None:
+            return "MLflow not installed (pip install 'framework[mlflow]')"
+        if quick and not _flag("BENCH_MLFLOW"):
+            return "skipped in quick mode (BENCH_MLFLOW=1 runs it)"
     if name == "dask":
         if importlib.util.find_spec("benchmarks.bench_dask") is None:
             return "benchmarks/bench_dask.py not present"

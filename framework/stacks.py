@@ -2,8 +2,10 @@
 
 A stack is an orchestrator (``local`` or ``dask``) plus an artifact store (a local path
 or an fsspec URL such as ``s3://bucket/prefix``) plus the metadata store, which is always
-the TinyDB store inside the framework home. The default stack `default` is the local
-orchestrator with ``<home>/artifacts``; it always exists and cannot be changed.
+the TinyDB store inside the framework home, and optionally an experiment tracker (an
+``experiment_tracker:`` section: name, flavor, tracking URI; see
+``framework.experiment_tracking``). The default stack `default` is the local orchestrator
+with ``<home>/artifacts``; it always exists and cannot be changed.
 
 Other stacks are registered in ``<home>/stacks.yaml`` (``framework stack register``),
 one becomes active with ``framework stack set NAME``, and ``$FRAMEWORK_STACK`` overrides
@@ -20,6 +22,7 @@ from typing import Any, Callable
 
 import attrs
 
+from framework import experiment_tracking
 from framework.exceptions import FrameworkError
 from framework.io.atomic import atomic_write
 
@@ -61,6 +64,8 @@ class Stack:
     orchestrator: str = "local"
     orchestrator_options: dict = attrs.field(factory=dict)
     artifact_store_options: dict = attrs.field(factory=dict)  # fsspec storage options (e.g. endpoint_url)
+    # {"name", "flavor", "tracking_uri"} with defaults filled in, or None: the stack tracks no experiments
+    experiment_tracker: dict | None = None
 
     def artifact_store(self):
         from framework.artifacts import ArtifactStore
@@ -89,6 +94,9 @@ class Stack:
                 "artifact_store": self.artifact_store_url, "metadata_store": str(self.metadata_root)}
         for key, value in self.orchestrator_options.items():
             info[key] = value if isinstance(value, (str, int, float, bool)) else repr(value)
+        if self.experiment_tracker:
+            info["experiment_tracker"] = f"{self.experiment_tracker['name']} ({self.experiment_tracker['flavor']})"
+            info["tracking_uri"] = self.experiment_tracker["tracking_uri"]
         if self.artifact_store_options:
             info["storage_options"] = ", ".join(f"{k}={'***' if _SECRET.search(k) else v}"
                                                 for k, v in sorted(self.artifact_store_options.items()))
@@ -146,7 +154,8 @@ def _from_entry(name: str, entry: dict[str, Any], home: Path) -> Stack:
     return Stack(name, home, str(entry.get("artifact_store") or base.artifact_store_url), base.metadata_root,
                  orchestrator=str(entry.get("orchestrator", "local")),
                  orchestrator_options=dict(entry.get("orchestrator_options") or {}),
-                 artifact_store_options=dict(entry.get("artifact_store_options") or {}))
+                 artifact_store_options=dict(entry.get("artifact_store_options") or {}),
+                 experiment_tracker=experiment_tracking.resolved_entry(entry.get("experiment_tracker"), home))
 
 
 # ---------------------------------------------------------------------- the public functions
@@ -189,12 +198,15 @@ def active_stack() -> Stack:
 def register_stack(name: str, *, orchestrator: str = "local", artifact_store: str | None = None,
                    orchestrator_options: dict[str, Any] | None = None,
                    artifact_store_options: dict[str, Any] | None = None,
+                   experiment_tracker: dict[str, Any] | None = None,
                    home: Path | None = None) -> Stack:
     """Add a stack to ``<home>/stacks.yaml`` and return it; it does not become active.
 
     ``artifact_store``: a local path (made absolute) or an fsspec URL; default
     ``<home>/artifacts``. The metadata store is always the home's. Options are checked
-    against `ORCHESTRATOR_OPTIONS`; no cluster is contacted here.
+    against `ORCHESTRATOR_OPTIONS`; no cluster is contacted here. ``experiment_tracker``:
+    ``{"flavor": "mlflow", "name": ..., "tracking_uri": ...}`` (name and URI optional: see
+    ``framework.experiment_tracking.tracker_entry``); no tracking server is contacted either.
     """
     home = home or framework_home()
     _check_name(name)
@@ -217,6 +229,11 @@ def register_stack(name: str, *, orchestrator: str = "local", artifact_store: st
             "file://") else str(Path(artifact_store.removeprefix("file://")).expanduser().resolve())
     if artifact_store_options:
         entry["artifact_store_options"] = dict(artifact_store_options)
+    if experiment_tracker:
+        try:
+            entry["experiment_tracker"] = experiment_tracking.tracker_entry(**experiment_tracker)
+        except (TypeError, ValueError) as exc:
+            raise StackError(f"Stack `{name}`: {exc}") from None
 
     def add(data: dict[str, Any]) -> None:
         if name in data["stacks"]:

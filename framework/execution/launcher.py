@@ -7,7 +7,11 @@ in ``cache_policy``, how records reach the store in ``step_recorder``, SIGTERM h
 ``signals``. Steps themselves run in the step runner (``framework.orchestrators``).
 
 `launch` takes the stack to run on and returns the run's id; the API layer (both pipeline
-APIs) chooses the stack and turns the id into a view.
+APIs) chooses the stack and turns the id into a view. It also hands over the run's
+experiment tracking (``tracking``: the integration's object, checked against the stack
+before the run; None when no step is tracked): ``begin(run)`` once the run record exists,
+``for_step(invocation)`` for each tracked step handed to the orchestrator (what travels in
+its task), ``finish(status)`` when the run ends.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ class RunStack(Protocol):
 class RunLauncher:
     """Drives one run: implements the orchestrator loop's ``prepare``/``complete``/``skip``."""
 
-    def __init__(self, graph: PipelineGraph, run_config: RunConfig, stack: RunStack) -> None:
+    def __init__(self, graph: PipelineGraph, run_config: RunConfig, stack: RunStack, tracking: Any = None) -> None:
         self.graph = graph
+        self.tracking = tracking
         self.run_config = run_config
         self.stack = stack
         self.metadata = stack.metadata_store()
@@ -93,7 +98,7 @@ class RunLauncher:
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
-                        pipeline_name=self.graph.name)
+                        pipeline_name=self.graph.name, tracker=self._tracker(inv))
 
     def complete(self, inv_id: str, outcome: StepOutcome) -> bool:
         inv = self.graph.invocations[inv_id]
@@ -105,7 +110,7 @@ class RunLauncher:
         artifacts = list(outcome.outputs.values())
         status = "failed" if outcome.error is not None else "completed"
         record = self.steps.record(inv, status, self._inputs(inv), cache_key=key, outputs=outputs,
-                                   error=outcome.error_text)
+                                   error=outcome.error_text, metadata=dict(outcome.metadata))
         self.records.write(record, artifacts)
         self._pending.pop(inv_id, None)
         if outcome.error is not None:
@@ -177,6 +182,14 @@ class RunLauncher:
                 if attempt == 4 or not run_names.uses_time(config.run_name):
                     raise
         self.run_name = run.name
+        if self.tracking is not None:
+            self.tracking.begin(run)
+
+    def _tracker(self, inv: Invocation) -> Any:
+        """What a tracked step's task carries to log to the run's experiment tracker."""
+        if self.tracking is None or not inv.experiment_tracker:
+            return None
+        return self.tracking.for_step(inv)
 
     def _launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> None:
         graph, config = self.graph, self.run_config
@@ -226,6 +239,7 @@ class RunLauncher:
         record is still closed, as `failed`; the error is re-raised when ``raising``.
         """
         batch = self.records.close()  # after the committer's last transaction
+        self._finish_tracking(status)
         try:
             self.metadata.finish_run(self.run_id, status=status, end_time=now(), duration=duration,
                                      error=error, steps=batch)
@@ -239,8 +253,19 @@ class RunLauncher:
                 raise
 
 
+    def _finish_tracking(self, status: str) -> None:
+        """End the run's experiment-tracker runs; a tracker that fails here never fails the run."""
+        if self.tracking is None:
+            return
+        try:
+            self.tracking.finish(status)
+        except Exception as exc:  # noqa: BLE001 - the run's own outcome stands
+            self.logger.warning("Could not close the run's experiment tracker runs: %s", exc)
+
+
 def launch(graph: PipelineGraph, *, run_config: RunConfig, pipeline_parameters: dict[str, Any],
-           stack: RunStack, unlisted: bool = False) -> str:
+           stack: RunStack, unlisted: bool = False, tracking: Any = None) -> str:
     """Run a compiled graph on ``stack``; returns the run's id."""
     run_names.render(run_config.run_name, pipeline=graph.name)  # bad templates fail before anything is written
-    return RunLauncher(graph, run_config, stack).launch(pipeline_parameters=pipeline_parameters, unlisted=unlisted)
+    return RunLauncher(graph, run_config, stack, tracking).launch(pipeline_parameters=pipeline_parameters,
+                                                                  unlisted=unlisted)

@@ -11,6 +11,11 @@ after it runs the step's hooks, in the same process: ``on_failure`` gets the
 step's exception, ``on_success`` runs once the outputs are saved. A hook's own
 error is logged and kept in ``StepOutcome.hook_error``; it never replaces the
 step's error and never fails a step that succeeded.
+
+A tracked step (``experiment_tracker=``) runs inside its tracker's run: the task carries
+the tracker's run by value (``StepTask.tracker``, from the integration), the runner opens
+it around the step through ``framework.experiment_tracking`` and mirrors the step's numeric
+outputs to it; the link to that run comes back in ``StepOutcome.metadata``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import attrs
 
 from framework.exceptions import ArtifactError, FrameworkError, RunTerminated
+from framework.experiment_tracking import mirror_metrics, step_tracking
 from framework.orchestrators.output_dirs import OutputDirectories
 from framework.records import Artifact
 from framework.steps.context import StepContext, active
@@ -44,6 +50,7 @@ class StepTask:
     # For the step context; by default the pipeline the step copy was compiled into.
     pipeline_name: str | None = attrs.field(
         default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
+    tracker: Any = None  # the experiment tracker's run for this step (see framework.experiment_tracking)
 
 
 @attrs.define
@@ -54,6 +61,7 @@ class StepOutcome:
     error_text: str | None = None
     hook_error: str | None = None  # what a raising on_failure / on_success hook said (also logged)
     extra_files: dict[str, str] = attrs.field(factory=dict)  # output -> where the step's extra files are kept
+    metadata: dict[str, Any] = attrs.field(factory=dict)  # recorded on the step run (e.g. the tracker run's link)
 
 
 _STORES: dict[tuple[str, str], Any] = {}
@@ -124,6 +132,7 @@ def run_step(task: StepTask) -> StepOutcome:
     directories = OutputDirectories(task.artifact_store_url, task.artifact_store_options, task.run_name,
                                     task.step_name)
     context = _context(task, directories)
+    tracking = step_tracking(task.tracker, task)
     with active(context):
         try:
             store = _artifact_store(task.artifact_store_url, task.artifact_store_options)
@@ -132,19 +141,23 @@ def run_step(task: StepTask) -> StepOutcome:
             context_arg = type(task.step)._signature.context_arg
             if context_arg is not None:
                 arguments[context_arg] = context
-            returned = task.step.call_entrypoint(arguments)
-            values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
-            _save_outputs(task, values, store, outcome)
-            _upload(task, directories)
+            with tracking:
+                returned = task.step.call_entrypoint(arguments)
+                values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
+                mirror_metrics(values)  # numeric outputs are metrics (a no-op when untracked)
+                _save_outputs(task, values, store, outcome)
+                _upload(task, directories)
         except BaseException as exc:  # noqa: BLE001 - the launcher records and re-raises it
             outcome.error = exc
             outcome.error_text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             if isinstance(exc, _STOPPING):
                 directories.discard()
+                outcome.metadata.update(tracking.metadata)
                 outcome.duration = time.perf_counter() - start
                 return outcome  # the run is being stopped: no uploads, no hooks
             _upload(task, directories, best_effort=True)
         outcome.extra_files = dict(directories.given)
+        outcome.metadata.update(tracking.metadata)
         outcome.duration = time.perf_counter() - start
         _run_hooks(task, outcome, context)
     return outcome

@@ -103,7 +103,7 @@ def describe_run(run: RunView, origins: Origins) -> dict[str, Any]:
             "name": key, "step_name": step.name, "invocation_id": step.invocation_id, "slot": step.slot,
             "status": step.status, "start_time": step.start_time, "end_time": step.end_time,
             "duration": step.duration, "parameters": step.parameters, "cached_from": origins(step),
-            "error": step.error, "outputs": outputs,
+            "error": step.error, "outputs": outputs, "metadata": step.run_metadata,
         })
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
