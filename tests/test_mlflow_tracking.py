@@ -240,6 +240,8 @@ def test_a_tracked_step_runs_inside_a_nested_mlflow_run_of_the_pipeline_run(ml_s
         f"http://127.0.0.1:5000/#/experiments/{child.info.experiment_id}/runs/{child.info.run_id}")
     assert run.steps["digits"].run_metadata == {}
     assert metadata["experiment_tracker_url"] in cli("runs", "show", run.name)
+    tracker = Client().active_stack.experiment_tracker
+    assert tracker.get_run_id("mlflow_digits", run.name) == parent.info.run_id  # ZenML's lookup
 
 
 def test_each_run_gets_its_own_mlflow_run_and_a_cached_step_none(ml_stack):
@@ -287,6 +289,8 @@ def test_settings_options_and_the_mirroring_hook(ml_stack):
         MLFlowExperimentTrackerSettings,
     )
 
+    configured_instance = mirrored(name="configured_step").configure(experiment_tracker="mlflow_tracker")
+
     @pipeline(settings={"experiment_tracker.mlflow": {"tags": {"team": "vision"}}})
     def configured():
         mirrored.with_options(experiment_tracker="mlflow_tracker", settings={
@@ -296,8 +300,11 @@ def test_settings_options_and_the_mirroring_hook(ml_stack):
                               settings={"experiment_tracker.mlflow": {"nested": False,
                                                                       "experiment_name": "custom-exp"}})(x=5, id="flat")
         mirrored(x=7)  # untracked: mirror_metrics is a no-op
+        configured_instance(x=9)
 
     run = configured()
+    [instance_run] = runs_of(ml_stack, "configured")[1]  # .configure(experiment_tracker=...): the pipeline's experiment
+    assert instance_run.info.run_name == "configured_step" and instance_run.data.metrics["output"] == 4.5
     parents, nested = runs_of(ml_stack, "custom-exp")
     assert len(parents) == 1 and len(nested) == 1
     parent, child = parents[0], nested[0]
@@ -308,7 +315,6 @@ def test_settings_options_and_the_mirroring_hook(ml_stack):
     assert run.steps["flat"].run_metadata["mlflow_run_id"] == parent.info.run_id
     assert "mlflow_parent_run_id" not in run.steps["flat"].run_metadata
     assert run.steps["mirrored_2"].run_metadata == {}
-    assert MlflowClient(ml_stack).get_experiment_by_name("configured") is None
 
     with pytest.raises(Exception, match="nested"):
         mirrored().configure(settings={"experiment_tracker.mlflow": {"nested": "sometimes"}})
@@ -531,3 +537,30 @@ def test_the_codemod_moves_a_slots_configured_tracker_into_with_options():
     result = migrate_source(source)
     assert result.todos == []
     assert 'evaluator.with_options(experiment_tracker="mlflow_tracker")' in result.code
+
+
+@step(experiment_tracker="mlflow_tracker", enable_cache=False)
+def ends_its_own_run(x: int = 1) -> int:
+    mlflow.log_metric("x", x)
+    mlflow.end_run()  # code written for plain MLflow may do this
+    return x
+
+
+@pipeline
+def inside_a_users_run():
+    mirrored.with_options(experiment_tracker="mlflow_tracker")(x=2)
+    ends_its_own_run()
+
+
+def test_a_run_the_caller_opened_around_the_pipeline_stays_open_and_untouched(ml_stack, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", ml_stack)
+    with mlflow.start_run(run_name="notebook") as outer:
+        inside_a_users_run()
+        assert mlflow.active_run().info.run_id == outer.info.run_id
+        mlflow.log_metric("after", 1.0)
+    parents, nested = runs_of(ml_stack, "inside_a_users_run")
+    assert sorted(n.info.run_name for n in nested) == ["ends_its_own_run", "mirrored"]
+    assert {n.data.tags["mlflow.parentRunId"] for n in nested} == {parents[0].info.run_id}
+    assert all(n.info.status == "FINISHED" for n in nested)
+    mine = MlflowClient(ml_stack).get_run(outer.info.run_id)
+    assert mine.info.status == "FINISHED" and mine.data.metrics == {"after": 1.0}

@@ -127,11 +127,13 @@ class StepScope:
     def _end(self, status: str) -> None:
         import mlflow
 
+        stack = _active_runs()
+        ours_open = self.run_id in {r.info.run_id for r in stack} if stack is not None else True
         active = mlflow.active_run()
-        while active is not None and active.info.run_id != self.run_id:  # runs the step left open
+        while ours_open and active is not None and active.info.run_id != self.run_id:  # runs the step left open
             mlflow.end_run(status)
             active = mlflow.active_run()
-        if active is None:  # the step ended its run itself; a failure still shows
+        if not ours_open or active is None:  # the step ended its run itself; a failure still shows
             if status != "FINISHED":
                 local_store.client(self.spec.tracking_uri).set_terminated(self.run_id, status)
         elif self.spec.nested or not self._pushed:
