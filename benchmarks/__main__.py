@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ["import", "seed", "steps", "client", "large", "peers", "dask", "mlflow"]
+MODULES = ["import", "seed", "steps", "client", "large", "postgres", "peers", "dask", "mlflow"]
 
 
 def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
@@ -29,6 +29,13 @@ def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
         return "not selected"
     if name == "peers" and not _flag("PEERS"):
         return None if only and "peers" in only else "PEERS=1 to compare with ZenML 0.98"
+    if name == "postgres":
+        if importlib.util.find_spec("sqlalchemy") is None or importlib.util.find_spec("psycopg") is None:
+            return "needs the postgres extra (pip install -e '.[postgres]')"
+        from tests.postgres_cluster import find_bindir
+
+        if find_bindir() is None:
+            return "no PostgreSQL server binaries (install Debian's postgresql package)"
     if name == "mlflow":
         if importlib.util.find_spec("mlflow") is None:
             return "MLflow not installed (pip install 'framework[mlflow]')"

@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "artifacts": "framework.commands.artifacts:artifacts",
     "stack": "framework.commands.stack:stack",
     "gc": "framework.commands.gc:gc",
+    "store": "framework.commands.store:store",
     "dashboard": "framework.commands.dashboard:dashboard",
 }
 

@@ -34,10 +34,13 @@ def pipeline_name(pipeline: Any) -> str:
 class Client:
     """Read runs back from the stores of ``stack`` (default: the active stack)."""
 
-    def __init__(self, stack: Stack | None = None) -> None:
+    def __init__(self, stack: Stack | None = None, *, read_only: bool = False) -> None:
+        """``read_only``: never write, not even to drop the cache entry of an artifact found
+        damaged on load (the dashboard reads this way)."""
         self.stack = stack or stacks.active_stack()
         self.metadata_store = self.stack.metadata_store()
         self._artifact_store = None
+        self.read_only = read_only
 
     @property
     def artifact_store(self) -> Any:
@@ -59,6 +62,11 @@ class Client:
     def store_location(self) -> str:
         """Where this client's metadata lives, for messages."""
         return self.metadata_store.location
+
+    def evict_damaged(self, cache_key: str, artifact_id: str) -> None:
+        """An artifact failed verification on load: the cache must not serve it again."""
+        if not self.read_only:
+            self.metadata_store.evict_cache_entries(cache_key, artifact_id)
 
     # ------------------------------------------------------------------ pipelines
     def get_pipeline(self, name: Any = None, *, pipeline: Any = None) -> PipelineView | None:

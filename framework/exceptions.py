@@ -45,16 +45,39 @@ class StoreWriteError(FrameworkError, OSError):
     left unchanged."""
 
 
+class StoreUnavailableError(FrameworkError):
+    """A metadata store on a server could not be reached or used: the server is down, the
+    credentials are refused, or the store's client library is not installed. Nothing was
+    written; the message names the store (without its password) and the fix."""
+
+
+class StoreVersionError(FrameworkError):
+    """A metadata store's schema is newer than this framework knows (a newer release
+    upgraded it): upgrade the framework rather than write to it."""
+
+
 class ArtifactError(FrameworkError):
     """An artifact could not be written, or is missing or altered on load."""
 
 
 class ArtifactVerificationError(ArtifactError):
-    """An artifact's bytes no longer match the hash recorded when it was written."""
+    """An artifact's bytes no longer match the hash recorded when it was written.
+
+    ``artifact_id`` names the artifact, so whoever loaded it can drop the cache entries that
+    would serve it again (the next run then recomputes it)."""
+
+    def __init__(self, message: str, artifact_id: str | None = None) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 class MaterializerError(ArtifactError):
     """No materializer can handle a value, or a value is refused by its materializer."""
+
+
+class ArtifactTrustError(MaterializerError):
+    """Loading an artifact would run code its record does not vouch for (a pickle, or skops
+    types beyond the defaults, without this home's keyed hash); the message says how to opt in."""
 
 
 class StepExecutionError(FrameworkError):

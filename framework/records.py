@@ -276,6 +276,7 @@ class Artifact(ArtifactInfo):
     output_name: str | None = None
     run_name: str | None = None
     invocation_id: str | None = None
+    mac: str | None = None  # keyed hash of this home: a load may run code (``framework.artifacts.trust``)
 
     @classmethod
     def of(cls, info: ArtifactInfo, **provenance: Any) -> Artifact:

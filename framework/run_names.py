@@ -46,24 +46,56 @@ def validate_template(template: str) -> str:
     return normalized
 
 
+#: Scripts whose letters pass for one another ('а' Cyrillic, 'a' Latin; 'ο' Greek, 'o' Latin):
+#: a name mixing two of them is refused, as it would look like a name it is not.
+CONFUSABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC")
+
+
+def normalize_name(name: str) -> str:
+    """The stored form of a name: Unicode NFC, so 'é' typed as one character or as 'e' plus
+    an accent is one name (a lookup normalises the same way)."""
+    return unicodedata.normalize("NFC", name)
+
+
 def validate_name(name: str, *, what: str = "run name") -> str:
     """A name is a key: non-empty, at most 200 characters, no path separators (nor look-alikes
-    that Unicode NFKC folds into one), not '.'/'..', no control or invisible characters.
+    that Unicode NFKC folds into one), not '.'/'..', no control or invisible characters, no
+    spaces at either end, and no letters of two scripts that pass for one another. Returns
+    the name in its stored form (NFC, see `normalize_name`).
 
     Used for run, pipeline and step names, invocation ids and output names. None of them
     ever becomes a file name (files are named by generated ids); this keeps them safe to
-    show and to use in URLs and exports.
+    show and to use in URLs and exports, and keeps two names that look the same from being
+    two different keys.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"The {what} must be a non-empty string.")
     if len(name) > MAX_LENGTH:
         raise ValueError(f"The {what} {name[:40]!r}… is longer than {MAX_LENGTH} characters; shorten it.")
+    name = normalize_name(name)
     folded = unicodedata.normalize("NFKC", name)  # '／' (fullwidth) folds to '/', '．．' to '..'
     if "/" in folded or "\\" in folded or folded.strip() in (".", ".."):
         raise ValueError(f"The {what} {name!r} contains a path separator or is '.'/'..'; names are keys, not paths.")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
         raise ValueError(f"The {what} {name!r} contains control or invisible characters; remove them.")
+    if name != name.strip() or name[0].isspace() or name[-1].isspace():
+        raise ValueError(f"The {what} {name!r} starts or ends with a space (maybe a no-break space); "
+                         "remove it, or two names that look the same would be different runs.")
+    _refuse_confusables(name, what)
     return name
+
+
+def _refuse_confusables(name: str, what: str) -> None:
+    scripts: dict[str, str] = {}
+    for ch in name:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "").split(" ", 1)[0]
+            if script in CONFUSABLE_SCRIPTS:
+                scripts.setdefault(script, ch)
+    if len(scripts) > 1:
+        shown = ", ".join(f"{ch!r} ({unicodedata.name(ch)})" for ch in scripts.values())
+        raise ValueError(f"The {what} {name!r} mixes letters of scripts that look alike: {shown}; write it in "
+                         "one script, or it would pass for another name.")
 
 
 def uses_time(template: str | None) -> bool:

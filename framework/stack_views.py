@@ -62,8 +62,10 @@ class StackView:
 
     @property
     def metadata_store(self) -> ComponentView:
-        return ComponentView(name=f"{self.name}-metadata", flavor="tinydb", type="metadata_store",
-                             config={"path": str(self._stack.metadata_root)})
+        backend = getattr(self._stack, "metadata_backend", "tinydb")
+        where = {"url": self._stack.metadata_location} if backend == "postgresql" else \
+            {"path": str(self._stack.metadata_root)}
+        return ComponentView(name=f"{self.name}-metadata", flavor=backend, type="metadata_store", config=where)
 
     @property
     def experiment_tracker(self) -> Any:

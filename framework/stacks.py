@@ -1,11 +1,12 @@
 """Stacks: where a run executes and where its records and artifacts live.
 
 A stack is an orchestrator (``local`` or ``dask``) plus an artifact store (a local path
-or an fsspec URL such as ``s3://bucket/prefix``) plus the metadata store, which is always
-the TinyDB store inside the framework home, and optionally an experiment tracker (an
-``experiment_tracker:`` section: name, flavor, tracking URI; see
+or an fsspec URL such as ``s3://bucket/prefix``) plus a metadata store: the TinyDB store in
+``<home>/metadata`` unless the stack names another (``metadata:`` in its entry, a
+PostgreSQL URL such as ``postgresql://user@host/db`` or a directory), and optionally an
+experiment tracker (an ``experiment_tracker:`` section: name, flavor, tracking URI; see
 ``framework.experiment_tracking``). The default stack `default` is the local orchestrator
-with ``<home>/artifacts``; it always exists and cannot be changed.
+with ``<home>/artifacts`` and ``<home>/metadata``; it always exists and cannot be changed.
 
 Other stacks are registered in ``<home>/stacks.yaml`` (``framework stack register``),
 one becomes active with ``framework stack set NAME``, and ``$FRAMEWORK_STACK`` overrides
@@ -64,18 +65,34 @@ class Stack:
     orchestrator: str = "local"
     orchestrator_options: dict = attrs.field(factory=dict)
     artifact_store_options: dict = attrs.field(factory=dict)  # fsspec storage options (e.g. endpoint_url)
+    metadata_url: str | None = None  # a PostgreSQL URL (no password); None: TinyDB in metadata_root
     # {"name", "flavor", "tracking_uri"} with defaults filled in, or None: the stack tracks no experiments
     experiment_tracker: dict | None = None
 
+    @property
+    def metadata_location(self) -> str:
+        """Where the metadata store lives, for people: a directory or a URL without password."""
+        if self.metadata_url:
+            from framework.metadata.postgres.urls import mask
+
+            return mask(self.metadata_url)
+        return str(self.metadata_root)
+
+    @property
+    def metadata_backend(self) -> str:
+        return "postgresql" if self.metadata_url else "tinydb"
+
     def artifact_store(self):
         from framework.artifacts import ArtifactStore
+        from framework.artifacts.trust import KEY_FILE, ArtifactKey
 
-        return ArtifactStore(self.artifact_store_url, storage_options=self.artifact_store_options or None)
+        return ArtifactStore(self.artifact_store_url, storage_options=self.artifact_store_options or None,
+                             key=ArtifactKey(self.home / KEY_FILE))
 
     def metadata_store(self):
-        from framework.metadata.tinydb import TinyDBStore
+        from framework.metadata import open_store
 
-        return TinyDBStore(self.metadata_root)
+        return open_store(self.metadata_url or self.metadata_root)
 
     def orchestrator_instance(self):
         if self.orchestrator == "local":
@@ -91,7 +108,8 @@ class Stack:
 
     def describe(self) -> dict[str, str]:
         info = {"name": self.name, "orchestrator": self.orchestrator, "home": str(self.home),
-                "artifact_store": self.artifact_store_url, "metadata_store": str(self.metadata_root)}
+                "artifact_store": self.artifact_store_url, "metadata_store": self.metadata_location,
+                "metadata_backend": self.metadata_backend}
         for key, value in self.orchestrator_options.items():
             info[key] = value if isinstance(value, (str, int, float, bool)) else repr(value)
         if self.experiment_tracker:
@@ -150,12 +168,40 @@ def _update(change: Callable[[dict[str, Any]], Any], home: Path | None = None) -
 
 
 def _from_entry(name: str, entry: dict[str, Any], home: Path) -> Stack:
+    from framework.metadata.postgres.urls import is_postgres_url
+
     base = default_stack(home)
-    return Stack(name, home, str(entry.get("artifact_store") or base.artifact_store_url), base.metadata_root,
+    metadata = entry.get("metadata")
+    url = str(metadata) if is_postgres_url(metadata) else None
+    root = Path(str(metadata)) if metadata and url is None else base.metadata_root
+    return Stack(name, home, str(entry.get("artifact_store") or base.artifact_store_url), root,
                  orchestrator=str(entry.get("orchestrator", "local")),
                  orchestrator_options=dict(entry.get("orchestrator_options") or {}),
-                 artifact_store_options=dict(entry.get("artifact_store_options") or {}),
+                 artifact_store_options=dict(entry.get("artifact_store_options") or {}), metadata_url=url,
                  experiment_tracker=experiment_tracking.resolved_entry(entry.get("experiment_tracker"), home))
+
+
+def check_metadata_location(name: str, metadata: str) -> str:
+    """The metadata location a stack entry stores: a PostgreSQL URL without a password, or
+    an absolute directory. A URL holding a password is refused: ``stacks.yaml`` is plain text."""
+    from framework.metadata.postgres.urls import is_postgres_url, mask, parse
+
+    if is_postgres_url(metadata):
+        try:
+            parsed = parse(metadata)
+        except ValueError as exc:
+            raise StackError(f"Stack `{name}`: {exc}") from None
+        if parsed.has_password:
+            raise StackError(
+                f"Stack `{name}`: the metadata URL {mask(metadata)} holds a password, and stacks.yaml is plain "
+                f"text, so it is not stored there. Register {parsed.location} instead and give the password "
+                "to libpq: in the PGPASSWORD environment variable, or a line "
+                "`host:port:database:user:password` in ~/.pgpass (chmod 600; PGPASSFILE names another file).")
+        return metadata
+    if "://" in metadata and not metadata.startswith("file://"):
+        raise StackError(f"Stack `{name}`: unknown metadata store {mask(metadata)}; use a directory (TinyDB) "
+                         "or postgresql://user@host/database.")
+    return str(Path(metadata.removeprefix("file://")).expanduser().resolve())
 
 
 # ---------------------------------------------------------------------- the public functions
@@ -198,13 +244,15 @@ def active_stack() -> Stack:
 def register_stack(name: str, *, orchestrator: str = "local", artifact_store: str | None = None,
                    orchestrator_options: dict[str, Any] | None = None,
                    artifact_store_options: dict[str, Any] | None = None,
-                   experiment_tracker: dict[str, Any] | None = None,
+                   metadata: str | None = None, experiment_tracker: dict[str, Any] | None = None,
                    home: Path | None = None) -> Stack:
     """Add a stack to ``<home>/stacks.yaml`` and return it; it does not become active.
 
     ``artifact_store``: a local path (made absolute) or an fsspec URL; default
-    ``<home>/artifacts``. The metadata store is always the home's. Options are checked
-    against `ORCHESTRATOR_OPTIONS`; no cluster is contacted here. ``experiment_tracker``:
+    ``<home>/artifacts``. ``metadata``: a PostgreSQL URL without password
+    (``postgresql://user@host/db``; see `check_metadata_location`) or a directory for a
+    TinyDB store; default ``<home>/metadata``. Options are checked against
+    `ORCHESTRATOR_OPTIONS`; no cluster or database is contacted here. ``experiment_tracker``:
     ``{"flavor": "mlflow", "name": ..., "tracking_uri": ...}`` (name and URI optional: see
     ``framework.experiment_tracking.tracker_entry``); no tracking server is contacted either.
     """
@@ -229,6 +277,8 @@ def register_stack(name: str, *, orchestrator: str = "local", artifact_store: st
             "file://") else str(Path(artifact_store.removeprefix("file://")).expanduser().resolve())
     if artifact_store_options:
         entry["artifact_store_options"] = dict(artifact_store_options)
+    if metadata:
+        entry["metadata"] = check_metadata_location(name, metadata)
     if experiment_tracker:
         try:
             entry["experiment_tracker"] = experiment_tracking.tracker_entry(**experiment_tracker)

@@ -77,7 +77,7 @@ class Tracer:
         if explicit is not None:
             if not isinstance(explicit, str) or not explicit:
                 raise StepInterfaceError(f"Step `{step_name}`: `id=` must be a non-empty string, got {explicit!r}.")
-            validate_name(explicit, what="step id")
+            explicit = validate_name(explicit, what="step id")
             if explicit in self.calls:
                 raise StepInterfaceError(
                     f"Step `{step_name}`: two invocations use `id={explicit!r}`; give each call its own id."

@@ -15,6 +15,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from framework.exceptions import ArtifactVerificationError
 from framework.records import Artifact, Pipeline, Run, RunDetail, StepRun, to_doc
 
 
@@ -38,10 +39,11 @@ class _Field:
 class ArtifactView:
     """One stored output. ``load()`` verifies the bytes against the recorded hash first."""
 
-    def __init__(self, artifact: Artifact, reader: Any, context: str) -> None:
+    def __init__(self, artifact: Artifact, reader: Any, context: str, cache_key: str | None = None) -> None:
         self.record = artifact
         self._reader = reader
         self._context = context
+        self._cache_key = cache_key  # of the step run that produced it: dropped if the bytes are damaged
 
     id = _Field()
     uri = _Field()
@@ -64,7 +66,17 @@ class ArtifactView:
         return to_doc(self.record)
 
     def load(self, **kwargs: Any) -> Any:
-        return self._reader.artifact_store.load(self.record, context=self._context, **kwargs)
+        """The value, verified first (keywords: ``allow_pickle``, ``trusted_types``, ``mmap``;
+        see ``ArtifactStore.load``). Damaged bytes raise, and the cache entry that would serve
+        them to the next run is dropped (by a reader that may write: the client, not the
+        dashboard)."""
+        try:
+            return self._reader.artifact_store.load(self.record, context=self._context, **kwargs)
+        except ArtifactVerificationError:
+            evict = getattr(self._reader, "evict_damaged", None)
+            if evict is not None and self._cache_key:
+                evict(self._cache_key, self.record.id)
+            raise
 
     read = load  # the legacy spelling
 
@@ -113,11 +125,13 @@ class StepView:
         return dict(self.record.metadata)
 
     def _artifact(self, artifact_id: str, label: str) -> ArtifactView:
-        record = self.run.detail.artifacts.get(artifact_id)
+        detail = self.run.detail
+        record = detail.artifacts.get(artifact_id)
         if record is None:
             raise KeyError(f"Artifact `{artifact_id}` of step `{self.name}` is not in the store.")
         context = f"run `{self.run.name}`, step `{self.name}`, {label}"
-        return ArtifactView(record, self.run.reader, context)
+        producer = next((s for s in detail.steps if artifact_id in s.outputs.values()), None)
+        return ArtifactView(record, self.run.reader, context, producer.cache_key if producer else None)
 
     @property
     def outputs(self) -> dict[str, ArtifactView]:

@@ -140,16 +140,91 @@ def backend(request, monkeypatch, home):
     return request.param
 
 
-@pytest.fixture(params=["tinydb", "memory"])
+@pytest.fixture(params=["tinydb", "memory", "postgres"])
 def store_backend(request, monkeypatch):
     """Run the test once per metadata-store backend: the stacks' metadata store is the home's
-    TinyDB files, or one in-memory store shared by everything the test does."""
+    TinyDB files, one in-memory store shared by everything the test does, or a fresh
+    PostgreSQL schema on the session's test server."""
     if request.param == "memory":
         from framework.metadata import InMemoryStore
 
         shared = InMemoryStore()
         monkeypatch.setattr(stacks.Stack, "metadata_store", lambda self: shared)
+    elif request.param == "postgres":
+        from framework.metadata.postgres import PostgresStore
+
+        url = request.getfixturevalue("postgres_url")
+        monkeypatch.setattr(stacks.Stack, "metadata_store", lambda self: PostgresStore(url))
     return request.param
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+#: Set by .ci/run: there a PostgreSQL test that cannot run is a failure, never a skip.
+CI_FLAG = "FRAMEWORK_CI"
+#: An existing server to test against instead of a throwaway cluster (a database URL).
+TEST_SERVER_URL = "FRAMEWORK_TEST_POSTGRES_URL"
+
+
+def _postgres_unavailable(reason: str):
+    if os.environ.get(CI_FLAG, "").strip() not in ("", "0"):
+        pytest.fail(f"PostgreSQL is required in CI ({CI_FLAG} is set) but {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason} (install Debian's postgresql package, or set "
+                f"{TEST_SERVER_URL} to a database the tests may create schemas in)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL database for the session (per xdist worker): a throwaway cluster started
+    here (``tests/postgres_cluster.py``) and stopped at the end, or ``$FRAMEWORK_TEST_POSTGRES_URL``.
+    Yields its URL. Skips (fails in CI) when neither is possible."""
+    try:
+        import psycopg  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as exc:
+        _postgres_unavailable(f"{exc.name} is not installed (pip install -e '.[postgres]')")
+    explicit = os.environ.get(TEST_SERVER_URL)
+    if explicit:
+        yield explicit
+        return
+    from tests.postgres_cluster import ClusterUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        _postgres_unavailable(str(exc))
+    try:
+        yield cluster.create_database("framework_tests")
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A store URL of its own for this test: a fresh schema on the session's server, dropped
+    afterwards (so tests stay independent and can run in parallel)."""
+    import uuid
+
+    import psycopg
+
+    from framework.metadata.postgres import engine, urls
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    separator = "&" if "?" in postgres_server else "?"
+    url = f"{postgres_server}{separator}schema={schema}"
+    yield url
+    parsed = urls.parse(url)
+    engine.dispose(parsed)
+    with psycopg.connect(parsed.connect_url.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_store(postgres_url):
+    """A `PostgresStore` in a fresh schema."""
+    from framework.metadata.postgres import PostgresStore
+
+    return PostgresStore(postgres_url)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def _missing() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     reason = _missing()
     if reason:
         if os.environ.get("CI") and os.geteuid() == 0 and shutil.which("apt-get"):
@@ -50,7 +50,11 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        # Chromium keeps caches and crash reports under $HOME: give it a home of its own
+        own_home = tmp_path_factory.mktemp("chromium-home")
+        env = {**os.environ, "HOME": str(own_home), "XDG_CONFIG_HOME": str(own_home / ".config"),
+               "XDG_CACHE_HOME": str(own_home / ".cache")}
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env=env)
         yield chromium
         chromium.close()
 

@@ -222,3 +222,29 @@ def test_a_hook_asking_for_a_parameters_class_gets_one_built_from_a_function_ste
     with pytest.raises(ValueError, match="over 0.25"):
         checked()
     assert SEEN_PARAMS == [("Thresholds", 0.25, "tight", "ValueError")]
+
+
+SEEN_ANY: list = []
+
+
+def remember_any_parameters(params: BaseParameters) -> None:
+    SEEN_ANY.append(params.dict())
+
+
+def test_a_hook_asking_for_base_parameters_gets_all_of_a_function_steps_parameters():
+    SEEN_ANY.clear()
+
+    @step(on_success=remember_any_parameters)
+    def scaled(x: int, factor: float = 2.0, label: str = "a") -> float:
+        return x * factor
+
+    @step
+    def source() -> int:
+        return 3
+
+    @pipeline
+    def scaling():
+        scaled(x=source(), factor=0.5)
+
+    scaling()
+    assert SEEN_ANY == [{"factor": 0.5, "label": "a"}]  # parameters only: `x` is an input

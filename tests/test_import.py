@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("pandas", "sklearn", "pyarrow", "dask", "distributed", "skops", "fsspec", "fastapi")
+HEAVY = ("pandas", "sklearn", "pyarrow", "dask", "distributed", "skops", "fsspec", "fastapi", "sqlalchemy", "psycopg")
 
 
 def _run(code: str) -> str:
@@ -55,3 +55,18 @@ def test_public_names():
     assert callable(framework.Client)
     for exc in (StepInterfaceError, PipelineInterfaceError, MissingStepParameterError, DuplicateRunNameError):
         assert issubclass(exc, FrameworkError)
+
+
+def test_the_tinydb_store_and_stacks_naming_postgres_load_no_sql_driver(tmp_path):
+    """SQLAlchemy and psycopg load only when a PostgreSQL store first connects."""
+    out = _run(
+        "import json, sys\n"
+        "from framework import stacks\n"
+        "from framework.metadata import TinyDBStore, open_store\n"
+        f"s = TinyDBStore({str(tmp_path / 'store')!r}); s.register_pipeline('p', 'h', {{}}); s.list_runs()\n"
+        f"stacks.register_stack('team', metadata='postgresql://me@db.example/ml', home=__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        f"stack = stacks.get_stack('team', home=__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        "store = stack.metadata_store(); stack.describe(); store.location\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'psycopg'))))\n"
+    )
+    assert json.loads(out) == []

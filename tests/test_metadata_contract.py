@@ -1,9 +1,9 @@
 """The metadata-store contract (``framework.metadata.protocol``), run on every backend.
 
 One ``store`` fixture, parametrised over the backends (as TinyDB's own tests parametrise
-its storages): each behaviour here holds for the TinyDB files and the in-memory store
-alike. What only one backend has (files, locks, corruption, processes) is tested in
-``test_metadata_tinydb.py``.
+its storages): each behaviour here holds for the TinyDB files, the in-memory store and
+PostgreSQL alike. What only one backend has (files, locks, corruption, processes, schema
+migrations) is tested in ``test_metadata_tinydb.py`` and ``test_metadata_postgres.py``.
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from framework.records import Artifact, CacheEntry, Pipeline, Run, RunDetail, St
 
 HOST = socket.gethostname()
 BACKENDS = {
-    "tinydb": lambda tmp_path: TinyDBStore(tmp_path / "store"),
-    "memory": lambda tmp_path: InMemoryStore(),
+    "tinydb": lambda request, tmp_path: TinyDBStore(tmp_path / "store"),
+    "memory": lambda request, tmp_path: InMemoryStore(),
+    # a fresh schema on the session's PostgreSQL server (tests/conftest.py)
+    "postgres": lambda request, tmp_path: request.getfixturevalue("postgres_store"),
 }
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request, tmp_path) -> MetadataStore:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](request, tmp_path)
 
 
 def new_id() -> str:
@@ -248,6 +250,19 @@ def test_cache_entries_per_key_are_capped(store):
     for s in steps:
         store.record_step(run.id, s)
     assert [e.step_run_id for e in store.cache_candidates("k1")] == [s.id for s in steps[:1:-1]]
+
+
+def test_evicting_a_damaged_artifacts_entries_leaves_the_others(store):
+    run = make_run(store, "r")
+    key = "k" * 40
+    damaged, sound = artifact(), artifact()
+    bad = step(1, run_id=run.id, cache_key=key, outputs={"out": damaged.id})
+    good = step(2, run_id=run.id, cache_key=key, outputs={"out": sound.id})
+    store.record_steps(run.id, [(bad, [damaged]), (good, [sound])])
+    assert store.evict_cache_entries(key, damaged.id) == 1
+    assert [e.step_run_id for e in store.cache_candidates(key)] == [good.id]
+    assert store.evict_cache_entries(key, damaged.id) == 0 and store.evict_cache_entries("z" * 40, sound.id) == 0
+    assert store.get_run("r").steps[0].id == bad.id  # the run's own records stay
 
 
 # ---------------------------------------------------------------- strict JSON

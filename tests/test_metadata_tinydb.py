@@ -323,3 +323,35 @@ def test_writers_wait_for_a_filelock_holder_and_readers_do_not(store):
         assert not done.is_set()
     writer.join(10)
     assert done.is_set() and store.get_run("r2") is not None
+
+
+def test_a_stalled_lock_holder_is_named_in_the_wait_and_the_timeout(store, monkeypatch, caplog):
+    """A run behind a hung writer says who holds the lock, and how long it will wait."""
+    import logging
+    import socket
+
+    from framework.exceptions import FrameworkError
+    from framework.metadata.tinydb import locking
+
+    make_run(store, "r")
+    monkeypatch.setattr(locking, "TELL_AFTER_S", 0.1)
+    monkeypatch.setenv(locking.TIMEOUT_ENV, "0.4")
+    caplog.set_level(logging.WARNING, logger="framework")
+    errors: list[BaseException] = []
+    with store.exclusive():  # the "hung" holder: this process, holding the lock
+        writer = threading.Thread(target=lambda: errors.append(_raises(lambda: make_run(store, "r2"))))
+        writer.start()
+        writer.join(10)
+    holder = f"pid {os.getpid()} on {socket.gethostname()}"
+    assert len(errors) == 1 and isinstance(errors[0], FrameworkError)
+    assert holder in str(errors[0]) and "FRAMEWORK_LOCK_TIMEOUT" in str(errors[0])
+    assert any(holder in record.getMessage() for record in caplog.records)
+    assert store.get_run("r2") is None
+
+
+def _raises(action):
+    try:
+        action()
+    except BaseException as exc:  # noqa: BLE001 - returned to the test
+        return exc
+    return None

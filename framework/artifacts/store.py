@@ -21,14 +21,13 @@ Why these rules:
 * **Verify before load.** A missing, truncated or altered file raises
   `ArtifactVerificationError` naming the caller's context (run, step, output) and the
   path; the bytes are never handed to a materializer, so a swapped pickle never runs.
-  Files up to `IN_MEMORY_MAX` — and pickles of any size — are read once and loaded
-  from the verified bytes, so they cannot change between check and use; larger files
-  are verified by streaming and then read (or memory-mapped) from disk.
+  Every file is read once, hashed as it is read, and loaded from those bytes in memory,
+  so nothing can change between check and use (a memory map is only made when asked
+  for with ``mmap=True``).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -46,17 +45,15 @@ from framework.artifacts.materializers.registry import (
     remember_materializer,
 )
 from framework.artifacts.streams import HashingWriter
+from framework.artifacts.trust import ArtifactKey, Trust
 from framework.artifacts.verification import file_problem, read_verified, verification_error
-from framework.exceptions import ArtifactError, ArtifactVerificationError, MaterializerError
+from framework.exceptions import ArtifactError, ArtifactTrustError, ArtifactVerificationError, MaterializerError
 from framework.hashing import hash_file
 from framework.io.atomic import describe_os_error, is_temp_name, owner_tag, sweep_temp_files, temp_owner
 from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
 
-__all__ = ["ArtifactStore", "IN_MEMORY_MAX"]
+__all__ = ["ArtifactStore"]
 
-#: Artifacts up to this size are read into memory once, verified, and loaded from there;
-#: larger ones are verified by streaming and then loaded from the file (numpy: mmap).
-IN_MEMORY_MAX = 64 * 1024 * 1024
 _ARTIFACT_FILE = re.compile(r"^([0-9a-f]{32})(\.[A-Za-z0-9_.-]*)?$")
 
 
@@ -78,7 +75,7 @@ class ArtifactStore:
     """
 
     def __init__(self, url: str | os.PathLike[str], *, fsync: bool = False,
-                 storage_options: dict[str, Any] | None = None) -> None:
+                 storage_options: dict[str, Any] | None = None, key: ArtifactKey | None = None) -> None:
         text = os.fspath(url)
         if text.startswith("file://"):
             text = text[len("file://"):]
@@ -86,6 +83,7 @@ class ArtifactStore:
             FsspecFiles(text, storage_options) if "://" in text else LocalFiles(text))
         self._fsync = fsync
         self.storage_options: dict[str, Any] = dict(storage_options or {})
+        self.key = key if key is not None else ArtifactKey(None)  # no file: only $FRAMEWORK_ARTIFACT_KEY
 
     @property
     def url(self) -> str:
@@ -162,15 +160,33 @@ class ArtifactStore:
 
     # -- reading -----------------------------------------------------------------------
 
-    def load(self, info: ArtifactInfo, *, context: str = "", mmap: bool | None = None) -> Any:
+    def sign(self, record: Any) -> Any:
+        """``record`` (an `Artifact`) with this home's keyed hash: loads may run code it needs
+        (see ``framework.artifacts.trust``). The launcher signs every output it records."""
+        return attrs.evolve(record, mac=self.key.sign(record))
+
+    def trusts(self, record: Any) -> bool:
+        """True if ``record`` carries a keyed hash of this home's key."""
+        return self.key.verifies(record)
+
+    def load(self, info: ArtifactInfo, *, context: str = "", mmap: bool | None = None,
+             allow_pickle: bool = False, trusted_types: Any = ()) -> Any:
         """Verify the artifact, then load it with its recorded materializer.
 
         ``context`` (e.g. "run `x`, step `trainer`, output `model`") goes into error
         messages. A missing, resized, altered or out-of-root file raises
-        `ArtifactVerificationError` and its bytes are never deserialized. ``mmap``: for
-        numpy artifacts in a local store, True always memory-maps, False never does,
-        None (default) maps files larger than 64 MiB; other materializers ignore it.
-        An unregistered materializer name raises `MaterializerError`.
+        `ArtifactVerificationError` and its bytes are never deserialized.
+
+        What was verified is what is loaded: the file is read once, hashed while it is read,
+        and the materializer gets those bytes in memory — never the path again, which a file
+        swapped in after the check could answer. ``mmap=True`` (numpy artifacts in a local
+        store) trades that for memory: the file is checked, then mapped, and a process that
+        writes into the stored file afterwards changes what the map shows; ``None``/``False``
+        (the default) never map. An unregistered materializer name raises `MaterializerError`.
+
+        Code: a pickle loads, and a skops file may name types beyond skops's defaults, only
+        if the record carries this home's keyed hash or the caller opts in —
+        ``allow_pickle=True`` (trust everything in it) or ``trusted_types=[...]`` (skops).
         """
         path = self._checked_path(info, context)
         files = self._files
@@ -180,14 +196,13 @@ class ArtifactStore:
         except MaterializerError as exc:  # reported after verification, which comes first
             cls, unknown = None, exc
         local = files.local_path(path)
-        wants_path = bool(mmap) and local is not None and cls is not None and cls.SUPPORTS_MMAP
-        if (info.size <= IN_MEMORY_MAX and not wants_path) or (cls is not None and cls.LOADS_CODE):
-            source: Any = io.BytesIO(read_verified(files, info, path, context))
-        else:
+        if mmap and local is not None and cls is not None and cls.SUPPORTS_MMAP and not cls.LOADS_CODE:
             problem = file_problem(files, info, path)
             if problem:
                 raise verification_error(files, info, path, context, problem)
-            source = local if local is not None else files.open_read(path)
+            source: Any = local
+        else:
+            source = read_verified(files, info, path, context)
         try:
             if cls is None:
                 raise unknown  # type: ignore[misc]
@@ -196,8 +211,12 @@ class ArtifactStore:
                     f"Artifact {info.id} ({context or 'no context'}) was written with format "
                     f"version {info.format_version} of {info.materializer}, but this installation "
                     f"only knows version {cls.FORMAT_VERSION}. Upgrade the package that defines it.")
-            options = {"mmap": mmap} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            options: dict[str, Any] = {"mmap": bool(mmap)} if (mmap is not None and cls.SUPPORTS_MMAP) else {}
+            if cls.NEEDS_TRUST:
+                options["trust"] = Trust(code=allow_pickle or self.trusts(info), types=frozenset(trusted_types))
             return cls().read_stream(source, info.data_type, **options)
+        except ArtifactTrustError as exc:
+            raise ArtifactTrustError(f"Artifact {info.id} ({context or 'no context'}): {exc}") from None
         except ArtifactError:
             raise
         except Exception as exc:

@@ -84,7 +84,7 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
             "has no login. Use the default --host 127.0.0.1 to keep it on this machine.",
             err=True,
         )
-    client = Client()
+    client = Client(read_only=True)
     app = create_app(client, allowed_hosts=LOOPBACK_NAMES if loopback else None)
     sock = bind(host, port)
     url = url_for(host, sock.getsockname()[1])

@@ -110,9 +110,10 @@ def describe(name: str | None, as_json: bool) -> None:
 
     pairs = [("stack", info["name"] + ("  (active)" if info["active"] else "")),
              ("orchestrator", info.get("orchestrator")), ("home", info.get("home")),
-             ("artifact store", where("artifact_store")), ("metadata store", where("metadata_store"))]
+             ("artifact store", where("artifact_store")),
+             ("metadata store", f"{where('metadata_store')}  ({info.get('metadata_backend', 'tinydb')})")]
     shown = {"name", "active", "orchestrator", "home", "artifact_store", "metadata_store",
-             "artifact_store_exists", "metadata_store_exists"}
+             "artifact_store_exists", "metadata_store_exists", "metadata_backend"}
     pairs += [(key.replace("_", " "), value) for key, value in info.items() if key not in shown]
     output.show(output.key_values(pairs))
 
@@ -195,18 +196,23 @@ def parse_storage_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--storage-option", "storage_options", multiple=True, metavar="KEY=VALUE",
               help="fsspec option for the artifact store, e.g. endpoint_url=http://127.0.0.1:9000 "
                    "(repeatable; keep secrets in the environment, e.g. AWS_ACCESS_KEY_ID).")
+@click.option("--metadata", metavar="URL|DIR",
+              help="The metadata store: postgresql://user@host[:port]/database (password from PGPASSWORD "
+                   "or ~/.pgpass, never in the URL) or a directory for a TinyDB store; default: <home>/metadata.")
 @tracker_options
 def register(name: str, orchestrator: str, artifact_store: str | None, scheduler: str | None,
              max_workers: int | None, threads_per_worker: int | None, processes: bool | None,
-             connect_timeout: float | None, storage_options: tuple[str, ...],
+             connect_timeout: float | None, storage_options: tuple[str, ...], metadata: str | None,
              experiment_tracker: str | None, tracker_name: str | None, tracking_uri: str | None) -> None:
     """Register stack NAME in the home's stacks.yaml (it does not become active: see `stack set`).
 
-    The metadata store stays in the framework home for every stack. Example:
+    Examples:
 
     \b
     framework stack register cluster --orchestrator dask \\
         --scheduler tcp://10.0.0.5:8786 --artifact-store s3://bucket/artifacts
+    framework stack register team --metadata postgresql://me@db.example/ml \\
+        --artifact-store s3://bucket/artifacts
     """
     from framework import stacks
 
@@ -214,10 +220,11 @@ def register(name: str, orchestrator: str, artifact_store: str | None, scheduler
                "processes": processes, "connect_timeout": connect_timeout}
     registered = stacks.register_stack(
         name, orchestrator=orchestrator, artifact_store=artifact_store, orchestrator_options=options,
-        artifact_store_options=parse_storage_options(storage_options),
+        artifact_store_options=parse_storage_options(storage_options), metadata=metadata,
         experiment_tracker=tracker_entry(experiment_tracker, tracker_name, tracking_uri))
     click.echo(f"Registered stack `{registered.name}` ({registered.orchestrator} orchestrator, artifacts in "
-               f"{registered.artifact_store_url}). Use it with `framework stack set {registered.name}`.")
+               f"{registered.artifact_store_url}, metadata in {registered.metadata_location}). "
+               f"Use it with `framework stack set {registered.name}`.")
     echo_tracker(registered)
 
 

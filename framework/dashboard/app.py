@@ -71,7 +71,7 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    client = client or Client(stack)
+    client = client or Client(stack, read_only=True)
     html = pages_mod.Pages(static=False, store=str(client.stack.home))
     app = FastAPI(title="framework dashboard", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json")

@@ -18,7 +18,7 @@ from framework.io.atomic import atomic_write
 
 def export_site(out_dir: str | os.PathLike[str], client: Client | None = None) -> list[Path]:
     """Write the snapshot below ``out_dir`` (created if needed); return the files written."""
-    client = client or Client()
+    client = client or Client(read_only=True)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     pages = Pages(static=True)

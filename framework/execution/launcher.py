@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from framework import run_names
 from framework.config import RunConfig
-from framework.exceptions import DuplicateRunNameError, RunTerminated
+from framework.exceptions import ArtifactVerificationError, DuplicateRunNameError, RunTerminated
 from framework.execution.cache_policy import CachePolicy
 from framework.execution.progress import ProgressReporter
 from framework.execution.signals import sigterm_raises
@@ -63,6 +63,7 @@ class RunLauncher:
         self.records = StepRecorder(self.metadata, self.run_id)  # one transaction per executed step
         self.outputs: dict[str, dict[str, Artifact]] = {}  # invocation -> output -> artifact
         self._pending: dict[str, str] = {}  # invocation -> cache key, for steps now executing
+        self._keys: dict[str, str] = {}  # invocation -> its cache key (cached or executed)
         self.first_error: BaseException | None = None
         self.failed_step: str | None = None
 
@@ -83,7 +84,7 @@ class RunLauncher:
         self.logger.info("Step `%s` has started.", name)
         self.progress.step_started(name)
         inputs = self._inputs(inv)
-        key = self.cache.key(inv, inputs)
+        key = self._keys[inv_id] = self.cache.key(inv, inputs)
         hit = self.cache.lookup(key) if self.cache.enabled(inv) else None
         if hit is not None:
             self.logger.info("Using cached version of `%s`.", name)
@@ -98,7 +99,8 @@ class RunLauncher:
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
-                        pipeline_name=self.graph.name, tracker=self._tracker(inv))
+                        pipeline_name=self.graph.name, tracker=self._tracker(inv),
+                        trusted_inputs=frozenset(arg for arg, a in inputs.items() if self.artifacts.trusts(a)))
 
     def complete(self, inv_id: str, outcome: StepOutcome) -> bool:
         inv = self.graph.invocations[inv_id]
@@ -106,14 +108,16 @@ class RunLauncher:
         # The step stays pending until its record is written: an interrupt before that
         # leaves it for `_fail_pending`, never `running` in a finished run.
         key = self._pending.get(inv_id)
-        outputs = {out: artifact.id for out, artifact in outcome.outputs.items()}
-        artifacts = list(outcome.outputs.values())
+        signed = {out: self.artifacts.sign(artifact) for out, artifact in outcome.outputs.items()}
+        outputs = {out: artifact.id for out, artifact in signed.items()}
+        artifacts = list(signed.values())
         status = "failed" if outcome.error is not None else "completed"
         record = self.steps.record(inv, status, self._inputs(inv), cache_key=key, outputs=outputs,
                                    error=outcome.error_text, metadata=dict(outcome.metadata))
         self.records.write(record, artifacts)
         self._pending.pop(inv_id, None)
         if outcome.error is not None:
+            self._evict_damaged_input(inv, outcome.error)
             self.logger.error("Step `%s` failed after %.3fs: %s", name, record.duration, outcome.error_text)
             self.progress.step_finished(name, "failed")
             if isinstance(outcome.error, (KeyboardInterrupt, SystemExit, RunTerminated)):
@@ -121,13 +125,25 @@ class RunLauncher:
             if self.first_error is None:
                 self.first_error, self.failed_step = outcome.error, name
             return False
-        self.outputs[inv_id] = dict(outcome.outputs)
+        self.outputs[inv_id] = signed
         if key:
             self.cache.completed(CacheEntry(cache_key=key, run_id=self.run_id, step_run_id=record.id,
                                             outputs=outputs, artifacts={a.id: a for a in artifacts}))
         self.logger.info("Step `%s` has finished in %.3fs.", name, record.duration)
         self.progress.step_finished(name, "completed")
         return True
+
+    def _evict_damaged_input(self, inv: Invocation, error: BaseException) -> None:
+        """An input failed verification (bit rot, an altered file): drop the cache entries that
+        would serve it again, so the next run recomputes the step that produced it."""
+        damaged = getattr(error, "artifact_id", None)
+        if not isinstance(error, ArtifactVerificationError) or damaged is None:
+            return
+        for binding in inv.inputs.values():
+            produced = self.outputs.get(binding.invocation_id, {}).get(binding.output_name)
+            key = self._keys.get(binding.invocation_id)
+            if produced is not None and produced.id == damaged and key:
+                self.metadata.evict_cache_entries(key, damaged)
 
     def skip(self, inv_id: str) -> None:
         inv = self.graph.invocations[inv_id]
@@ -251,7 +267,6 @@ class RunLauncher:
                                      error=error or reason)
             if raising:
                 raise
-
 
     def _finish_tracking(self, status: str) -> None:
         """End the run's experiment-tracker runs; a tracker that fails here never fails the run."""

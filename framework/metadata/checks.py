@@ -15,7 +15,7 @@ from typing import Any
 
 from framework.liveness import process_token, this_host
 from framework.metadata.strict_json import to_strict_json
-from framework.records import Artifact, Run, StepRun, to_doc
+from framework.records import Artifact, Run, RunDetail, StepRun, to_doc
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{2,128}$")
 
@@ -60,6 +60,26 @@ def run_document(run: Run) -> dict[str, Any]:
     if doc.get("host") == this_host() and type(doc.get("pid")) is int and doc.get("process_start") is None:
         doc["process_start"] = process_token(doc["pid"])
     return doc
+
+
+def imported_run_document(run: Run) -> dict[str, Any]:
+    """The document of a run copied from another store: checked, and kept as it was."""
+    if not isinstance(run, Run):
+        raise ValueError(f"run must be a framework.records.Run, got {type(run).__name__}")
+    doc = to_strict_json(to_doc(run), "run")
+    check_id(doc["id"], "run.id")
+    return doc
+
+
+def imported_run(detail: RunDetail) -> tuple[dict[str, Any], list[Prepared], list[dict[str, Any]]]:
+    """A copied run as documents: (run, its step records — each with the artifacts its
+    outputs name —, the artifacts no output names), all checked."""
+    doc = imported_run_document(detail.run)
+    records = [(step, [detail.artifacts[a] for a in step.outputs.values() if a in detail.artifacts])
+               for step in detail.steps]
+    named = {a for step in detail.steps for a in step.outputs.values()}
+    others = [to_strict_json(to_doc(a), f"artifacts[{aid!r}]") for aid, a in detail.artifacts.items() if aid not in named]
+    return doc, step_records(doc["id"], records), others
 
 
 def step_records(run_id: str, records: Sequence[tuple[StepRun, Sequence[Artifact]]]) -> list[Prepared]:

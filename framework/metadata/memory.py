@@ -60,6 +60,10 @@ class InMemoryStore(MetadataStore):
 
     # ------------------------------------------------------------------ pipelines
     def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
+        return self._register(name, version_hash, spec)
+
+    def _register(self, name: str, version_hash: str, spec: dict[str, Any], *, pipeline_id: str | None = None,
+                  pipeline_created: str | None = None, version_created: str | None = None) -> Registration:
         spec = checks.registration(name, version_hash, spec)
         with self._lock:
             pipeline = self._pipelines.get(name)
@@ -68,13 +72,16 @@ class InMemoryStore(MetadataStore):
                     if version["pipeline_id"] == pipeline["id"] and version["hash"] == version_hash:
                         return Registration(pipeline["id"], version["number"], False, False)
             now = checks.now()
-            pipeline_id = pipeline["id"] if pipeline else uuid.uuid4().hex
+            if pipeline is None and (pipeline_id is None or any(p["id"] == pipeline_id
+                                                                for p in self._pipelines.values())):
+                pipeline_id = uuid.uuid4().hex
+            pipeline_id = pipeline["id"] if pipeline else pipeline_id
             number = 1 + max((v["number"] for v in self._versions if v["pipeline_id"] == pipeline_id), default=0)
             self._versions.append({"pipeline_id": pipeline_id, "pipeline_name": name, "number": number,
-                                   "hash": version_hash, "spec": spec, "created": now})
+                                   "hash": version_hash, "spec": spec, "created": version_created or now})
             if pipeline is None:
-                self._pipelines[name] = {"id": pipeline_id, "name": name, "created": now, "latest_version": number,
-                                         "last_run_id": None, "run_count": 0}
+                self._pipelines[name] = {"id": pipeline_id, "name": name, "created": pipeline_created or now,
+                                         "latest_version": number, "last_run_id": None, "run_count": 0}
             else:
                 pipeline["latest_version"] = number
             return Registration(pipeline_id, number, pipeline is None, True)
@@ -189,6 +196,45 @@ class InMemoryStore(MetadataStore):
         with self._lock:
             entries = [_copy(e) for e in self._cache.get(cache_key, [])]
         return [from_doc(CacheEntry, e) for e in reversed(entries)]
+
+    # ------------------------------------------------------------------ copies
+    def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:
+        return self._register(version.pipeline_name, version.hash, version.spec, pipeline_id=pipeline_id,
+                              pipeline_created=pipeline_created, version_created=version.created)
+
+    def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
+        checked = [checks.imported_run(detail) for detail in details]
+        outcomes = []
+        with self._lock:
+            for doc, prepared, artifacts in checked:
+                pipeline = self._pipelines.get(doc["pipeline_name"])
+                if pipeline is None or pipeline["id"] != doc["pipeline_id"]:
+                    raise ValueError(f"run '{doc['name']}': pipeline '{doc['pipeline_name']}' is not registered "
+                                     f"with id {doc['pipeline_id']!r}; import its versions first")
+                if doc["id"] in self._runs:
+                    outcomes.append("present")
+                    continue
+                if doc["name"] in self._names:
+                    outcomes.append("name-taken")
+                    continue
+                self._runs[doc["id"]] = doc
+                self._names[doc["name"]] = doc["id"]
+                self._steps[doc["id"]], self._artifacts[doc["id"]] = {}, {}
+                self._write_steps(doc["id"], prepared)
+                self._artifacts[doc["id"]].update({a["id"]: a for a in artifacts})
+                last = self._runs.get(pipeline["last_run_id"] or "")
+                if last is None or (last["start_time"], last["id"]) <= (doc["start_time"], doc["id"]):
+                    pipeline["last_run_id"] = doc["id"]
+                pipeline["run_count"] += 1
+                outcomes.append("copied")
+        return outcomes
+
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        with self._lock:
+            entries = self._cache.get(cache_key, [])
+            kept = [e for e in entries if artifact_id not in e["artifacts"]]
+            self._cache[cache_key] = kept
+            return len(entries) - len(kept)
 
     # ------------------------------------------------------------------ maintenance
     def mark_crashed_runs(self) -> list[str]:

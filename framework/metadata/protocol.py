@@ -105,10 +105,13 @@ class MetadataStore(abc.ABC):
         """The id of the run called ``name``, or None."""
 
     def get_run(self, name_or_id: str) -> RunDetail | None:
-        """The run with this name, else with this id, else None."""
+        """The run with this name, else with this id, else None. Names are compared in their
+        stored form (Unicode NFC), so a name typed decomposed finds its run."""
         if type(name_or_id) is not str or not name_or_id:
             return None
-        run_id = self.run_id_for_name(name_or_id)
+        import unicodedata
+
+        run_id = self.run_id_for_name(unicodedata.normalize("NFC", name_or_id))
         return self.get_run_by_id(run_id if run_id is not None else name_or_id)
 
     def get_step_run(self, run_id: str, step_run_id: str) -> StepRun | None:
@@ -129,6 +132,31 @@ class MetadataStore(abc.ABC):
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
         """Completed step runs stored under ``cache_key``, newest first (at most
         `MAX_CACHE_ENTRIES`). The caller still checks that their artifacts verify."""
+
+    # ------------------------------------------------------------------ copies (framework store copy)
+    @abc.abstractmethod
+    def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:
+        """Register a version copied from another store, as `register_pipeline` would, but
+        keeping what can be kept: a pipeline new here gets ``pipeline_id`` (unless another
+        pipeline has it) and ``pipeline_created``; a new version keeps ``version.created``. A
+        hash known here maps to the existing version (nothing written), so copying twice,
+        or two stores with the same pipeline, creates each version once."""
+
+    @abc.abstractmethod
+    def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
+        """Store runs copied from another store exactly as given (ids, names, status, times,
+        step runs in order, artifacts), as one transaction; the runs' pipelines must be
+        registered here under those ids (`import_version`). Completed step runs with a cache
+        key become cache entries as in `record_steps`; each pipeline's ``run_count`` counts
+        the runs and its ``last_run_id`` names the newest by ``start_time``. Returns, per
+        run, ``"copied"``, ``"present"`` (a run with that id exists: nothing written for it,
+        so a copy can be repeated or resumed) or ``"name-taken"`` (another run here has its
+        name: nothing written for it)."""
+
+    @abc.abstractmethod
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        """Drop the entries of ``cache_key`` that serve ``artifact_id`` (it failed verification:
+        damaged or altered bytes); return how many. The next run with that key recomputes."""
 
     # ------------------------------------------------------------------ maintenance
     @abc.abstractmethod

@@ -47,6 +47,9 @@ class StepTask:
     output_materializers: dict[str, str]
     artifact_store_url: str
     artifact_store_options: dict[str, Any] = attrs.field(factory=dict)  # fsspec storage options
+    # Inputs whose records the launcher found signed by its home's key: they may run code on load
+    # (pickles, skops types); the worker has no key of its own (``framework.artifacts.trust``).
+    trusted_inputs: frozenset = frozenset()
     # For the step context; by default the pipeline the step copy was compiled into.
     pipeline_name: str | None = attrs.field(
         default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
@@ -84,7 +87,7 @@ def _load_inputs(task: StepTask, store) -> dict[str, Any]:
     loaded = {}
     for arg, artifact in task.inputs.items():
         context = f"{artifact.describe()} (input `{arg}` of step `{task.step_name}`)"
-        loaded[arg] = store.load(artifact, context=context)
+        loaded[arg] = store.load(artifact, context=context, allow_pickle=arg in task.trusted_inputs)
     return loaded
 
 

@@ -112,8 +112,14 @@ def _parameters_for(func: Callable[..., Any], arg: str, parameters: Any, values:
         wanted = None
     if not isinstance(wanted, type) or isinstance(parameters, wanted):
         return parameters
-    fields = {name: value for name, value in values.items() if name in getattr(wanted, "model_fields", {})}
     try:
+        if not getattr(wanted, "model_fields", None):  # the base class itself: all of the step's values
+            import pydantic
+
+            model = pydantic.create_model("StepParameters", __base__=wanted,
+                                          **{name: (Any, value) for name, value in values.items()})
+            return model(**values)
+        fields = {name: value for name, value in values.items() if name in wanted.model_fields}
         return wanted(**fields)
     except Exception:  # noqa: BLE001 - the step's values do not make one: give what the step has
         return parameters

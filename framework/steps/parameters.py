@@ -16,14 +16,58 @@ from typing import Any, Mapping
 from framework.exceptions import MissingStepParameterError, StepInterfaceError
 from framework.steps.signature import StepSignature
 
+#: Parameters are stored in every run record, hashed into cache keys and shown in listings:
+#: bulk data belongs in artifacts. These bounds keep a parameter a parameter.
+MAX_PARAMETER_DEPTH = 64
+MAX_PARAMETER_BYTES = 1024 * 1024
+MAX_INTEGER_DIGITS = 4000  # beyond Python's default int-to-str limit (4300) JSON cannot write it
+
+
+def check_limits(value: Any, *, step: str, argument: str) -> None:
+    """`StepInterfaceError` naming the step and parameter if ``value`` is nested deeper than
+    `MAX_PARAMETER_DEPTH` or holds an integer of more than `MAX_INTEGER_DIGITS` digits —
+    checked without recursion, before anything recursive (JSON, pydantic, cache keys) sees it."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_PARAMETER_DEPTH:
+            raise StepInterfaceError(
+                f"Step `{step}`: parameter `{argument}` is nested more than {MAX_PARAMETER_DEPTH} levels deep; "
+                "pass such data as the output of an upstream step (an artifact), not as a parameter.")
+        if type(item) is int and item.bit_length() > MAX_INTEGER_DIGITS * 3.33:
+            raise StepInterfaceError(
+                f"Step `{step}`: parameter `{argument}` holds an integer of more than {MAX_INTEGER_DIGITS} digits; "
+                "pass it as a string or as an artifact.")
+        if isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend((child, depth + 1) for child in item)
+        elif isinstance(item, Mapping):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif _is_model(item):
+            pending.extend((child, depth + 1) for child in vars(item).values())
+
+
+def check_size(jsonable: Any, *, step: str, argument: str) -> None:
+    """`StepInterfaceError` if the stored form of a parameter is larger than `MAX_PARAMETER_BYTES`."""
+    import json
+
+    size = len(json.dumps(jsonable, separators=(",", ":")))
+    if size > MAX_PARAMETER_BYTES:
+        raise StepInterfaceError(
+            f"Step `{step}`: parameter `{argument}` is {size:,} bytes as stored, over the {MAX_PARAMETER_BYTES:,} "
+            "a parameter may take (it is kept in every run record and cache key); pass it as the output of an "
+            "upstream step (an artifact) instead.")
+
 
 def to_jsonable(value: Any, *, step: str, argument: str, _path: str | None = None) -> Any:
     """A JSON-compatible copy of a parameter value, or a clear error naming step, argument and
     the key path inside it (``cfg['when']``, ``sizes[2]``).
 
     Tuples become lists, numpy scalars their Python value, NaN/Infinity their repr
-    (``"nan"``), pydantic models their JSON dump; anything else is refused.
+    (``"nan"``), pydantic models their JSON dump; anything else is refused, and so is a
+    value past the bounds of `check_limits`.
     """
+    if _path is None:
+        check_limits(value, step=step, argument=argument)
     path = argument if _path is None else _path
     if _is_model(value):
         return value.model_dump(mode="json")
@@ -105,6 +149,24 @@ def build_params_object(signature: StepSignature, step: str, values: dict[str, A
         raise StepInterfaceError(f"Step `{step}`: invalid parameters for {cls.__name__}: {exc}") from None
 
 
+def _params_object(signature: StepSignature, step: str, params_obj: Any, values: dict[str, Any],
+                   overrides: dict[str, Any]) -> Any:
+    """The step's parameters object: its fields from the given object, then ``values``, then
+    ``overrides`` (both emptied of the fields they set), each value checked (`check_limits`)."""
+    field_names = set(signature.params_class.model_fields)
+    if params_obj is not None:
+        for name in params_obj.model_fields_set:
+            check_limits(getattr(params_obj, name), step=step, argument=name)
+    merged = params_obj.model_dump(exclude_unset=True) if params_obj is not None else {}
+    for source in (values, overrides):
+        for name in list(source):
+            if name in field_names and name not in signature.inputs:
+                merged[name] = source.pop(name)
+    for name, value in merged.items():
+        check_limits(value, step=step, argument=name)
+    return build_params_object(signature, step, merged)
+
+
 def resolve_parameters(
     signature: StepSignature,
     step: str,
@@ -126,14 +188,7 @@ def resolve_parameters(
     field_names: set[str] = set()
     if signature.params_class is not None:
         field_names = set(signature.params_class.model_fields)
-        merged = params_obj.model_dump(exclude_unset=True) if params_obj is not None else {}
-        for name in list(values):
-            if name in field_names and name not in signature.inputs:
-                merged[name] = values.pop(name)
-        for name in list(overrides):
-            if name in field_names and name not in signature.inputs:
-                merged[name] = overrides.pop(name)
-        obj = build_params_object(signature, step, merged)
+        obj = _params_object(signature, step, params_obj, values, overrides)
         call_values[signature.params_arg] = obj
         flat.update(obj.model_dump(mode="json"))
     for name, spec in signature.inputs.items():
@@ -158,6 +213,8 @@ def resolve_parameters(
             )
         flat[name] = to_jsonable(value, step=step, argument=name)
         call_values[name] = value
+    for name, value in flat.items():
+        check_size(value, step=step, argument=name)
     unknown = sorted(set(values) | set(overrides))
     if unknown:
         known = sorted(set(signature.inputs) | field_names)

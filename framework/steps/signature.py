@@ -159,7 +159,9 @@ def analyse_entrypoint(func: Callable, step_name: str, *, is_method: bool) -> St
     outputs = _outputs_from_annotation(annotation, step_name)
     for output_name in outputs:
         try:
-            validate_name(output_name, what="output name")
+            if validate_name(output_name, what="output name") != output_name:
+                raise ValueError(f"The output name {output_name!r} is not in its Unicode NFC form; "
+                                 f"write it as {validate_name(output_name)!r}.")
         except ValueError as exc:
             raise StepInterfaceError(f"Step `{step_name}`: {exc}") from None
     return StepSignature(step_name, inputs, params_arg, params_class, outputs, context_arg)

@@ -28,6 +28,7 @@ LAYOUT = [re.compile(p) for p in (
     r"artifacts/[0-9a-f]{2}",
     r"artifacts/[0-9a-f]{2}/[0-9a-f]{32}\.[a-z]+",
     r"metadata",
+    r"artifact\.key",  # the home's key for signing artifact records (framework.artifacts.trust)
     r"metadata/\.lock",
     r"metadata/(pipelines|versions)\.json(\.bak)?",
     r"metadata/(runs|cache)",

@@ -24,7 +24,7 @@ from framework.steps import BaseParameters
 
 PATHLIKE = ["../../x", "/etc/passwd", "a/b", "a\\b", "a\x00b", "x" * 300, "ｘ／ｙ", "․․", "..", "tab\there",
             "name\u202e", ""]
-HARMLESS = ["CON", "rսn", "nul", "Ünïcödé name", "x" * 150]
+HARMLESS = ["CON", "nul", "Ünïcödé name", "запуск-1", "実験テスト_run", "x" * 150]
 
 
 def _tree(root: Path, skip: Path) -> set[str]:
@@ -356,3 +356,107 @@ def test_values_json_cannot_hold_are_refused_naming_the_key_path(home):
         extra_values.with_options(extra={"owner": {"since": dt.date(2024, 1, 1)}})()
     assert "extra.owner.since" in str(info.value)
     assert run_files(home) == []  # refused before anything was written
+
+
+@pytest.mark.parametrize("name, words", [
+    ("r\u0430n", ["CYRILLIC SMALL LETTER A", "one script"]),  # 'rаn': a Cyrillic a
+    ("r\u057dn", ["ARMENIAN", "one script"]),  # 'rսn'
+    ("run\u00a0", ["no-break space"]),  # a trailing no-break space
+    (" run", ["starts or ends with a space"]),
+])
+def test_names_that_pass_for_other_names_are_refused_before_anything_is_written(home, name, words):
+    from framework.steps import step as make_step
+
+    with pytest.raises(ValueError) as info:
+        _one_step_pipeline().with_options(run_name=name)()
+    assert all(word in str(info.value) for word in words), str(info.value)
+    def anything() -> int:
+        return 1
+
+    with pytest.raises(Exception) as info:
+        make_step(name=name)(anything)
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not (home / "metadata").exists() or client(home).list_runs() == []
+
+
+def test_composed_and_decomposed_names_are_one_name(home):
+    import unicodedata
+
+    from framework.exceptions import DuplicateRunNameError
+
+    composed, decomposed = "café", unicodedata.normalize("NFD", "café")
+    assert composed != decomposed
+    first = _one_step_pipeline().with_options(run_name=decomposed)()
+    assert first.name == composed  # stored in its NFC form
+    assert client(home).get_run(decomposed).id == client(home).get_run(composed).id == first.id
+    with pytest.raises(DuplicateRunNameError):
+        _one_step_pipeline().with_options(run_name=composed)()
+
+
+def _one_step_pipeline():
+    from framework import pipeline as make_pipeline
+    from framework import step as make_step
+
+    @make_step
+    def one() -> int:
+        return 1
+
+    @make_pipeline
+    def named():
+        one()
+
+    return named
+
+
+def _deep(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
+def _bulky_steps():
+    from framework import step as make_step
+    from framework.steps import BaseParameters
+
+    class Bulky(BaseParameters):
+        n: object = None
+
+    @make_step
+    def takes(n: object = None) -> int:
+        return 1
+
+    def takes_params(params: Bulky) -> int:
+        return 1
+
+    takes_params.__annotations__["params"] = Bulky  # a local class: give the annotation itself
+    return Bulky, takes, make_step(takes_params)
+
+
+@pytest.mark.parametrize("value, words", [
+    (10 ** 5000, ["`n`", "more than 4000 digits"]),
+    (_deep(1000), ["`n`", "nested more than 64 levels"]),
+    ("x" * (2 * 1024 * 1024), ["`n`", "bytes as stored", "artifact"]),
+], ids=["huge int", "1000-deep dict", "2 MiB string"])
+@pytest.mark.parametrize("how", ["step argument", "parameters object", "pipeline argument"])
+def test_oversized_parameters_are_named_errors_before_anything_is_written(home, value, words, how):
+    """A huge integer, a 1,000-deep dict or megabytes of text: a clear error naming the
+    parameter, never a raw RecursionError/ValueError, and no run record."""
+    from framework import pipeline as make_pipeline
+    from framework.exceptions import StepInterfaceError
+
+    bulky, takes, takes_params = _bulky_steps()
+
+    @make_pipeline
+    def with_argument(n: object = None):
+        if how == "step argument":
+            takes(n=value)
+        elif how == "parameters object":
+            takes_params(bulky(n=value))
+        else:
+            takes()
+
+    with pytest.raises(StepInterfaceError) as info:
+        with_argument(n=value) if how == "pipeline argument" else with_argument()
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not (home / "metadata").exists() or client(home).list_runs() == []

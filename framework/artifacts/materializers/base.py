@@ -46,9 +46,11 @@ class BaseMaterializer:
         must seek or read back; the store then hands it the real temp file and hashes the
         finished file (one extra read).
       SUPPORTS_MMAP: ``True`` if `load` accepts an ``mmap`` keyword (numpy does).
-      LOADS_CODE: ``True`` if loading can execute code (pickle). The store then always
-        loads from the very bytes it verified in memory, whatever the file size, so the
-        file cannot be swapped between the check and the load.
+      LOADS_CODE: ``True`` if loading runs code beyond this class's own (pickle, a user's
+        directory materializer): never memory-mapped, always loaded from the bytes verified.
+      NEEDS_TRUST: ``True`` if what a file may make `load` run depends on the file (pickle;
+        skops types): `load` then gets a ``trust`` keyword (``framework.artifacts.trust``)
+        and must refuse what it does not cover.
 
     Materializers are instantiated with no arguments for every save/load, so keep them
     stateless. The store drives them through `write_stream`/`read_stream` and asks the
@@ -61,6 +63,7 @@ class BaseMaterializer:
     SEEKABLE_WRITE: ClassVar[bool] = False
     SUPPORTS_MMAP: ClassVar[bool] = False
     LOADS_CODE: ClassVar[bool] = False
+    NEEDS_TRUST: ClassVar[bool] = False
 
     @classmethod
     def unsupported_reason(cls, value: Any) -> str | None:

@@ -9,15 +9,15 @@ copies the data chunk by chunk (``tobytes``). Writing the standard header and th
 memoryview slices of the array's own buffer streams it with no copy at all, so saving a
 1 GB array costs no extra memory and the store can hash the bytes on their way to disk.
 
-Loading a file larger than `MMAP_THRESHOLD` from a local store (or any size with
-``mmap=True``) returns a copy-on-write memory map: pages are read on demand, and writing
-to the array changes only this process's copy, never the stored artifact.
+Loading reads from the bytes the store verified (in memory, without a second copy: the
+array is a view of them); ``mmap=True`` on a local store instead returns a copy-on-write
+memory map of the checked file: pages are read on demand, and writing to the array changes
+only this process's copy, never the stored artifact.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from typing import IO, Any
 
 from framework.artifacts.materializers.base import BaseMaterializer, Source
@@ -35,8 +35,6 @@ class NumpyMaterializer(BaseMaterializer):
     ASSOCIATED_TYPES = ("numpy.ndarray", "numpy.generic")
     EXTENSION = ".npy"
     SUPPORTS_MMAP = True
-    #: Local files above this size load as memory maps unless ``mmap=False`` is asked for.
-    MMAP_THRESHOLD = 64 * 1024 * 1024
 
     @classmethod
     def unsupported_reason(cls, value: Any) -> str | None:
@@ -65,10 +63,10 @@ class NumpyMaterializer(BaseMaterializer):
     def load(self, source: Source, data_type: str, mmap: bool | None = None) -> Any:
         import numpy as np
 
-        if isinstance(source, str) and (
-            mmap or (mmap is None and os.path.getsize(source) > self.MMAP_THRESHOLD)
-        ):
+        if isinstance(source, str) and mmap:
             arr = np.load(source, mmap_mode="c", allow_pickle=False)
+        elif hasattr(source, "getbuffer"):  # bytes in memory (the verified ones): a view, no copy
+            arr = _view_of(source)
         else:
             with self.open_source(source) as f:
                 arr = np.load(f, allow_pickle=False)
@@ -88,6 +86,26 @@ class NumpyMaterializer(BaseMaterializer):
         else:
             out["shape"] = list(value.shape)
         return out
+
+
+def _view_of(buffer: Any) -> Any:
+    """The array in ``.npy`` bytes held in memory, as a view of them (``np.load`` would copy:
+    twice the memory for a large array). Falls back to ``np.load`` for what a view cannot
+    be (object dtypes are refused by ``allow_pickle=False`` there)."""
+    import numpy as np
+
+    fmt = np.lib.format
+    buffer.seek(0)
+    version = fmt.read_magic(buffer)
+    reader = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+    if reader is not None:
+        shape, fortran, dtype = reader(buffer)
+        if not dtype.hasobject:
+            count = math.prod(shape)
+            flat = np.frombuffer(buffer.getbuffer(), dtype=dtype, count=count, offset=buffer.tell())
+            return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+    buffer.seek(0)
+    return np.load(buffer, allow_pickle=False)
 
 
 def _write_contiguous(arr: Any, fileobj: IO[bytes]) -> bool:

@@ -8,12 +8,13 @@ Speed: estimators of plain state (most fitted models) are written and read by
 `skops_format`, which produces the same skops file without importing ``skops.io`` — that
 import alone imports all of scikit-learn. Everything else goes through skops itself.
 
-Trust: skops refuses to load types it does not know unless they are listed as trusted.
-Here every type found in the file (``skops.io.get_untrusted_types``) is trusted, because
-the artifact store is the trust boundary: a load happens only after the file's bytes
-matched the content hash recorded when *this framework* wrote them, so the types in it are
-the ones the user's own step produced. A file that was swapped or altered fails that check
-and is never handed to skops. sklearn and skops are imported only inside the methods.
+Trust: skops refuses to load types it does not know unless they are listed as trusted, and
+so does this materializer: a file loads with skops's default trust (scikit-learn's own
+types) unless its record carries this home's keyed hash — then every type in it is the
+user's own step's — or the caller names the types to trust (``framework.artifacts.trust``).
+A file naming other types (a crafted reduce node calling ``os.system``, say) is refused
+with the list of those types, before anything in it is built. sklearn and skops are
+imported only inside the methods.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import IO, Any
 
 from framework.artifacts.materializers import skops_format
 from framework.artifacts.materializers.base import BaseMaterializer, Source
-from framework.exceptions import MaterializerError
+from framework.artifacts.trust import NO_TRUST, Trust
+from framework.exceptions import ArtifactTrustError, MaterializerError
 
 __all__ = ["SklearnMaterializer"]
 
@@ -33,6 +35,7 @@ class SklearnMaterializer(BaseMaterializer):
 
     ASSOCIATED_TYPES = ("sklearn.base.BaseEstimator",)
     EXTENSION = ".skops"
+    NEEDS_TRUST = True
 
     def save(self, value: Any, fileobj: IO[bytes]) -> None:
         try:
@@ -55,7 +58,7 @@ class SklearnMaterializer(BaseMaterializer):
             ) from exc
         fileobj.write(data)
 
-    def load(self, source: Source, data_type: str) -> Any:
+    def load(self, source: Source, data_type: str, trust: Trust = NO_TRUST) -> Any:
         try:
             return skops_format.load(source)
         except skops_format.NotPlainState:
@@ -65,11 +68,19 @@ class SklearnMaterializer(BaseMaterializer):
         import skops.io
 
         if isinstance(source, str):
-            trusted = skops.io.get_untrusted_types(file=source)
-            return skops.io.load(source, trusted=trusted)
-        data = source.read()
-        trusted = skops.io.get_untrusted_types(data=data)
-        return skops.io.load(io.BytesIO(data), trusted=trusted)
+            with open(source, "rb") as handle:
+                data = handle.read()
+        else:
+            data = source.read()
+        needed = skops.io.get_untrusted_types(data=data)
+        refused = [] if trust.code else sorted(set(needed) - set(trust.types))
+        if refused:
+            raise ArtifactTrustError(
+                f"This model file names types skops does not trust by default: {', '.join(refused)}. "
+                "Loading them can run code, and the file carries no keyed hash of this home (written by "
+                "another home or an older release, or altered). If you trust them, load it with "
+                f"`.load(trusted_types={refused!r})` (or `allow_pickle=True` to trust everything in it).")
+        return skops.io.load(io.BytesIO(data), trusted=needed)
 
     def summary(self, value: Any) -> dict[str, Any]:
         return {"estimator": type(value).__qualname__}

@@ -303,8 +303,13 @@ class _Builder:
     def _ObjectNode(self, node: Node) -> Any:
         from sklearn.base import BaseEstimator
 
+        module = node["__module__"]
+        if not isinstance(module, str) or not (module == "sklearn" or module.startswith("sklearn.")):
+            # skops's default trust: scikit-learn's own classes. Anything else goes to skops, which
+            # names it, and is built only if trusted — a module named in a file is never imported here.
+            raise NotPlainState(f"class {module}.{node['__class__']} is not scikit-learn's")
         try:
-            cls = getattr(importlib.import_module(node["__module__"]), node["__class__"])
+            cls = getattr(importlib.import_module(module), node["__class__"])
         except (ImportError, AttributeError) as exc:
             raise NotPlainState(f"class {node['__module__']}.{node['__class__']}: {exc}") from exc
         if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):

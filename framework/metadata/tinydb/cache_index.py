@@ -34,3 +34,12 @@ def candidates(files: StoreFiles, cache_key: str) -> tuple[list[dict[str, Any]],
             for doc_id, doc in (tables.get("entries") or {}).items() if doc.get("cache_key") == cache_key]
     mine.sort(key=lambda item: item[:2], reverse=True)
     return [doc for _created, _doc_id, doc in mine], relpath
+
+
+def evict(txn: Transaction, cache_key: str, artifact_id: str) -> int:
+    """Remove the entries of ``cache_key`` whose artifacts include ``artifact_id``."""
+    entries = txn.db(layout.cache_file(cache_key), index=True).table("entries")
+    doomed = [doc.doc_id for doc in entries if artifact_id in (doc.get("artifacts") or {})]
+    if doomed:
+        entries.remove(doc_ids=doomed)
+    return len(doomed)

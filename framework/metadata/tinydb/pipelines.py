@@ -13,6 +13,7 @@ from typing import Any
 
 from tinydb import TinyDB
 
+from framework.metadata.checks import is_safe_id
 from framework.metadata.tinydb import layout
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import Registration
@@ -36,8 +37,11 @@ def known_registration(files: StoreFiles, name: str, version_hash: str) -> Regis
     return find_registration(files.snapshot(layout.PIPELINES), files.snapshot(layout.VERSIONS), name, version_hash)
 
 
-def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
-    """Create the version (and the pipeline if new) unless another writer just did."""
+def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any], *,
+             pipeline_id: str | None = None, pipeline_created: str | None = None,
+             version_created: str | None = None) -> Registration:
+    """Create the version (and the pipeline if new) unless another writer just did. The
+    keywords are for copies from another store: the id and times to keep (if free)."""
     pipelines_db, versions_db = txn.db(layout.PIPELINES), txn.db(layout.VERSIONS)
     again = find_registration(pipelines_db, versions_db, name, version_hash)
     if again is not None:
@@ -45,15 +49,18 @@ def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any
     now = datetime.now(timezone.utc).isoformat()
     pipelines = pipelines_db.table("pipelines")
     pipeline = next((doc for doc in pipelines if doc["name"] == name), None)
-    pipeline_id = pipeline["id"] if pipeline else uuid.uuid4().hex
+    if pipeline is None and (pipeline_id is None or not is_safe_id(pipeline_id)
+                             or any(doc["id"] == pipeline_id for doc in pipelines)):
+        pipeline_id = uuid.uuid4().hex
+    pipeline_id = pipeline["id"] if pipeline else pipeline_id
     versions = versions_db.table("versions")
     number = 1 + max((v["number"] for v in versions if v["pipeline_id"] == pipeline_id), default=0)
     # The version first, then the pipeline that points at it (first-change order).
     versions.insert({"pipeline_id": pipeline_id, "pipeline_name": name, "number": number,
-                     "hash": version_hash, "spec": spec, "created": now})
+                     "hash": version_hash, "spec": spec, "created": version_created or now})
     if pipeline is None:
-        pipelines.insert({"id": pipeline_id, "name": name, "created": now, "latest_version": number,
-                          "last_run_id": None, "run_count": 0, "index_chunk": 0})
+        pipelines.insert({"id": pipeline_id, "name": name, "created": pipeline_created or now,
+                          "latest_version": number, "last_run_id": None, "run_count": 0, "index_chunk": 0})
     else:
         pipelines.update({"latest_version": number}, doc_ids=[pipeline.doc_id])
     return Registration(pipeline_id, number, pipeline is None, True)

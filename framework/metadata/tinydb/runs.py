@@ -16,8 +16,21 @@ from framework.metadata.tinydb import layout, run_index
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 
 
-def create(txn: Transaction, run: dict[str, Any]) -> None:
-    """Store the run document ``run`` (validated by the caller); see the module docstring."""
+def name_taken(txn: Transaction, name: str) -> bool:
+    return any(doc["name"] == name for doc in txn.db(layout.name_file(name)).table("names"))
+
+
+def _newer_than_last(txn: Transaction, pipeline: dict[str, Any], run: dict[str, Any]) -> bool:
+    """Is ``run`` newer (start time, then id) than the pipeline's last run? (For copies.)"""
+    last_id = pipeline.get("last_run_id")
+    last = next(iter(txn.db(layout.run_file(last_id)).table("run").all()), None) if last_id else None
+    return last is None or (last.get("start_time") or "", last_id) <= (run["start_time"], run["id"])
+
+
+def create(txn: Transaction, run: dict[str, Any], *, copied: bool = False) -> None:
+    """Store the run document ``run`` (validated by the caller); see the module docstring.
+    ``copied``: a run copied from another store becomes the pipeline's last run only if it
+    is its newest (by start time)."""
     run_id, name = run["id"], run["name"]
     names = txn.db(layout.name_file(name)).table("names")
     taken = next((doc for doc in names if doc["name"] == name), None)
@@ -45,7 +58,8 @@ def create(txn: Transaction, run: dict[str, Any]) -> None:
         chunk += 1
         index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
     index.insert({"run_id": run_id, "start_time": run["start_time"]})
-    pipelines.update({"last_run_id": run_id, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
+    last = run_id if not copied or _newer_than_last(txn, pipeline, run) else pipeline.get("last_run_id")
+    pipelines.update({"last_run_id": last, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
                      doc_ids=[pipeline.doc_id])
     if run["status"] == "running":
         txn.db(layout.PIPELINES).table("running").insert({

@@ -19,7 +19,7 @@ import attrs
 from framework.liveness import crash_view
 from framework.metadata import checks
 from framework.metadata.protocol import MetadataStore, StepRecord
-from framework.metadata.tinydb import cache_index, layout, maintenance, pipelines, runs
+from framework.metadata.tinydb import cache_index, imports, layout, maintenance, pipelines, runs
 from framework.metadata.tinydb import steps as step_chunks
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import (
@@ -161,6 +161,27 @@ class TinyDBStore(MetadataStore):
         docs, relpath = cache_index.candidates(self._files, cache_key)
         where = self._where(relpath)
         return [from_doc(CacheEntry, doc, where=where) for doc in docs]
+
+    # ------------------------------------------------------------------ copies
+    def import_version(self, version: Version, *, pipeline_id: str, pipeline_created: str) -> Registration:
+        name, version_hash = version.pipeline_name, version.hash
+        spec = checks.registration(name, version_hash, version.spec)
+        found = pipelines.known_registration(self._files, name, version_hash)
+        if found is not None:
+            return found
+        return self._write(lambda txn: pipelines.register(
+            txn, name, version_hash, spec, pipeline_id=pipeline_id, pipeline_created=pipeline_created,
+            version_created=version.created))
+
+    def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
+        checked = [checks.imported_run(detail) for detail in details]
+        return self._write(lambda txn: [imports.import_run(txn, *one) for one in checked])
+
+    def evict_cache_entries(self, cache_key: str, artifact_id: str) -> int:
+        if type(cache_key) is not str or not cache_key or not os.path.exists(self._files.path(
+                layout.cache_file(cache_key))):
+            return 0
+        return self._write(lambda txn: cache_index.evict(txn, cache_key, artifact_id))
 
     # ------------------------------------------------------------------ maintenance
     def mark_crashed_runs(self) -> list[str]:

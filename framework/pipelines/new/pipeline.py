@@ -16,7 +16,7 @@ from framework import tracing
 from framework.compiler import compile_graph
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
-from framework.steps.parameters import _coerce, to_jsonable
+from framework.steps.parameters import _coerce, check_size, to_jsonable
 
 if TYPE_CHECKING:
     from framework.options import PipelineOptions
@@ -135,6 +135,8 @@ class Pipeline:
         run_config = run_config or build_run_config()
         arguments = self._bind(args, kwargs, run_config.parameters)
         parameters = {k: to_jsonable(v, step=f"pipeline {self.name}", argument=k) for k, v in arguments.items()}
+        for name, value in parameters.items():
+            check_size(value, step=f"pipeline {self.name}", argument=name)
         tracer = self._trace(arguments)
         graph = compile_graph(self.name, tracer.calls, api="function", pipeline_options=self._options,
                               run_config=run_config)
