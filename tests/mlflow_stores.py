@@ -29,6 +29,7 @@ def template_store(shared_dir: Path) -> Path:
     """An empty, migrated MLflow SQLite store under ``shared_dir`` (made once, then reused)."""
     from filelock import FileLock
 
+    shared_dir.mkdir(parents=True, exist_ok=True)
     template = shared_dir / "mlflow-template.db"
     with FileLock(str(template) + ".lock", timeout=300):
         if not template.exists():

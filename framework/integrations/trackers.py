@@ -36,6 +36,9 @@ def tracker_component(stack: Any) -> Any | None:
     entry = getattr(stack, "experiment_tracker", None)
     if not entry:
         return None
+    if entry["flavor"] not in FLAVORS:
+        raise ExperimentTrackerError(f"Stack `{stack.name}`: unknown experiment tracker flavor `{entry['flavor']}` "
+                                     f"in its stacks.yaml entry; known: {', '.join(FLAVORS)}.")
     module, name = FLAVORS[entry["flavor"]]
     component = getattr(importlib.import_module(module), name)
     return component(name=entry["name"], tracking_uri=entry["tracking_uri"], stack_name=stack.name)
