@@ -18,7 +18,7 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ["import", "seed", "steps", "client", "large", "postgres", "peers", "dask", "mlflow"]
+MODULES = ["import", "seed", "steps", "client", "large", "postgres", "dashboard", "peers", "dask", "mlflow"]
 
 
 def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:

@@ -29,8 +29,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import (PY, QUICK, SCRIPTS, child_env, filled_home, fmt_s, median, repeats, row, run_child,
-                                temp_dir)
+from benchmarks._common import (
+    PY,
+    QUICK,
+    SCRIPTS,
+    child_env,
+    filled_home,
+    fmt_s,
+    median,
+    repeats,
+    row,
+    run_child,
+    temp_dir,
+)
 
 PROCESSES, RUNS_EACH = (4, 2) if QUICK else (32, 20)
 HISTORY = 300 if QUICK else 100_000

@@ -111,14 +111,18 @@ class Client:
         return RunView(detail, self)
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, offset: int = 0, unlisted: bool | None = None) -> list[RunView]:
+                  limit: int | None = None, *, offset: int = 0, unlisted: bool | None = None,
+                  name_contains: str | None = None) -> list[RunView]:
         """Runs newest first (their steps are read when first used): ``limit`` of them after
         ``offset``. ``unlisted``: True for only the runs made with ``unlisted=True``, False for
-        only the others, None for all."""
+        only the others, None for all. ``name_contains``: only runs whose name contains it
+        (case ignored)."""
+        search = {"name_contains": name_contains} if name_contains else {}
         if unlisted is None:
-            runs = self.metadata_store.list_runs(pipeline_name, status, limit, offset=offset)
+            runs = self.metadata_store.list_runs(pipeline_name, status, limit, offset=offset, **search)
         else:
-            runs = [r for r in self.metadata_store.list_runs(pipeline_name, status) if r.unlisted == unlisted]
+            runs = [r for r in self.metadata_store.list_runs(pipeline_name, status, **search)
+                    if r.unlisted == unlisted]
             runs = runs[offset:][:limit]
         return [RunView(r, self) for r in runs]
 

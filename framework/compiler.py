@@ -109,6 +109,7 @@ def compile_graph(
             output_materializers={out: dotted_name(m) for out, m in options.output_materializers.items()},
             code_fingerprint=step_fingerprint(type(step)),
             slot=call.slot,
+            group=tuple(call.group),
             on_failure=_hook_name(options.on_failure),
             on_success=_hook_name(options.on_success),
             experiment_tracker=options.experiment_tracker,

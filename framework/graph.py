@@ -42,6 +42,7 @@ class Invocation:
     on_failure: str | None = None  # the hooks' dotted names (the step's own, else the pipeline's)
     on_success: str | None = None
     experiment_tracker: str | None = None  # a stack component's name, for the launcher to check
+    group: tuple[str, ...] = ()  # the nested pipeline calls that added it (drawn as groups; not structure)
     # The BaseStep copy this invocation runs: its options as resolved for this run (hooks,
     # materializer classes) and its pipeline's name travel with it to the step runner.
     step: Any = dataclasses.field(default=None, compare=False, repr=False)
@@ -52,7 +53,9 @@ class Invocation:
         return {b.invocation_id for b in self.inputs.values()} | set(self.after)
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"group": list(self.group)} if self.group else {}
         return {
+            **extra,
             "id": self.id,
             "step_name": self.step_name,
             "step_class": self.step_class,

@@ -50,6 +50,7 @@ class TracedCall:
     params_obj: Any
     after: list[str]
     slot: str | None = None
+    group: tuple[str, ...] = ()  # the nested pipeline calls that added it, outermost first
 
 
 @dataclasses.dataclass
@@ -59,6 +60,20 @@ class Tracer:
     slots: dict[int, str] = dataclasses.field(default_factory=dict)  # legacy: id(step copy) -> slot name
     pending_after: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     _counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    _groups: list[str] = dataclasses.field(default_factory=list)
+    _group_counts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def group(self, pipeline_name: str) -> Iterator[None]:
+        """Calls made in the block were added by a nested call of pipeline ``pipeline_name``;
+        repeated calls are told apart as ``name``, ``name_2``, … (the dashboard draws each as
+        a group)."""
+        n = self._group_counts[pipeline_name] = self._group_counts.get(pipeline_name, 0) + 1
+        self._groups.append(pipeline_name if n == 1 else f"{pipeline_name}_{n}")
+        try:
+            yield
+        finally:
+            self._groups.pop()
 
     def slot_of(self, step: Any) -> str:
         slot = self.slots.get(id(step))
@@ -92,6 +107,8 @@ class Tracer:
                 return candidate
 
     def add(self, call: TracedCall) -> None:
+        if self._groups and not call.group:
+            call.group = tuple(self._groups)
         self.calls[call.id] = call
 
 

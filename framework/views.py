@@ -80,6 +80,10 @@ class ArtifactView:
 
     read = load  # the legacy spelling
 
+    def read_bytes(self) -> bytes:
+        """The stored file's bytes, verified against the recorded hash (for downloads)."""
+        return self._reader.artifact_store.read_bytes(self.record, context=self._context)
+
     def __repr__(self) -> str:
         return f"<artifact {self.name} {self.data_type} ({self.size} bytes)>"
 

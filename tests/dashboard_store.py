@@ -82,6 +82,83 @@ def run_failing() -> str:
     return "failing-run"
 
 
+# ---------------------------------------------------------------- artifacts of every kind
+XSS_COLUMN = "<b onmouseover=alert('col')>c</b>"
+XSS_CELL = "<script>alert('cell')</script>"
+
+
+@step
+def frame() -> pd.DataFrame:
+    """A table with a hostile column name and cell, numbers and text, and missing values."""
+    return pd.DataFrame({"x": np.arange(30, dtype=float), XSS_COLUMN: [XSS_CELL] * 30,
+                         "label": ["even" if i % 2 == 0 else "odd" for i in range(30)],
+                         "maybe": [None if i % 5 == 0 else i / 3 for i in range(30)]})
+
+
+@step
+def picture() -> np.ndarray:
+    """A 32×32 image: a bright diagonal on a gradient."""
+    img = np.tile(np.linspace(0, 128, 32), (32, 1))
+    img[np.arange(32), np.arange(32)] = 255
+    return img.astype(np.uint8)
+
+
+@step
+def config(note: str = "") -> dict:
+    return {"layers": [64, 32], "dropout": 0.1, "name": "<i>net</i>", "note": note}
+
+
+@step
+def report(rows: pd.DataFrame, config: dict) -> str:
+    return "rows: " + str(len(rows)) + "\n<tag> & more\n" * 3
+
+
+@step
+def with_metadata(rows: pd.DataFrame) -> float:
+    return 0.91
+
+
+@pipeline(name="artifacts")
+def artifacts_pipeline(note: str = "") -> None:
+    rows = frame()
+    picture()
+    report(rows=rows, config=config(note=note))
+    with_metadata(rows=rows)
+
+
+def run_artifacts(note: str = "short") -> str:
+    return artifacts_pipeline.with_options(run_name="artifacts-{time}")(note=note).name
+
+
+# ---------------------------------------------------------------- nested pipelines
+@step
+def source() -> int:
+    return 1
+
+
+@step
+def transform_with_a_rather_long_descriptive_name(value: int) -> int:
+    return value + 1
+
+
+@step
+def combine(a: int, b: int) -> int:
+    return a + b
+
+
+@pipeline
+def feature_block(value) -> None:
+    first = transform_with_a_rather_long_descriptive_name(value=value)
+    combine(a=first, b=transform_with_a_rather_long_descriptive_name(value=value))
+
+
+@pipeline(name="nested")
+def nested_pipeline() -> None:
+    value = source()
+    feature_block(value=value)
+    feature_block(value=value)
+
+
 @contextlib.contextmanager
 def running_run(name: str = "live-run") -> Iterator[str]:
     """A run of ``live`` held open at its ``gate`` step; finishes when the block ends."""

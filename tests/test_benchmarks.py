@@ -27,6 +27,8 @@ ROWS = [
     "peak memory while saving",
     "load verifies the hash, returns a memory map",
     "xxh3 hashing speed",
+    "dashboard pipelines (front page), store of",
+    "dashboard 200-step run page rendered in Chromium",
     "bench_peers",
 ]
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from framework import Client, stacks
 from framework.dashboard import create_app, export_site
-from framework.dashboard.dag import STATUS_COLORS, DagNode, layout, render_dag
+from framework.dashboard.dag import STATUS_COLORS, DagNode, render_dag
 from tests import dashboard_store as store
 
 
@@ -34,7 +34,9 @@ def shared(tmp_path_factory):
         names = store.run_trials()
         xss = store.run_trials(store.xss_trials, (0.5,), store.XSS_RUN)[0]
         failed = store.run_failing()
-    return home, {"trials": names, "xss": xss, "failed": failed}
+        artifacts = store.run_artifacts(note="n" * 5000)
+        nested = store.nested_pipeline().name
+    return home, {"trials": names, "xss": xss, "failed": failed, "artifacts": artifacts, "nested": nested}
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_pipelines_page_lists_versions_run_counts_and_last_status(web, runs):
     page = web.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "trials" in page.text and "failing" in page.text
-    row = re.search(r'<a class="strong" href="/pipelines/trials">trials</a>.*?</tr>', page.text, re.S).group(0)
+    row = re.search(r'<a class="strong" href="/pipelines/trials"[^>]*>trials</a>.*?</tr>', page.text, re.S).group(0)
     assert re.findall(r'<td class="num">(\d+)</td>', row) == ["1", "3"]  # 1 version, 3 runs
     assert runs["trials"][-1] in row and "status-completed" in row
     assert "status-failed" in page.text
@@ -73,6 +75,7 @@ def test_pipeline_page_shows_runs_with_status_duration_and_parameters(web, runs)
     for name in runs["trials"]:
         assert f'href="/runs/{q(name)}"' in page.text
     assert "pipeline:C" in page.text and "new_trainer.C" in page.text and ">0.01<" in page.text
+    assert "scorer.output" in page.text  # metrics beside the parameters
     assert " ms<" in page.text or " s<" in page.text  # durations
     assert "loader → new_trainer → scorer → table" in page.text  # the version's steps
 
@@ -145,7 +148,7 @@ def test_run_in_progress_is_polled_and_its_pending_steps_shown(home):
 # ---------------------------------------------------------------- JSON
 def test_api_serves_the_same_data(web, runs):
     pipelines = web.get("/api/pipelines").json()
-    assert {p["name"] for p in pipelines} == {"trials", store.XSS, "failing"}
+    assert {p["name"] for p in pipelines} == {"trials", store.XSS, "failing", "artifacts", "nested"}
     detail = web.get("/api/pipelines/trials").json()
     assert [r["name"] for r in detail["runs"]] == runs["trials"][::-1]  # newest first
     run = web.get(f"/api/runs/{q(runs['trials'][1])}").json()
@@ -171,7 +174,7 @@ def test_user_given_names_are_escaped_everywhere(web, runs):
     for path in pages:
         page = web.get(path)
         assert page.status_code == 200, path
-        scripts = re.findall(r"<script[^>]*>", page.text)
+        scripts = [s for s in re.findall(r"<script[^>]*>", page.text) if s != '<script src="/static/echarts.min.js">']
         assert scripts == ['<script src="/static/dashboard.js" defer>'], (path, scripts)
         assert "&lt;script&gt;alert(" in page.text, path
         assert "<img" not in page.text and "&lt;img src=x onerror=alert(" in page.text, path
@@ -250,7 +253,7 @@ def test_dag_colours_statuses_and_links_cached_steps():
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     for node in nodes:
         fill, stroke, _ink = STATUS_COLORS[node.status]
-        block = re.search(rf'data-step="{node.id}" data-status="{node.status}">.*?</(a|g)>', svg, re.S).group(0)
+        block = re.search(rf'data-step="{node.id}" data-status="{node.status}".*?</(a|g)>', svg, re.S).group(0)
         assert f'fill="{fill}"' in block and f'stroke="{stroke}"' in block
     assert '<a class="dag-cached-link" data-step="load" href="runs/origin">' in svg
     assert svg.count("stroke-dasharray") == 1  # only the cached node is dashed
@@ -258,13 +261,6 @@ def test_dag_colours_statuses_and_links_cached_steps():
     assert "&lt;b&gt;report&lt;/b&gt;" in svg and "<b>" not in svg
     assert 'stroke-width="3.2"' in svg  # the selected step
     assert '<a href="s/train"' in svg and 'data-step="report"' in svg and '<g class="dag-node status-skipped"' in svg
-
-
-def test_dag_layout_is_layered_by_topological_depth():
-    nodes = [DagNode(i, i, "completed") for i in ("a", "b", "c", "d")]
-    placed = layout(nodes, [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("a", "d")])
-    assert placed == {"a": (0, 0), "b": (1, 0), "c": (1, 1), "d": (2, 0)}
-    assert layout(nodes, [("a", "b"), ("b", "a")])["a"] == (0, 0)  # a cycle is drawn flat, not an error
 
 
 # ---------------------------------------------------------------- export
@@ -281,16 +277,21 @@ def test_export_writes_self_contained_pages_with_relative_links(client, tmp_path
     out = tmp_path / "site"
     files = export_site(out, client)
     assert (out / "index.html").is_file() and len(files) >= 1 + 3 + 3 + 5 * 2
+    assert (out / "static" / "echarts.min.js").is_file() and (out / "static" / "echarts.LICENSE.txt").is_file()
+    assert any(p.name.endswith(".npy") for p in (out / "files").iterdir())  # downloads work offline
+    assert list((out / "outputs").glob("*.html")) and list((out / "values").glob("*.txt"))
     for path in out.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        assert "<style>" in text and 'rel="stylesheet"' not in text
+        assert "<style>" in text and 'rel="stylesheet"' not in text, path
         parser = _Refs()
         parser.feed(text)
         for ref in parser.refs:
+            if ref.startswith("data:image/png;base64,"):  # an array drawn as an image, inline
+                continue
             assert not re.match(r"^(/|[a-z]+:|//)", ref), (path, ref)
             target = (path.parent / ref.split("#")[0]).resolve()
             assert target.is_file() and out.resolve() in target.parents, (path, ref)
-        assert "<script>alert(" not in text and "<img" not in text
+        assert "<script>alert(" not in text and "<img src=x" not in text and "<b onmouseover" not in text
     run_page = (out / "runs").glob("*.html")
     assert any("dag-cached-link" in p.read_text(encoding="utf-8") for p in run_page)
 

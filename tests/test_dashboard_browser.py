@@ -8,100 +8,19 @@ go to ``$DASHBOARD_SCREENSHOTS`` if set, else to the test's temporary directory.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import runpy
-import shutil
-import socket
-import threading
-import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from framework import Client, stacks
+from framework import Client
+from tests import dashboard_browser
 from tests import dashboard_store as store
+from tests.dashboard_browser import serving
+
+browser, page, shots = dashboard_browser.browser, dashboard_browser.page, dashboard_browser.shots  # fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _missing() -> str | None:
-    for module in ("playwright", "fastapi", "uvicorn"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"the `{module}` package is not installed (pip install -e '.[dev]')"
-    if not os.path.exists(CHROMIUM):
-        return f"no Chromium at {CHROMIUM} (install the `chromium` system package)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI") and os.geteuid() == 0 and shutil.which("apt-get"):
-            pytest.fail(f"browser tests must run in CI (.ci/run installs Chromium), but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # Chromium keeps caches and crash reports under $HOME: give it a home of its own
-        own_home = tmp_path_factory.mktemp("chromium-home")
-        env = {**os.environ, "HOME": str(own_home), "XDG_CONFIG_HOME": str(own_home / ".config"),
-               "XDG_CACHE_HOME": str(own_home / ".cache")}
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env=env)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []  # script errors and Content-Security-Policy violations
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, errors
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@contextlib.contextmanager
-def serving(home: Path) -> Iterator[str]:
-    """The dashboard of the store in ``home`` on a free loopback port, in a thread."""
-    import uvicorn
-
-    from framework.dashboard import create_app
-
-    app = create_app(Client(stacks.default_stack(home)), allowed_hosts=["127.0.0.1", "localhost"])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def test_seed_example_twice_shows_both_runs_the_cached_dag_and_the_comparison(home, page, shots):
@@ -163,6 +82,7 @@ def test_trials_plot_failed_run_and_a_run_updating_while_watched(home, page, sho
         expect(page.locator("#compare-table thead th")).to_have_count(4)
         expect(page.locator('#compare-table tr.diff[data-key="new_trainer.C"]')).to_have_count(1)
         expect(page.locator("svg.trials circle.trial")).to_have_count(3)
+        page.wait_for_load_state("load")  # the script that auto-submits runs once the charting library loaded
         page.select_option("select[name=x]", "new_trainer.C")  # auto-submits
         expect(page.locator("svg.trials")).to_contain_text("new_trainer.C")
         expect(page.locator("svg.trials circle.trial")).to_have_count(3)

@@ -8,9 +8,11 @@ each one the test
 2. reads that home back through ``framework.client.Client`` (``store_snapshot.py``):
    every pipeline, every run with its status, steps (name, status, parameters) and
    outputs, loaded and reduced to comparable values;
-3. migrates every ``.py`` file with ``python -m framework migrate FILE`` into a copy of
-   the script or project, and requires no ``# TODO(migrate)`` and no legacy spelling
-   the codemod is meant to rewrite (``LEGACY_LEFTOVERS``);
+3. migrates a copy of the script or project in place with ``python -m framework migrate .
+   --write`` (every ``.py`` file of it together, as one project: a pipeline defined in one
+   module and instantiated in another converts as one), and requires no
+   ``# TODO(migrate)`` and no legacy spelling the codemod is meant to rewrite
+   (``legacy_spellings``);
 4. runs the migrated copy in another fresh home and requires the same store.
 
 Entries: a single ``NAME.py`` (run from a directory that also holds the ``.yaml``
@@ -54,6 +56,8 @@ logger_usage.py                 `framework.logger.get_logger(__name__)`
 docker_settings.py              `DockerSettings`, `ResourceSettings`, `SKLEARN`, settings as dicts
 yaml_run_config.py              `.run(config_path=...)`, YAML `steps:` keyed by slot names
 pipeline_variable.py            `pipeline = my_pipeline(...); pipeline.run()`
+instance_named_pipeline.py      instances named like the decorator (`pipeline = p(...)`) and like
+                                the pipeline (`p = p(...)`), `.run(unlisted=False)`
 class_based_params.py           `BaseStep` subclasses with parameters, `entrypoint` unit test
 click_main.py                   click options with defaults, `main()` behind the main guard
 notebook_quickstart.py          a notebook as `# %%` cells: module level, a cached re-run,
@@ -195,11 +199,35 @@ def run_script(entry: Path, home: Path) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+#: Runs ``store_snapshot.py`` after importing the project's own materializers (the modules named by
+#: the outputs' records), as the project itself had imported them when it stored those outputs: a
+#: materializer given as a dotted source string is registered only once its module is imported.
+SNAPSHOT_RUNNER = """
+import importlib, os, runpy, sys
+sys.path.insert(0, os.getcwd())
+from framework.client import Client
+for run in Client().list_runs():
+    for view in run.steps.values():
+        for artifact in view.outputs.values():
+            module = (artifact.to_dict().get("materializer") or "").rpartition(".")[0]
+            if module and not module.startswith(("framework.", "__main__")):
+                try:
+                    importlib.import_module(module)
+                except Exception:
+                    pass  # not importable here: the snapshot says the output cannot be loaded
+sys.argv = sys.argv[1:]  # [store_snapshot.py, OUT], as if it were run itself
+runpy.run_path(sys.argv[0], run_name="__main__")
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(0)  # the snapshot is written; skip the teardown, where native threads sometimes abort the process
+"""
+
+
 def take_snapshot(workdir: Path, home: Path) -> dict[str, Any]:
     """The snapshot of ``home``, read in a subprocess that sees the project's modules."""
     out = workdir.parent / f"{workdir.name}.snapshot.pickle"
-    proc = subprocess.run([sys.executable, str(SNAPSHOT), str(out)], cwd=workdir, env=_env(home),
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    proc = subprocess.run([sys.executable, "-c", SNAPSHOT_RUNNER, str(SNAPSHOT), str(out)], cwd=workdir,
+                          env=_env(home), capture_output=True, text=True, timeout=TIMEOUT)
     assert proc.returncode == 0, f"reading the store of {home} failed:\n{proc.stderr[-6000:]}"
     with open(out, "rb") as f:
         return pickle.load(f)
@@ -216,22 +244,25 @@ class Migration:
 
 
 def migrate_tree(workdir: Path) -> Migration:
-    """Rewrite every ``.py`` file under ``workdir`` with ``python -m framework migrate``."""
+    """Rewrite every ``.py`` file under ``workdir`` with one ``python -m framework migrate . --write``."""
     result = Migration()
-    for path in sorted(workdir.rglob("*.py")):
+    before = {path: path.read_text() for path in workdir.rglob("*.py")}
+    proc = subprocess.run([sys.executable, "-m", "framework", "migrate", ".", "--write"], cwd=workdir,
+                          env=_env(workdir.parent / "migrate-home"), capture_output=True, text=True, timeout=TIMEOUT)
+    if proc.returncode not in (0, 1) or "the codemod failed" in proc.stderr:
+        result.failures.append(f"exit code {proc.returncode}: {proc.stderr.strip()[-500:]}")
+        return result
+    for path in sorted(before):
         rel = path.relative_to(workdir)
-        proc = subprocess.run([sys.executable, "-m", "framework", "migrate", str(rel)], cwd=workdir,
-                              env=_env(workdir.parent / "migrate-home"), capture_output=True, text=True,
-                              timeout=TIMEOUT)
-        if proc.returncode not in (0, 1) or (not proc.stdout and path.read_text().strip()):
-            result.failures.append(f"{rel}: exit code {proc.returncode}: {proc.stderr.strip()[-500:]}")
+        code = path.read_text()
+        if before[path].strip() and not code.strip():
+            result.failures.append(f"{rel}: the migration emptied it")
             continue
-        path.write_text(proc.stdout)
-        for number, line in enumerate(proc.stdout.splitlines(), start=1):
+        for number, line in enumerate(code.splitlines(), start=1):
             if "TODO(migrate)" in line:
                 result.todos.append(f"{rel}:{number}: {line.strip()}")
         try:
-            result.leftovers += [f"{rel}:{line}: {what}" for line, what in legacy_spellings(proc.stdout)]
+            result.leftovers += [f"{rel}:{line}: {what}" for line, what in legacy_spellings(code)]
         except SyntaxError as exc:
             result.failures.append(f"{rel}: the migrated code is not valid Python: {exc}")
     return result
@@ -303,7 +334,8 @@ def test_store_differences_say_where_and_what():
     """The comparison helper itself: equal stores give no line, each difference one readable line."""
     import numpy as np
 
-    def store(gamma=0.01, array=np.arange(3), status="completed", steps=("load", "train")):
+    def store(gamma=0.01, array=None, status="completed", steps=("load", "train")):
+        array = np.arange(3) if array is None else array
         return {"pipelines": {"p": [{
             "name": "p-{date}-{time}", "status": status, "unlisted": False,
             "steps": [{"name": s, "status": "completed", "parameters": {"gamma": gamma},

@@ -221,6 +221,17 @@ def test_list_runs_order_filters_and_limit(store):
     assert all(isinstance(r, Run) for r in store.list_runs())
 
 
+def test_list_runs_searches_names_case_insensitively_with_pages(store):
+    for i, name in enumerate(["train-A", "eval-a", "train-b", "TRAIN-c", "other"]):
+        make_run(store, name, pipeline="p" if i < 4 else "q", start=i)
+    assert [r.name for r in store.list_runs(name_contains="train")] == ["TRAIN-c", "train-b", "train-A"]
+    assert [r.name for r in store.list_runs("p", name_contains="-A")] == ["eval-a", "train-A"]
+    assert [r.name for r in store.list_runs(name_contains="train", limit=1, offset=1)] == ["train-b"]
+    assert [r.name for r in store.list_runs(name_contains="train", status="running", offset=2)] == ["train-A"]
+    assert store.list_runs("q", name_contains="train") == []
+    assert [r.name for r in store.list_runs(name_contains="")] == [r.name for r in store.list_runs()]
+
+
 # ---------------------------------------------------------------- cache index
 
 def test_cache_candidates_newest_first(store):

@@ -1113,7 +1113,7 @@ def test_cli_todos_exit_1_and_are_listed_on_stderr(tmp_path):
         ("missing.py", None, "no such file"),
         ("notes.txt", "hello\n", "not a Python file"),
         ("broken.py", "def broken(:\n", "syntax error"),
-        ("folder.py", "DIR", "not a file"),
+        ("folder", "DIR", "no Python files"),
     ],
 )
 def test_cli_usage_errors_exit_2_with_one_line(tmp_path, name, content, message):

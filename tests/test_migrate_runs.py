@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 
 from framework.migrate import migrate_source
+from tests.test_migrate_surface import FACTORY as SURFACE_FACTORY
+from tests.test_migrate_surface import LOAD_AND_DOUBLE
+from tests.test_migrate_surface import OPTIONAL as SURFACE_OPTIONAL
 
 ROOT = Path(__file__).parent.parent
 
@@ -141,17 +144,7 @@ def test_a_run_config_keyed_by_slot_names_configures_the_same_steps(tmp_path, mo
 READING = """\
 from framework.pipelines import pipeline
 from framework.steps import step
-
-
-@step
-def load() -> int:
-    return 3
-
-
-@step
-def double(x: int) -> int:
-    return 2 * x
-
+""" + LOAD_AND_DOUBLE + """
 
 @pipeline
 def reading_pipeline(importer, trainer):
@@ -296,3 +289,118 @@ point_pipeline(s1=make(), s2=read()).run()
 def test_a_renamed_materializer_stores_and_loads_the_same(tmp_path, monkeypatch):
     code = migrate_and_compare(tmp_path, monkeypatch, MATERIALIZER, "point_pipeline")
     assert "def load(self, data_type):" in code and "def save(self, point):" in code
+
+
+HOOKED = """\
+from framework.pipelines import pipeline
+from framework.steps import BaseParameters, step
+
+SEEN = []
+
+
+class LimitParams(BaseParameters):
+    limit: int = 3
+
+
+def record(params: BaseParameters) -> None:
+    SEEN.append(params.dict())
+
+
+@step
+def load() -> int:
+    return 5
+
+
+@step(on_success=record)
+def cap(params: LimitParams, x: int) -> int:
+    return min(x, params.limit)
+
+
+@pipeline
+def hooked_pipeline(loader, capper):
+    capper(loader())
+
+
+hooked_pipeline(loader=load(), capper=cap(LimitParams(limit=4))).run()
+assert SEEN == [{"limit": 4}], SEEN
+"""
+
+
+def test_a_hook_asking_for_base_parameters_gets_the_same_values(tmp_path, monkeypatch):
+    code = migrate_and_compare(tmp_path, monkeypatch, HOOKED, "hooked_pipeline")
+    assert "def cap(params: LimitParams, x: int)" in code
+
+
+FACTORY = SURFACE_FACTORY + """\
+def main(shift: float) -> None:
+    build(0.0).run(run_name="steady")
+    shifted = build(shift)
+    shifted.run(run_name="shifted")
+
+
+main(2.5)
+"""
+
+
+def test_an_inlined_instance_factory_runs_the_same(tmp_path, monkeypatch):
+    code = migrate_and_compare(tmp_path, monkeypatch, FACTORY, "moving")
+    assert "def build" not in code
+
+
+OPTIONAL = SURFACE_OPTIONAL + """\
+Reporting(importer=load(), doubler=double(), reporter=report()).run(run_name="doubled")
+Reporting(importer=load(), reporter=report()).run(run_name="plain")
+"""
+
+
+def test_optional_slots_keep_their_steps_in_each_run(tmp_path, monkeypatch):
+    code = migrate_and_compare(tmp_path, monkeypatch, OPTIONAL, "Reporting")
+    assert "def Reporting_2():" in code
+
+
+KEPT = """\
+from framework.pipelines import pipeline
+from framework.steps import step
+""" + LOAD_AND_DOUBLE + """
+
+@pipeline(enable_cache=True, extra={"team": "core"})
+def kept_pipeline(importer, doubler):
+    doubler(importer())
+
+
+kept = kept_pipeline(importer=load(), doubler=double())
+kept.configure(extra={"purpose": "baseline"}, enable_cache=False)
+assert kept.configuration.extra == {"team": "core", "purpose": "baseline"}
+assert kept.configuration.name == "kept_pipeline" and kept.configuration.enable_cache is False
+kept.run(run_name="first")
+kept.configure(enable_cache=True)
+kept.run(run_name="second")
+"""
+
+
+def test_an_instance_used_as_an_object_configures_and_runs_the_same(tmp_path, monkeypatch):
+    code = migrate_and_compare(tmp_path, monkeypatch, KEPT, "kept_pipeline")
+    assert "kept = kept_pipeline.with_options()\n" in code
+
+
+UNLISTED = """\
+from framework.pipelines import pipeline
+from framework.post_execution import get_pipeline, get_unlisted_runs
+from framework.steps import step
+""" + LOAD_AND_DOUBLE + """
+
+@pipeline
+def scratch_pipeline(importer, doubler):
+    doubler(importer())
+
+
+scratch_pipeline(importer=load(), doubler=double()).run(run_name="listed")
+scratch_pipeline(importer=load(), doubler=double()).run(run_name="scratch", unlisted=True)
+assert [r.name for r in get_unlisted_runs()] == ["scratch"]
+assert [s.entrypoint_name for s in get_pipeline("scratch_pipeline").runs[0].steps] == ["load", "double"]
+"""
+
+
+def test_unlisted_runs_and_step_names_read_the_same(tmp_path, monkeypatch):
+    code = migrate_and_compare(tmp_path, monkeypatch, UNLISTED, "scratch_pipeline")
+    assert "Client().list_runs(unlisted=True)" in code

@@ -557,8 +557,7 @@ def test_reads_in_functions_and_loops_are_followed():
         ('get_pipeline("p", version="2")', "`Client().get_pipeline(name)` has no `version=`"),
         ('get_pipeline("p", "2")', "`Client().get_pipeline(name)` has no `version=`"),
         ("get_pipeline(imported_pipeline)", "if `imported_pipeline` is a pipeline, not its name"),
-        ("get_unlisted_runs()[0]", "`Client` has no list of unlisted runs"),
-        ('get_run("r").steps[0].entrypoint_name', "`Client` step views have no `entrypoint_name`"),
+        ('get_run("r").steps[0].input', "`Client` step views have no `.input`"),
     ],
 )
 def test_post_execution_reads_without_a_client_equivalent_are_todos(line, message):
@@ -572,6 +571,29 @@ def test_post_execution_reads_without_a_client_equivalent_are_todos(line, messag
     ).replace("LINE", line)
     found = todos(source)
     assert len(found) == 1 and found[0].startswith(message), found
+
+
+def test_unlisted_runs_and_entrypoint_names_have_client_spellings():
+    out = migrated(
+        """\
+        from framework.post_execution import get_run, get_unlisted_runs
+
+        scratch = get_unlisted_runs()
+        print([r.name for r in get_unlisted_runs()[:2]])
+        for step in get_run("r").steps:
+            print(step.entrypoint_name, step.name)
+        """
+    )
+    assert out == dedent(
+        """\
+        from framework.client import Client
+
+        scratch = Client().list_runs(unlisted=True)
+        print([r.name for r in Client().list_runs(unlisted=True)[:2]])
+        for step in Client().get_run("r").steps.values():
+            print(step.name, step.name)
+        """
+    )
 
 
 # ---------------------------------------------------------------------- hooks
@@ -812,13 +834,299 @@ def test_configure_merge_false_replaces_the_decorator_dict():
 
 
 @pytest.mark.parametrize(
-    "tail, message",
+    "tail, kept",
     [
-        ('inst = p(s=loader())\ninst.configure(settings={"resources": {}})\ninst.run()\n', "deep-merged"),
-        ("inst = p(s=loader())\ninst.run()\ninst.configure(on_success=alert)\ninst.run()\n", "configured after it ran"),
-        ("inst = p(s=loader())\ninst.configure(unlisted=True)\ninst.run()\n", "no function-API pipeline option"),
+        # settings the decorator gives too: `configure` deep-merges them, and so does the kept copy's
+        ('inst = p(s=loader())\ninst.configure(settings={"resources": {}})\ninst.run()\n',
+         'inst = p.with_options()\ninst.configure(settings={"resources": {}})\ninst()\n'),
+        # configured between two runs
+        ("inst = p(s=loader())\ninst.run()\ninst.configure(on_success=alert)\ninst.run()\n",
+         "inst = p.with_options()\ninst()\ninst.configure(on_success=alert)\ninst()\n"),
+        # an option no pipeline takes fails the same way in both APIs
+        ("inst = p(s=loader())\ninst.configure(unlisted=True)\ninst.run()\n",
+         "inst = p.with_options()\ninst.configure(unlisted=True)\ninst()\n"),
     ],
 )
-def test_instance_configure_that_cannot_move_is_a_todo(tail, message):
-    found = todos(CONFIGURED + tail)
+def test_an_instance_configured_where_the_decorator_cannot_say_it_stays_a_pipeline_object(tail, kept):
+    out = migrated(CONFIGURED + tail)
+    assert out.endswith('@pipeline(enable_cache=True, settings={"docker": {}})\ndef p():\n    loader()\n\n\n' + kept)
+
+
+def test_an_instance_read_like_a_pipeline_object_is_a_copy_of_the_function_pipeline():
+    out = migrated(
+        CONFIGURED
+        + dedent(
+            """\
+            inst = p(s=loader())  # the baseline
+            inst.configure(extra={"purpose": "baseline"})
+            print(inst.configuration.name, inst.configuration.extra, inst.name, inst.enable_cache)
+            inst.run(run_name="baseline")
+            """
+        )
+    )
+    assert out.endswith(dedent(
+        """\
+        inst = p.with_options()  # the baseline
+        inst.configure(extra={"purpose": "baseline"})
+        print(inst.configuration.name, inst.configuration.extra, inst.name, inst.enable_cache)
+        inst.with_options(run_name="baseline")()
+        """
+    ))
+
+
+def test_an_instance_passed_around_is_a_todo():
+    found = todos(CONFIGURED + "inst = p(s=loader())\nschedule(inst)\n")
+    assert len(found) == 1 and "is used for more than `.run()`, `.configure()` and `.configuration`" in found[0]
+
+
+# ---------------------------------------------------------------------- hooks asking for the parameters object
+def test_a_hook_asking_for_base_parameters_keeps_the_steps_parameters_object():
+    out = migrated(
+        """\
+        from framework.pipelines import pipeline
+        from framework.steps import BaseParameters, step
+
+
+        class LimitParams(BaseParameters):
+            limit: int = 3
+
+
+        def report(params: BaseParameters, exc: BaseException) -> None:
+            print(params.dict(), exc)
+
+
+        def named(params: LimitParams) -> None:
+            print(params.limit)
+
+
+        @step(on_failure=report)
+        def check(params: LimitParams, x: int) -> int:
+            return min(x, params.limit)
+
+
+        @step(on_success=named)
+        def cap(params: LimitParams, x: int) -> int:
+            return min(x, params.limit)
+
+
+        @step
+        def load() -> int:
+            return 5
+
+
+        @pipeline
+        def p(loader, checker, capper):
+            x = loader()
+            checker(x)
+            capper(x)
+
+
+        p(loader=load(), checker=check(LimitParams(limit=4)), capper=cap(LimitParams(limit=4))).run()
+        """
+    )
+    # `report` asks for "the step's parameters object": `check` keeps it; `named` asks for a
+    # `LimitParams`, which the runtime builds from `cap`'s arguments, so `cap` is flattened
+    assert out.endswith(dedent(
+        """\
+        @step(on_failure=report)
+        def check(params: LimitParams, x: int) -> int:
+            return min(x, params.limit)
+
+
+        @step(on_success=named)
+        def cap(x: int, limit: int = 3) -> int:
+            return min(x, limit)
+
+
+        @step
+        def load() -> int:
+            return 5
+
+
+        @pipeline
+        def p():
+            x = load()
+            check(LimitParams(limit=4), x=x)
+            cap(x=x, limit=4)
+
+
+        p()
+        """
+    ))
+
+
+# ---------------------------------------------------------------------- instances
+def test_an_instance_only_read_for_its_runs_goes_and_its_reads_read_every_run():
+    out = migrated(
+        PIPELINE
+        + dedent(
+            """
+            other = training_pipeline(importer=loader(), trainer=trainer())
+            assert len(other.get_runs()) == len(pipe.get_runs())
+            """
+        )
+    )
+    assert out == MIGRATED_PIPELINE + dedent(
+        """
+        assert len(Client().get_pipeline("training_pipeline").runs) == len(Client().get_pipeline("training_pipeline").runs)
+        """
+    )
+
+
+def test_an_instance_this_file_never_uses_stays_a_name_with_a_todo():
+    found = todos(PIPELINE + "\nexported = training_pipeline(importer=loader(), trainer=trainer())\n")
+    assert len(found) == 1 and found[0].startswith("`exported` was a pipeline instance that is never run")
+
+
+# ---------------------------------------------------------------------- a function that builds the instance
+FACTORY = """\
+from framework.pipelines import pipeline
+from framework.steps import BaseParameters, step
+
+
+class ShiftParams(BaseParameters):
+    shift: float = 0.0
+
+
+@step
+def load() -> float:
+    return 1.0
+
+
+@step
+def move(params: ShiftParams, x: float) -> float:
+    return x + params.shift
+
+
+@pipeline
+def moving(loader, mover):
+    mover(loader())
+
+
+def build(shift: float, name="moving"):
+    \"\"\"One instance per shift.\"\"\"
+    return moving(loader=load(), mover=move(ShiftParams(shift=shift)))
+
+
+"""
+
+
+def test_a_function_returning_the_instance_is_inlined_where_it_is_called():
+    out = migrated(
+        FACTORY
+        + dedent(
+            """\
+            def main(shift: float) -> None:
+                build(0.0).run(run_name="steady")
+                shifted = build(shift)
+                shifted.run(run_name="shifted")
+            """
+        )
+    )
+    assert out.endswith(dedent(
+        """\
+        @step
+        def move(x: float, shift: float = 0.0) -> float:
+            return x + shift
+
+
+        @pipeline
+        def moving(shift: float = 0.0):
+            move(x=load(), shift=shift)
+
+
+        def main(shift: float) -> None:
+            moving.with_options(run_name="steady")(shift=0.0)
+            moving.with_options(run_name="shifted")(shift=shift)
+        """
+    ))
+
+
+@pytest.mark.parametrize(
+    "tail, message",
+    [
+        ("build(float(input())).run()\n", "is given to `build`, whose instance the codemod inlines"),
+        ("schedule(build)\n", "`build` returns a `moving` instance and is used here other than called"),
+    ],
+)
+def test_a_factory_the_codemod_cannot_inline_is_a_todo(tail, message):
+    found = todos(FACTORY + tail)
     assert len(found) == 1 and message in found[0], found
+
+
+# ---------------------------------------------------------------------- optional slots under **kwargs
+LOAD_AND_DOUBLE = """
+
+@step
+def load() -> int:
+    return 3
+
+
+@step
+def double(x: int) -> int:
+    return 2 * x
+"""
+
+OPTIONAL = """\
+from framework.pipelines import BasePipeline
+from framework.steps import step
+""" + LOAD_AND_DOUBLE + """
+
+@step
+def report(x: int) -> None:
+    print(x)
+
+
+class Reporting(BasePipeline):
+    def connect(self, **kwargs):
+        x = kwargs["importer"]()
+        if "doubler" in kwargs and "skip" not in kwargs:
+            x = kwargs["doubler"](x)
+        elif "reporter" not in kwargs:
+            return
+        else:
+            print("no doubling")
+        kwargs["reporter"](x)
+
+
+"""
+
+
+def test_slots_tested_with_in_kwargs_give_one_function_per_wiring():
+    out = migrated(
+        OPTIONAL
+        + dedent(
+            """\
+            Reporting(importer=load(), doubler=double(), reporter=report()).run(run_name="doubled")
+            Reporting(importer=load(), reporter=report()).run(run_name="plain")
+            Reporting(importer=load(), doubler=double(), reporter=report()).run(run_name="doubled again")
+            """
+        )
+    )
+    assert out.endswith(dedent(
+        """\
+        @pipeline
+        def Reporting():
+            x = load()
+            x = double(x=x)
+            report(x=x)
+
+
+        @pipeline(name="Reporting")
+        def Reporting_2():
+            x = load()
+            print("no doubling")
+            report(x=x)
+
+
+        Reporting.with_options(run_name="doubled")()
+        Reporting_2.with_options(run_name="plain")()
+        Reporting.with_options(run_name="doubled again")()
+        """
+    ))
+
+
+def test_a_slot_not_given_but_used_outside_its_test_is_a_todo():
+    source = OPTIONAL.replace('        kwargs["reporter"](x)\n', '        kwargs["reporter"](x)\n        kwargs["auditor"](x)\n')
+    found = todos(source + 'Reporting(importer=load(), reporter=report()).run()\n')
+    assert len(found) == 1 and "uses `kwargs` for step(s) auditor that an instantiation does not give" in found[0]

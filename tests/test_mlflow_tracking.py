@@ -242,6 +242,26 @@ def test_a_tracked_step_runs_inside_a_nested_mlflow_run_of_the_pipeline_run(ml_s
     assert metadata["experiment_tracker_url"] in cli("runs", "show", run.name)
     tracker = Client().active_stack.experiment_tracker
     assert tracker.get_run_id("mlflow_digits", run.name) == parent.info.run_id  # ZenML's lookup
+    _the_dashboard_shows_the_link(run.name, metadata["experiment_tracker_url"])
+
+
+def _the_dashboard_shows_the_link(run_name: str, url: str) -> None:
+    """The step's page (and its API) list the step's metadata, the MLflow link among it."""
+    import warnings
+    from urllib.parse import quote
+
+    pytest.importorskip("fastapi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from framework.dashboard import create_app
+
+    web = TestClient(create_app(Client()))
+    page = f"/runs/{quote(run_name, safe='')}/steps/svc_trainer"
+    listed = {entry["key"]: entry for entry in web.get(f"/api{page}").json()["metadata"]}
+    assert listed["experiment_tracker_url"]["text"] == url or listed["experiment_tracker_url"]["cut"]
+    html = web.get(page).text
+    assert "experiment_tracker_url" in html and url.split("#")[0] in html
 
 
 def test_each_run_gets_its_own_mlflow_run_and_a_cached_step_none(ml_stack):

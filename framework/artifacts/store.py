@@ -227,6 +227,11 @@ class ArtifactStore:
             if not isinstance(source, str):
                 source.close()
 
+    def read_bytes(self, info: ArtifactInfo, *, context: str = "") -> bytes:
+        """The artifact's file, verified against its record (the bytes checked are the
+        bytes returned): what a download serves. Raises like `load` for a bad file."""
+        return bytes(read_verified(self._files, info, self._checked_path(info, context), context).data)
+
     # -- checks and housekeeping -------------------------------------------------------
 
     def verify(self, info: ArtifactInfo, *, quick: bool = False) -> bool:

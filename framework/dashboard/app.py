@@ -2,7 +2,8 @@
 
 Only ``GET`` (and ``HEAD``) are answered; any other method gets 405 before routing.
 Static files come from a fixed list inside the package, never from a path. Names in URLs
-are looked up in the store; nothing is mapped onto the file system.
+are looked up in the store; nothing is mapped onto the file system. Every list takes
+``page`` (and, where the store can answer it cheaply, ``q``: a name search).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from framework.client import Client
+from framework.dashboard import artifact_views, compare_views, views
 from framework.dashboard import pages as pages_mod
-from framework.dashboard import views
+from framework.dashboard.paging import page_number, search_text
+from framework.exceptions import ArtifactError
 from framework.stacks import Stack
 
 SAFE_METHODS = ("GET", "HEAD")
@@ -24,7 +27,6 @@ _HEADERS = {
         "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
 }
-COMPARE_CHOICES = 50  # runs offered as checkboxes on the compare page
 
 
 class ReadOnly:
@@ -90,6 +92,7 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
 
     _api_routes(app, client, not_found)
     _page_routes(app, client, html, not_found)
+    _file_routes(app, client, not_found)
     if allowed_hosts:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -99,36 +102,36 @@ def create_app(client: Client | None = None, *, stack: Stack | None = None,
 
 
 def _api_routes(app: Any, client: Client, not_found: Any) -> None:
-    """``/api/...``: the dashboard's data as JSON."""
+    """``/api/...``: the dashboard's data as JSON (lists paged as on the pages)."""
     from fastapi import Query
 
     @app.get("/api/pipelines")
-    def api_pipelines() -> Any:
-        return views.pipelines_summary(client)
+    def api_pipelines(q: str | None = None, page: str | None = None) -> Any:
+        return views.pipelines_page(client, search_text(q), page_number(page))["pipelines"]
 
     @app.get("/api/pipelines/{name:path}")  # pipeline names may contain "/"; never a file path
-    def api_pipeline(name: str) -> Any:
-        data = views.pipeline_detail(client, name)
+    def api_pipeline(name: str, q: str | None = None, status: str | None = None, page: str | None = None) -> Any:
+        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page))
         return data if data is not None else not_found("/api/", f"No pipeline named `{name}`.")
 
     @app.get("/api/trials")
-    def api_trials(pipeline: str, x: str | None = None, y: str | None = None) -> Any:
-        data = views.trials(client, pipeline, x, y)
+    def api_trials(pipeline: str, x: str | None = None, y: str | None = None, window: str | None = None) -> Any:
+        data = compare_views.trials(client, pipeline, x, y, page_number(window or compare_views.WINDOW))
         return data if data is not None else not_found("/api/", f"No pipeline named `{pipeline}`.")
 
     @app.get("/api/runs/{name}")
-    def api_run(name: str) -> Any:
-        data = views.run_detail(client, name)
+    def api_run(name: str, q: str | None = None, page: str | None = None) -> Any:
+        data = views.run_detail(client, name, search_text(q), page_number(page) if page else None)
         return data if data is not None else not_found("/api/", f"No run named `{name}`.")
 
     @app.get("/api/runs/{name}/steps/{step}")
     def api_step(name: str, step: str) -> Any:
-        data = views.step_detail(client, name, step)
+        data = artifact_views.step_detail(client, name, step)
         return data if data is not None else not_found("/api/", f"No step `{step}` in run `{name}`.")
 
     @app.get("/api/compare")
     def api_compare(runs: list[str] = Query(default=[])) -> Any:
-        data = views.compare(client, runs)
+        data = compare_views.compare(client, runs)
         return data if data is not None else not_found("/api/", "Unknown run among " + ", ".join(runs))
 
 
@@ -138,56 +141,99 @@ def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any
     from fastapi.responses import HTMLResponse, Response
 
     @app.get("/", response_class=HTMLResponse)
-    def page_pipelines() -> Any:
-        return HTMLResponse(html.pipelines(views.pipelines_summary(client)))
+    def page_pipelines(q: str | None = None, page: str | None = None) -> Any:
+        return HTMLResponse(html.pipelines(views.pipelines_page(client, search_text(q), page_number(page))))
 
     @app.get("/pipelines/{name:path}", response_class=HTMLResponse)
-    def page_pipeline(name: str) -> Any:
-        data = views.pipeline_detail(client, name)
+    def page_pipeline(name: str, q: str | None = None, status: str | None = None, page: str | None = None,
+                      vpage: str | None = None) -> Any:
+        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page), page_number(vpage))
         if data is None:
             return not_found("/", f"No pipeline named `{name}` in this store.")
         return HTMLResponse(html.pipeline(data))
 
     @app.get("/runs/{name}", response_class=HTMLResponse)
-    def page_run(name: str) -> Any:
-        data = views.run_detail(client, name)
+    def page_run(name: str, q: str | None = None, page: str | None = None) -> Any:
+        data = views.run_detail(client, name, search_text(q), page_number(page))
         if data is None:
             return not_found("/", f"No run named `{name}` in this store.")
         return HTMLResponse(html.run(data))
 
     @app.get("/runs/{name}/steps/{step}", response_class=HTMLResponse)
-    def page_step(name: str, step: str) -> Any:
-        data = views.run_detail(client, name)
-        detail = views.step_detail(client, name, step) if data is not None else None
-        if detail is None:
+    def page_step(name: str, step: str, q: str | None = None, page: str | None = None) -> Any:
+        try:
+            run = client.get_run(name)  # read once for the panel and the graph
+        except KeyError:
+            return not_found("/", f"No run named `{name}` in this store.")
+        detail = artifact_views.step_detail(client, name, step, run)
+        data = views.run_detail(client, name, search_text(q), page_number(page) if page else None,
+                                selected=detail["key"] if detail else None, run=run)
+        if data is None or detail is None:
             return not_found("/", f"No step `{step}` in run `{name}`.")
         return HTMLResponse(html.run(data, detail))
 
+    @app.get("/runs/{name}/steps/{step}/outputs/{output}", response_class=HTMLResponse)
+    def page_output(name: str, step: str, output: str) -> Any:
+        data = artifact_views.artifact_detail(client, name, step, output)
+        if data is None:
+            return not_found("/", f"No output `{output}` of step `{step}` in run `{name}`.")
+        return HTMLResponse(html.output(data))
+
     @app.get("/compare", response_class=HTMLResponse)
-    def page_compare(pipeline: str | None = None, runs: list[str] = Query(default=[]),
-                     x: str | None = None, y: str | None = None) -> Any:
-        return compare_page(html, client, pipeline, runs, x, y)
+    def page_compare(pipeline: str | None = None, runs: list[str] = Query(default=[]), x: str | None = None,
+                     y: str | None = None, q: str | None = None, page: str | None = None) -> Any:
+        body, status = compare_html(html, client, pipeline, runs, x, y, search_text(q), page_number(page))
+        return HTMLResponse(body, status_code=status)
+
+    @app.get("/favicon.ico")  # browsers ask for it on pages without a <link rel=icon> (plain text)
+    def favicon() -> Any:
+        return Response(pages_mod.static_bytes("favicon.svg"), media_type="image/svg+xml")
 
     @app.get("/static/{name}")
     def static_file(name: str) -> Any:
         body = pages_mod.static_bytes(name)
         if body is None:
             return not_found("/", "There is no such file.")
-        return Response(body, media_type=pages_mod.STATIC_FILES[name],
-                        headers={"Cache-Control": "no-cache"})
+        return Response(body, media_type=pages_mod.STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
 
 
-def compare_page(html: pages_mod.Pages, client: Client, pipeline: str | None, runs: list[str],
-                 x: str | None = None, y: str | None = None) -> Any:
-    """The compare page (also used by the export): a 404 page for unknown names."""
-    from fastapi.responses import HTMLResponse
+def _file_routes(app: Any, client: Client, not_found: Any) -> None:
+    """Whole values, logs and artifact files: plain text or bytes, never rendered as HTML."""
+    from fastapi.responses import PlainTextResponse, Response
 
-    body, status = compare_html(html, client, pipeline, runs, x, y)
-    return HTMLResponse(body, status_code=status)
+    @app.get("/runs/{name}/values")
+    def full_value(name: str, key: str = "") -> Any:
+        text = views.full_value(client, name, key)
+        if text is None:
+            return not_found("/", f"No value `{key}` in run `{name}`.")
+        return PlainTextResponse(text)
+
+    @app.get("/runs/{name}/steps/{step}/logs")
+    def step_logs(name: str, step: str) -> Any:
+        try:
+            text = client.get_run(name).steps[step].logs
+        except (KeyError, AttributeError):
+            return not_found("/", f"No logs of step `{step}` in run `{name}`.")
+        return PlainTextResponse(text or "")
+
+    @app.get("/runs/{name}/steps/{step}/outputs/{output}/download")
+    def download(name: str, step: str, output: str) -> Any:
+        try:
+            found = artifact_views.artifact_bytes(client, name, step, output)
+        except ArtifactError as exc:  # missing or altered: say so, serve nothing
+            return PlainTextResponse(str(exc), status_code=409)
+        if found is None:
+            return not_found("/", f"No downloadable output `{output}` of step `{step}` in run `{name}`.")
+        body, file_name = found
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in file_name) or "artifact.bin"
+        return Response(body, media_type="application/octet-stream",
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
 
 
 def compare_html(html: pages_mod.Pages, client: Client, pipeline: str | None, runs: list[str],
-                 x: str | None = None, y: str | None = None) -> tuple[str, int]:
+                 x: str | None = None, y: str | None = None, query: str | None = None,
+                 page: int = 1) -> tuple[str, int]:
+    """The compare page (also used by the export), or a not-found page, with its status."""
     runs = list(dict.fromkeys(runs))  # keep order, drop repeats
     if pipeline is None and runs:
         try:
@@ -196,18 +242,13 @@ def compare_html(html: pages_mod.Pages, client: Client, pipeline: str | None, ru
             return html.not_found(f"No run named `{runs[0]}` in this store."), 404
     if pipeline is None:
         return html.not_found("Choose a pipeline to compare its runs (open it from the pipelines page)."), 404
-    found = client.get_pipeline(pipeline)
-    if found is None:
+    if client.get_pipeline(pipeline) is None:
         return html.not_found(f"No pipeline named `{pipeline}` in this store."), 404
-    names = [r.name for r in client.list_runs(pipeline_name=pipeline) if not r.unlisted]
     if len(runs) < 2:  # a lone run is compared with the newest others
-        runs = runs + [n for n in names if n not in runs][: views.COMPARE_DEFAULT_RUNS - len(runs)]
-    table = views.compare(client, runs) if runs else None
+        newest = [r.name for r in client.list_runs(pipeline, limit=compare_views.DEFAULT_RUNS + 1)]
+        runs = runs + [n for n in newest if n not in runs][: compare_views.DEFAULT_RUNS - len(runs)]
+    table = compare_views.compare(client, runs) if runs else None
     if table is None and runs:
         return html.not_found("Unknown run among: " + ", ".join(runs)), 404
-    choices = [{"name": r.name, "status": r.status, "checked": r.name in runs}
-               for r in client.list_runs(pipeline_name=pipeline, limit=COMPARE_CHOICES) if r.name in names]
-    for extra in runs:  # selected runs older than the newest 50 stay listed
-        if extra not in [c["name"] for c in choices]:
-            choices.append({"name": extra, "status": client.get_run(extra).status, "checked": True})
-    return html.compare(table, views.trials(client, pipeline, x, y), choices), 200
+    choices = None if html.static else compare_views.choices(client, pipeline, runs, query, page)
+    return html.compare(table, compare_views.trials(client, pipeline, x, y), choices, pipeline), 200

@@ -1,7 +1,8 @@
-"""HTML pages: Jinja2 templates (autoescaped) over the dicts of ``views``, plus the SVGs.
+"""HTML pages: Jinja2 templates (autoescaped) over the dicts of the view modules, plus the SVGs.
 
 One renderer serves the live app (absolute links, assets under ``/static/``) and the static
-export (relative links to ``.html`` files, CSS and JS inlined).
+export (relative links to ``.html`` files; the CSS and the small script inlined, the
+charting library one shared file beside the pages).
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from markupsafe import Markup
 
 from framework.dashboard import dag, plot
 
-STATIC_FILES = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8",
-                "favicon.svg": "image/svg+xml"}
+STATIC_FILES = {
+    "dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml", "echarts.min.js": "text/javascript; charset=utf-8",
+    "echarts.LICENSE.txt": "text/plain; charset=utf-8", "echarts.NOTICE.txt": "text/plain; charset=utf-8",
+    "echarts.LICENSE-d3.txt": "text/plain; charset=utf-8",
+}
+SHARED_FILES = ("echarts.min.js", "echarts.LICENSE.txt", "echarts.NOTICE.txt", "echarts.LICENSE-d3.txt")
 _PACKAGE = resources.files("framework.dashboard")
 
 
@@ -39,43 +45,94 @@ def slug(*parts: str) -> str:
 
 
 class Links:
-    """Where each page lives: ``/runs/<name>`` on the server, ``runs/<slug>.html`` in an export."""
+    """Where each page lives: ``/runs/<name>`` on the server, ``runs/<slug>.html`` in an export.
 
-    def __init__(self, static: bool = False, depth: int = 0) -> None:
+    Pages of a list are ``?page=N`` on the server and ``<slug>.pN.html`` in an export (which
+    has no search: there is no server to ask)."""
+
+    def __init__(self, static: bool = False, depth: int = 0, wanted: dict[str, set] | None = None) -> None:
         self.static = static
         self.up = "../" * depth
+        self.wanted = wanted  # an export's record of the files its pages link to
 
-    def _page(self, folder: str, key: str) -> str:
+    def _page(self, folder: str, key: str, page: int = 1, **query: Any) -> str:
         if self.static:
-            return f"{self.up}{folder}/{slug(key)}.html"
-        return f"/{folder}/{quote(key, safe='')}"
+            return f"{self.up}{folder}/{slug(key)}{f'.p{page}' if page > 1 else ''}.html"
+        params = [(k, v) for k, v in query.items() if v] + ([("page", page)] if page > 1 else [])
+        return f"/{folder}/{quote(key, safe='')}" + (f"?{urlencode(params)}" if params else "")
 
-    def home(self) -> str:
-        return f"{self.up}index.html" if self.static else "/"
+    def home(self, page: int = 1, q: str | None = None) -> str:
+        if self.static:
+            return f"{self.up}index{f'.p{page}' if page > 1 else ''}.html"
+        params = [(k, v) for k, v in (("q", q), ("page", page if page > 1 else None)) if v]
+        return "/" + (f"?{urlencode(params)}" if params else "")
 
-    def pipeline(self, name: str) -> str:
-        return self._page("pipelines", name)
+    def pipeline(self, name: str, page: int = 1, q: str | None = None, status: str | None = None) -> str:
+        return self._page("pipelines", name, page, q=q, status=status)
 
-    def run(self, name: str) -> str:
-        return self._page("runs", name)
+    def run(self, name: str, page: int = 1, q: str | None = None) -> str:
+        return self._page("runs", name, page, q=q)
 
     def step(self, run: str, key: str) -> str:
         if self.static:
             return f"{self.up}steps/{slug(run, key)}.html"
         return f"/runs/{quote(run, safe='')}/steps/{quote(key, safe='')}"
 
-    def compare(self, pipeline: str, runs: Iterable[str] = (), x: str | None = None, y: str | None = None) -> str:
+    def output(self, run: str, step: str, output: str) -> str:
+        if self.static:
+            return f"{self.up}outputs/{slug(run, step, output)}.html"
+        return f"/runs/{quote(run, safe='')}/steps/{quote(step, safe='')}/outputs/{quote(output, safe='')}"
+
+    def download(self, run: str, step: str, output: str, file_name: str = "") -> str:
+        if self.static and self.wanted is not None:
+            self.wanted["files"].add((run, step, output, file_name))
+        if self.static:
+            return f"{self.up}files/{slug(run, step, output)}{re.sub(r'^[^.]*', '', file_name)}"
+        return self.output(run, step, output) + "/download"
+
+    def value(self, run: str, key: str) -> str:
+        """The whole of a value a cell clipped (plain text)."""
+        if self.static and self.wanted is not None:
+            self.wanted["values"].add((run, key))
+        if self.static:
+            return f"{self.up}values/{slug(run, key)}.txt"
+        return f"/runs/{quote(run, safe='')}/values?{urlencode([('key', key)])}"
+
+    def logs(self, run: str, step: str) -> str:
+        if self.static and self.wanted is not None:
+            self.wanted["logs"].add((run, step))
+        if self.static:
+            return f"{self.up}logs/{slug(run, step)}.txt"
+        return f"/runs/{quote(run, safe='')}/steps/{quote(step, safe='')}/logs"
+
+    def compare(self, pipeline: str, runs: Iterable[str] = (), x: str | None = None, y: str | None = None,
+                page: int = 1, q: str | None = None) -> str:
         if self.static:
             return self._page("compare", pipeline)
         query = [("pipeline", pipeline)] + [("runs", r) for r in runs]
-        query += [(k, v) for k, v in (("x", x), ("y", y)) if v]
+        query += [(k, v) for k, v in (("x", x), ("y", y), ("q", q)) if v]
+        query += [("page", page)] if page > 1 else []
         return "/compare?" + urlencode(query)
+
+    def page_of(self, target: dict[str, Any], number: int) -> str:
+        """Page ``number`` of the list ``target`` names (``kind``: home, pipeline, run,
+        versions, compare; with its ``name`` and search)."""
+        kind, name, q = target["kind"], target.get("name", ""), target.get("q")
+        if kind == "home":
+            return self.home(number, q)
+        if kind == "pipeline":
+            return self.pipeline(name, number, q, target.get("status"))
+        if kind == "versions":
+            return self._page("pipelines", name, 1, vpage=number if number > 1 else None)
+        if kind == "compare":
+            return self.compare(name, target.get("runs", ()), target.get("x"), target.get("y"), number, q)
+        return self.run(name, number, q)
 
     def api_run(self, name: str) -> str:
         return f"/api/runs/{quote(name, safe='')}"
 
     def asset(self, name: str) -> str:
-        return f"/static/{name}"
+        return f"{self.up}static/{name}" if self.static else f"/static/{name}"
 
 
 # ---------------------------------------------------------------- filters
@@ -103,12 +160,16 @@ def fmt_time(value: Any) -> str:
 def fmt_value(value: Any) -> str:
     if value is None:
         return "—"
-    if isinstance(value, str):
-        return value
     if isinstance(value, float):
         return f"{value:.6g}"
-    text = json.dumps(value, default=str)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+def fmt_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else str(value)
 
 
 _ENV: Environment | None = None
@@ -122,7 +183,7 @@ def environment() -> Environment:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True, lstrip_blocks=True,
         )
-        env.filters.update(duration=fmt_duration, when=fmt_time, value=fmt_value)
+        env.filters.update(duration=fmt_duration, when=fmt_time, value=fmt_value, number=fmt_number)
         _ENV = env
     return _ENV
 
@@ -139,7 +200,7 @@ def dag_svg(run: dict[str, Any], links: Links, selected: str | None = None) -> M
             id=node["id"], label=node["label"], status=node["status"],
             href=links.step(run["name"], node["step"]) if node.get("step") else None,
             cached_from_href=origin_href, cached_from_label=origin.get("run"),
-            selected=bool(selected) and node.get("step") == selected,
+            selected=bool(selected) and node.get("step") == selected, group=tuple(node.get("group") or ()),
         ))
     return Markup(dag.render_dag(nodes, [tuple(e) for e in run["graph"]["edges"]]))  # escaped in dag.py
 
@@ -156,32 +217,37 @@ class Pages:
     def __init__(self, static: bool = False, store: str | None = None) -> None:
         self.static = static
         self.store = store
+        self.wanted: dict[str, set] = {"values": set(), "logs": set(), "files": set()}
         self._assets = None
         if static:
             self._assets = {name: static_bytes(name).decode("utf-8") for name in ("dashboard.css", "dashboard.js")}
 
     def render(self, template: str, depth: int = 0, **context: Any) -> str:
-        links = Links(self.static, depth)
+        links = Links(self.static, depth, self.wanted)
         return environment().get_template(template).render(
             links=links, static=self.static, assets=self._assets, store=self.store, **context
         )
 
-    def pipelines(self, data: list[dict[str, Any]]) -> str:
-        return self.render("pipelines.html", 0, pipelines=data)
+    def pipelines(self, data: dict[str, Any]) -> str:
+        return self.render("pipelines.html", 0, pipelines=data["pipelines"], page=data["page"])
 
     def pipeline(self, data: dict[str, Any]) -> str:
         return self.render("pipeline.html", 1, pipeline=data)
 
     def run(self, data: dict[str, Any], step: dict[str, Any] | None = None) -> str:
-        links = Links(self.static, 1)
+        links = Links(self.static, 1, self.wanted)
         svg = dag_svg(data, links, step["key"] if step else None)
         return self.render("run.html", 1, run=data, step=step, dag=svg)
 
+    def output(self, data: dict[str, Any]) -> str:
+        return self.render("output.html", 1, out=data)
+
     def compare(self, table: dict[str, Any] | None, trial_data: dict[str, Any] | None,
-                choices: list[dict[str, Any]]) -> str:
+                choices: dict[str, Any] | None, pipeline: str | None = None) -> str:
         links = Links(self.static, 1)
         svg = trials_svg(trial_data, links) if trial_data else None
-        return self.render("compare.html", 1, table=table, trials=trial_data, plot=svg, choices=choices)
+        return self.render("compare.html", 1, table=table, trials=trial_data, plot=svg,
+                           choices=choices, pipeline=pipeline or (trial_data or {}).get("pipeline", ""))
 
     def not_found(self, message: str) -> str:
         return self.render("not_found.html", 0, message=message)

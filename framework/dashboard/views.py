@@ -1,33 +1,27 @@
 """What the dashboard shows, as plain JSON-ready dicts read through the ``Client``.
 
 No web framework here: the HTML pages, the ``/api`` endpoints and the static export all
-render these same dicts. The facts (flat parameters, scalar outputs, where cached steps
-came from, comparisons, trials) come from ``framework.reports``, the one read model the
-CLI uses too; this module only shapes them for pages. Nothing here writes to the store.
+render these same dicts. The facts come from ``framework.reports`` (the read model the CLI
+uses too); this module shapes them for pages and reads only what a page shows: a page
+of pipelines reads one run record per pipeline shown, a page of runs one run record per
+run shown (parameters and metrics from ``Run.summary``), never a run's steps. Artifacts
+and comparisons live in ``artifact_views`` and ``compare_views``. Nothing here writes.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from framework.client import Client
-from framework.reports import compare as compare_reports
-from framework.reports.artifacts import short_summary
-from framework.reports.pipelines import pipeline_row, version_row
-from framework.reports.runs import Origins, flat_parameters, scalar_outputs, step_counts
-from framework.views import ArtifactView, RunView, StepView
+from framework.dashboard.paging import PAGE_SIZE, VALUE_CHARS, Page, clipped, paged, value_text
+from framework.reports.pipelines import version_row
+from framework.reports.run_values import run_values
+from framework.reports.runs import Origins, scalar_outputs
+from framework.views import RunView, StepsView, StepView
 
-PREVIEW_MAX_BYTES = 1_000_000  # artifacts larger than this are described, never loaded
-ARRAY_VALUES_MAX_BYTES = 64_000
-COMPARE_DEFAULT_RUNS = 5
-# materializers whose load neither unpickles nor imports user code: safe to preview
-_LOADABLE = {
-    "framework.artifacts.materializers.builtin_types.BuiltinsMaterializer": "value",
-    "framework.artifacts.materializers.numpy_arrays.NumpyMaterializer": "array",
-    "framework.artifacts.materializers.pandas_frames.PandasMaterializer": "frame",
-    "framework.artifacts.materializers.sklearn_estimators.SklearnMaterializer": "model",
-}
+LISTED_VALUES = 8  # parameters (and metrics) a run's row shows; the run page shows all
+LISTED_CHARS = 40  # of each value in a row
+STATUSES = ("running", "completed", "failed", "crashed")
 
 
 def human_size(size: Any) -> str:
@@ -41,45 +35,60 @@ def human_size(size: Any) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))
+def _values(values: dict[str, Any], limit: int | None = None, prefix: str = "", chars: int = VALUE_CHARS) -> dict:
+    """Clipped values, at most ``limit`` of them, and how many were left out."""
+    keys = list(values)
+    shown = keys if limit is None else keys[:limit]
+    return {"items": [clipped(k, values[k], chars, ref=prefix + k) for k in shown], "more": len(keys) - len(shown)}
 
 
-# ---------------------------------------------------------------- runs and pipelines
-def run_summary(run: RunView) -> dict[str, Any]:
+# ---------------------------------------------------------------- pipelines
+def pipelines_page(client: Client, query: str | None = None, page: int = 1) -> dict[str, Any]:
+    """A page of pipelines (name search), each with its newest run: one run read per row."""
+    records = [p for p in client.list_pipelines() if not query or query.casefold() in p.name.casefold()]
+    shown, where = paged(records, page, query=query)
+    rows = []
+    for pipeline in shown:
+        last = client.list_runs(pipeline.name, limit=1)
+        run = last[0] if last else None
+        rows.append({
+            "name": pipeline.name, "latest_version": pipeline.latest_version, "versions": pipeline.latest_version,
+            "run_count": pipeline.run_count,
+            "last_run": None if run is None else {"name": run.name, "status": run.status,
+                                                  "start_time": run.start_time, "duration": run.duration},
+        })
+    return {"pipelines": rows, "page": where.to_dict()}
+
+
+def run_row(run: RunView) -> dict[str, Any]:
+    params, metrics = run_values(run)
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
-        "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
-        "duration": run.duration, "error": run.error, "api": run.api,
-        "pipeline_parameters": run.pipeline_parameters, "parameters": flat_parameters(run),
-        "step_counts": step_counts(run),
+        "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
+        "unlisted": bool(run.unlisted), "parameters": _values(params, LISTED_VALUES, chars=LISTED_CHARS),
+        "metrics": _values(metrics, LISTED_VALUES, chars=LISTED_CHARS),
     }
 
 
-def pipelines_summary(client: Client) -> list[dict[str, Any]]:
-    """Each pipeline with its latest version, number of versions, run count and last run."""
-    out = []
-    for pipeline in client.list_pipelines():
-        row = pipeline_row(pipeline.record, client.last_run_record(pipeline))
-        out.append({
-            "name": row["name"], "latest_version": row["latest_version"], "versions": row["latest_version"],
-            "run_count": row["runs"],
-            "last_run": None if row["last_run"] is None else {
-                "name": row["last_run"], "status": row["last_run_status"], "start_time": row["last_run_start"],
-                "duration": row["last_run_duration"],
-            },
-        })
-    return out
-
-
-def pipeline_detail(client: Client, name: str) -> dict[str, Any] | None:
+def pipeline_detail(client: Client, name: str, query: str | None = None, status: str | None = None,
+                    page: int = 1, versions_page: int = 1) -> dict[str, Any] | None:
+    """The pipeline, a page of its runs (newest first; name search and status filter done
+    by the store) and a page of its versions."""
     pipeline = client.get_pipeline(name)
     if pipeline is None:
         return None
-    versions = [{"number": v["number"], "created": v["created"], "api": v["api"], "steps": v["steps"]}
-                for v in map(version_row, client.list_versions(name))]
-    return {"name": pipeline.name, "versions": versions,
-            "runs": [run_summary(run) for run in pipeline.runs]}
+    status = status if status in STATUSES else None
+    where = Page(page, PAGE_SIZE, query=query, status=status)
+    runs = client.list_runs(name, status, PAGE_SIZE + 1, offset=where.offset, name_contains=query)
+    total = pipeline.run_count if not (query or status) else None
+    where = Page(page, PAGE_SIZE, total, len(runs) > PAGE_SIZE, query, status)
+    versions = [{"number": v["number"], "created": v["created"], "api": v["api"], "steps": v["steps"],
+                 "step_count": len(v["steps"])}
+                for v in map(version_row, reversed(client.list_versions(name)))]
+    versions, versions_where = paged(versions, versions_page, 20)
+    return {"name": pipeline.name, "run_count": pipeline.run_count, "latest_version": pipeline.latest_version,
+            "runs": [run_row(r) for r in runs[:PAGE_SIZE]], "page": where.to_dict(),
+            "versions": versions, "versions_page": versions_where.to_dict()}
 
 
 # ---------------------------------------------------------------- one run
@@ -90,11 +99,13 @@ def _spec_of(client: Client, run: RunView) -> dict[str, Any]:
     return {}
 
 
-def run_graph(client: Client, run: RunView, origins: Origins | None = None) -> dict[str, Any]:
-    """Nodes (every invocation of the run's pipeline version, ``pending`` until it starts) and edges."""
+def run_graph(client: Client, run: RunView, origins: Origins | None = None,
+              steps: StepsView | None = None) -> dict[str, Any]:
+    """Nodes (every invocation of the run's pipeline version, ``pending`` until it starts,
+    with the nested pipeline calls that added it as ``group``) and edges."""
     origins = origins or Origins(client)
     steps_by_inv: dict[str, tuple[str, StepView]] = {}
-    for key, step in run.steps.items():
+    for key, step in (steps if steps is not None else run.steps).items():
         steps_by_inv[step.invocation_id] = (key, step)
     invocations = _spec_of(client, run).get("invocations") or []
     order = list(run.record.step_order or [inv.get("id") for inv in invocations])
@@ -107,9 +118,10 @@ def run_graph(client: Client, run: RunView, origins: Origins | None = None) -> d
         inv = by_id.get(inv_id, {})
         key, step = steps_by_inv.get(inv_id, (None, None))
         nodes.append({
-            "id": inv_id, "step": key, "label": step.name if step else inv.get("step_name", inv_id),
+            "id": inv_id, "step": key, "label": key or inv.get("step_name", inv_id),
+            "step_name": step.name if step else inv.get("step_name", inv_id),
             "status": step.status if step else ("pending" if run.status == "running" else "not-run"),
-            "cached_from": _cached_from(origins, step),
+            "cached_from": cached_from(origins, step), "group": list(inv.get("group") or []),
         })
         for binding in (inv.get("inputs") or {}).values():
             if isinstance(binding, (list, tuple)) and binding:
@@ -119,7 +131,7 @@ def run_graph(client: Client, run: RunView, origins: Origins | None = None) -> d
     return {"nodes": nodes, "edges": edges}
 
 
-def _cached_from(origins: Origins, step: StepView | None) -> dict[str, Any] | None:
+def cached_from(origins: Origins, step: StepView | None) -> dict[str, Any] | None:
     """A cached step's origin (``run_id``, ``run``, ``step``); None for any other step."""
     if step is None or not step.is_cached:
         return None
@@ -127,145 +139,72 @@ def _cached_from(origins: Origins, step: StepView | None) -> dict[str, Any] | No
     return None if origin is None else {"run_id": origin["run_id"], "run": origin["run"], "step": origin["step"]}
 
 
-def signature(run: RunView) -> str:
+def signature(run: RunView, steps: StepsView | None = None) -> str:
     """Changes whenever the run or any of its steps changes status (the page polls it)."""
-    return run.status + "|" + ",".join(f"{k}={s.status}" for k, s in run.steps.items())
+    steps = steps if steps is not None else run.steps
+    return run.status + "|" + ",".join(f"{k}={s.status}" for k, s in steps.items())
 
 
-def run_detail(client: Client, name: str) -> dict[str, Any] | None:
+def run_detail(client: Client, name: str, query: str | None = None, page: int | None = None,
+               selected: str | None = None, run: RunView | None = None) -> dict[str, Any] | None:
+    """The run, its graph, and a page of its steps (name search; by default the page that
+    holds ``selected``); ``run``: its view when the caller has read it already."""
     try:
-        run = client.get_run(name)
+        run = run if run is not None else client.get_run(name)
     except KeyError:
         return None
     origins = Origins(client)
+    all_steps = run.steps  # read once: a 200-step run is 200 records
+    counts: dict[str, int] = {}
     steps = []
-    for key, step in run.steps.items():
+    for key, step in all_steps.items():
+        counts[step.status] = counts.get(step.status, 0) + 1
+        if query and query.casefold() not in key.casefold() and query.casefold() not in step.name.casefold():
+            continue
         steps.append({
             "key": key, "name": step.name, "invocation_id": step.invocation_id, "status": step.status,
-            "duration": step.duration, "start_time": step.start_time, "parameters": step.parameters,
-            "outputs": list(step.record.outputs), "error": step.error,
-            "cached_from": _cached_from(origins, step),
+            "duration": step.duration, "start_time": step.start_time, "cached_from": cached_from(origins, step),
         })
-    detail = run_summary(run)
-    detail.update({
-        "steps": steps, "graph": run_graph(client, run, origins), "signature": signature(run),
-        "scalar_outputs": scalar_outputs(run), "stack": run.stack,
-    })
-    return detail
-
-
-def _preview(artifact: ArtifactView, kind: str | None) -> dict[str, Any]:
-    """Load ``artifact`` if small and safe, and describe it in a few lines."""
-    meta = artifact.metadata
-    size = artifact.size if isinstance(artifact.size, int) else PREVIEW_MAX_BYTES + 1
-    if kind is None or size > PREVIEW_MAX_BYTES:
-        return {}
-    if kind == "array" and ("value" in meta or size > ARRAY_VALUES_MAX_BYTES):
-        return {}
-    if kind == "value" and "value" in meta:
-        return {}
-    try:
-        value = artifact.load()
-    except Exception as exc:  # a broken artifact must not break the page
-        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
-    if kind == "frame":
-        import pandas as pd
-
-        frame = value.to_frame() if isinstance(value, pd.Series) else value
-        head = frame.head(5)
-        return {"columns": [str(c) for c in head.columns][:20],
-                "index": [str(i) for i in head.index],
-                "rows": [[_cell(v) for v in row[:20]] for row in head.itertuples(index=False)]}
-    if kind == "array":
-        import numpy as np
-
-        return {"text": np.array2string(value, threshold=40, edgeitems=4, max_line_width=100)}
-    text = repr(value)
-    return {"text": text if len(text) <= 2000 else text[:2000] + " …"}
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if _scalar(value):
-        return value
-    text = str(value)
-    return text if len(text) <= 80 else text[:80] + "…"
-
-
-def artifact_detail(artifact: ArtifactView, name: str) -> dict[str, Any]:
-    materializer = artifact.materializer or ""
+    if page is None:
+        index = next((i for i, s in enumerate(steps) if s["key"] == selected), 0)
+        page = index // PAGE_SIZE + 1
+    shown, where = paged(steps, page, query=query)
+    params, metrics = run_values(run)
     return {
-        "name": name, "id": artifact.id, "data_type": artifact.data_type,
-        "materializer": materializer.rsplit(".", 1)[-1], "size": artifact.size,
-        "size_human": human_size(artifact.size), "content_hash": artifact.content_hash,
-        "metadata": artifact.metadata, "summary": short_summary(artifact.record) or None,
-        "preview": _preview(artifact, _LOADABLE.get(materializer)),
+        "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
+        "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
+        "error": run.error, "api": run.api, "stack": run.stack, "step_counts": counts,
+        "pipeline_parameters": _values(run.pipeline_parameters, prefix="pipeline:"), "parameters": _values(params),
+        "metrics": _values(metrics), "metadata": _values(getattr(run.record, "metadata", None) or {}, prefix="metadata:"),
+        "steps": shown, "steps_page": where.to_dict(), "step_total": len(all_steps),
+        "graph": run_graph(client, run, origins, all_steps), "signature": signature(run, all_steps),
     }
 
 
-def step_detail(client: Client, run_name: str, step_key: str) -> dict[str, Any] | None:
+def full_value(client: Client, run_name: str, key: str) -> str | None:
+    """The whole of one value a page clipped: a parameter (``step.param``, ``pipeline:arg``),
+    a metric, or a run or step metadata entry (``metadata:key``, ``step:metadata:key``)."""
     try:
         run = client.get_run(run_name)
-        step = run.steps[step_key]
     except KeyError:
         return None
-    key = step.key
-    producers: dict[str, tuple[str, str]] = {}
-    for other_key, other in run.steps.items():
-        for out_name, artifact_id in other.record.outputs.items():
-            producers.setdefault(artifact_id, (other_key, out_name))
-    inputs = []
-    for name, artifact_id in step.record.inputs.items():
-        from_step, from_output = producers.get(artifact_id, (None, None))
-        inputs.append({"name": name, "artifact_id": artifact_id, "from_step": from_step,
-                       "from_output": from_output})
-    outputs = []
-    for name, artifact_id in step.record.outputs.items():
-        try:
-            outputs.append(artifact_detail(step.outputs[name], name))
-        except KeyError:
-            outputs.append({"name": name, "id": artifact_id, "missing": True})
-    return {
-        "run": run.name, "key": key, "name": step.name, "invocation_id": step.invocation_id,
-        "status": step.status, "start_time": step.start_time, "end_time": step.end_time,
-        "duration": step.duration, "parameters": step.parameters, "cache_key": step.cache_key,
-        "step_class": step.record.step_class, "error": step.error,
-        "cached_from": _cached_from(Origins(client), step), "inputs": inputs, "outputs": outputs,
-    }
-
-
-# ---------------------------------------------------------------- runs as trials
-_DASHBOARD_SECTIONS = {"parameters": ("pipeline arguments", "parameters"), "outputs": ("outputs",),
-                       "steps": ("step status",)}
-
-
-def compare(client: Client, run_names: list[str]) -> dict[str, Any] | None:
-    """Parameters, scalar outputs and step statuses of ``run_names`` side by side (the CLI's
-    comparison, grouped for the page); ``None`` if a run is unknown."""
-    runs = []
-    for name in run_names:
-        try:
-            runs.append(client.get_run(name))
-        except KeyError:
-            return None
-    table = compare_reports.compare_runs(runs)
-    grouped: dict[str, list[dict[str, Any]]] = {group: [] for group in _DASHBOARD_SECTIONS}
-    for row in table["rows"]:
-        for group, sections in _DASHBOARD_SECTIONS.items():
-            if row["section"] in sections:
-                key = f"pipeline:{row['field']}" if row["section"] == "pipeline arguments" else row["field"]
-                grouped[group].append({"key": key, "values": row["values"], "differs": row["differs"]})
-    return {
-        "runs": [{"name": r.name, "status": r.status, "version": r.version, "pipeline": r.pipeline_name,
-                  "duration": r.duration, "start_time": r.start_time} for r in runs],
-        **grouped,
-    }
-
-
-def trials(client: Client, pipeline: str, x: str | None = None, y: str | None = None) -> dict[str, Any] | None:
-    """Every run of ``pipeline`` as a trial: the value of parameter ``x`` against output ``y``."""
-    found = client.get_pipeline(pipeline)
-    if found is None:
+    params, metrics = run_values(run)
+    for source in (params, metrics, scalar_outputs(run), {f"pipeline:{k}": v for k, v in run.pipeline_parameters.items()},
+                   {f"metadata:{k}": v for k, v in (getattr(run.record, "metadata", None) or {}).items()}):
+        if key in source:
+            return value_text(source[key])
+    step_key, _, rest = key.partition(":")
+    if step_key not in run.steps:
         return None
-    return {"pipeline": pipeline, **compare_reports.trials(list(reversed(found.runs)), x, y)}
+    step = run.steps[step_key]
+    kind, _, name = rest.partition(":")
+    if kind == "param" and name in step.parameters:
+        return value_text(step.parameters[name])
+    if kind == "metadata" and name in (getattr(step.record, "metadata", None) or {}):
+        return value_text(step.record.metadata[name])
+    if kind == "output":
+        output, _, entry = name.partition(":")
+        added = (getattr(step.record, "output_metadata", None) or {}).get(output) or {}
+        if entry in added:
+            return value_text(added[entry])
+    return None

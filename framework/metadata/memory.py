@@ -181,13 +181,15 @@ class InMemoryStore(MetadataStore):
                          artifacts={aid: from_doc(Artifact, d) for aid, d in artifacts.items()})
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
+                  limit: int | None = None, *, offset: int = 0, name_contains: str | None = None) -> list[Run]:
         if limit is not None and limit <= 0:
             return []
         with self._lock:
             docs = [self._run_doc(run_id) for run_id in self._runs]
+        needle = name_contains.casefold() if name_contains else None
         docs = [d for d in docs if (pipeline_name is None or d["pipeline_name"] == pipeline_name)
-                and (status is None or d["status"] == status)]
+                and (status is None or d["status"] == status)
+                and (needle is None or needle in d["name"].casefold())]
         docs.sort(key=lambda d: (d["start_time"], d["id"]), reverse=True)
         return [from_doc(Run, d) for d in docs[offset:][:limit]]
 

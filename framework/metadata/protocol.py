@@ -123,9 +123,11 @@ class MetadataStore(abc.ABC):
 
     @abc.abstractmethod
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
+                  limit: int | None = None, *, offset: int = 0, name_contains: str | None = None) -> list[Run]:
         """Runs (without their steps), newest ``start_time`` first: the ``limit`` after the first
-        ``offset`` that match (a page); ``limit`` ≤ 0 → []."""
+        ``offset`` that match (a page); ``limit`` ≤ 0 → []. ``name_contains``: only runs whose
+        name contains it, case ignored (a search box over thousands of runs: a backend should
+        answer it without reading every run record)."""
 
     # ------------------------------------------------------------------ cache
     @abc.abstractmethod

@@ -1,8 +1,11 @@
 """Reading a legacy file: which names are framework's, and its parameter classes, steps and pipelines.
 
 Only module-level definitions are recognised (that is where the legacy API wants
-them). Everything here is read-only: the result is a ``Legacy`` summary that the
-planning modules turn into edits.
+them); pipelines are read by ``pipeline_defs``. Everything here is read-only: the
+result is a ``Legacy`` summary that the planning modules turn into edits. In a project,
+the codemod adds the steps and pipelines a module imports from the others
+(``imported_steps``, ``imported_pipelines``), so that an instantiation reads the same
+whether its steps are defined here or there.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, BASE_STEP, LEGACY_PIPELINE, STEP, Imports
-from framework.migrate.nodes import dotted, is_constant, is_docstring, string_value, subscript_keys
+from framework.migrate.framework_names import BASE_PARAMETERS, BASE_STEP, STEP, Imports
+from framework.migrate.nodes import dotted, is_constant, is_docstring, string_value
+from framework.migrate.pipeline_defs import LegacyPipeline, decorator_call, legacy_pipeline, method
+
 
 @dataclass
 class Field:
@@ -53,6 +58,7 @@ class StepDef:
     params_arg: str | None
     params_class: str | None
     plain: bool  # only ordinary positional-or-keyword arguments
+    imports: Imports | None = None  # of the module that defines it (annotations are read there)
 
     @property
     def inputs(self) -> list[str]:
@@ -60,19 +66,6 @@ class StepDef:
 
     def arg(self, name: str) -> cst.Param | None:
         return next((p for p in self.args if p.name.value == name), None)
-
-
-@dataclass
-class LegacyPipeline:
-    name: str  # module-level name
-    pipeline_name: str | None  # the name runs are recorded under
-    kind: str  # "function" | "class"
-    node: cst.FunctionDef | cst.ClassDef
-    func: cst.FunctionDef  # the function, or the class's connect
-    slots: list[str]
-    decorator_args: list[cst.Arg]
-    reasons: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
-    kwargs: str | None = None  # `connect(self, **kwargs)`: slots are the `kwargs["<slot>"]` it reads
 
 
 @dataclass
@@ -88,6 +81,14 @@ class Legacy:
     scopes: dict
     parents: dict
     positions: dict
+    filename: str = "<string>"
+    # a project's other modules: local names this module imports them under (see ``project``)
+    imported_steps: dict[str, StepDef] = field(default_factory=dict)
+    imported_pipelines: dict[str, LegacyPipeline] = field(default_factory=dict)
+
+    def step_def(self, name: str | None) -> StepDef | None:
+        """The step a module-level name (or dotted name) of this module stands for, if known."""
+        return self.steps.get(name) or self.imported_steps.get(name)
 
     # ---------------------------------------------------------------- navigation
     def line(self, node: cst.CSTNode) -> int:
@@ -166,18 +167,11 @@ def _class(legacy: Legacy, node: cst.ClassDef) -> None:
     if any(imports.is_(b, BASE_PARAMETERS) or dotted(b) in legacy.params for b in bases):
         legacy.params[node.name.value] = _params_class(legacy, node)
     elif any(imports.is_(b, BASE_STEP) or dotted(b) in legacy.steps for b in bases):
-        entry = _method(node, "entrypoint")
+        entry = method(node, "entrypoint")
         if entry is not None:
             legacy.steps[node.name.value] = _step(legacy, node.name.value, node.name.value, "class", node, entry)
-    elif any(imports.is_(b, BASE_PIPELINE) for b in bases):
-        legacy.pipelines[node.name.value] = _class_pipeline(node)
-
-
-def _method(node: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-    for stmt in node.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
-            return stmt
-    return None
+    elif legacy_pipeline(imports, node) is not None:
+        legacy.pipelines[node.name.value] = legacy_pipeline(imports, node)
 
 
 def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
@@ -217,92 +211,21 @@ def _params_class(legacy: Legacy, node: cst.ClassDef) -> ParamsClass:
     return result
 
 
-def _class_pipeline(node: cst.ClassDef) -> LegacyPipeline:
-    connect = _method(node, "connect")
-    pipe = LegacyPipeline(
-        name=node.name.value,
-        pipeline_name=node.name.value,
-        kind="class",
-        node=node,
-        func=connect,
-        slots=[],
-        decorator_args=[],
-    )
-    if connect is None:
-        pipe.reasons.append((node, f"pipeline class `{pipe.name}` has no `connect` method"))
-        return pipe
-    for stmt in node.body.body:
-        if stmt is connect or is_docstring(stmt):
-            continue
-        pipe.reasons.append(
-            (node, f"pipeline class `{pipe.name}` defines more than `connect`; move the rest out of the class")
-        )
-        break
-    if node.decorators or len(node.bases) != 1 or node.keywords:
-        pipe.reasons.append((node, f"pipeline class `{pipe.name}` has decorators, several bases or class options"))
-    params = connect.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.posonly_params:
-        pipe.reasons.append((connect, f"`{pipe.name}.connect` takes *args or keyword-only slots"))
-    names = [p.name.value for p in params.params]
-    if not names or names[0] != "self":
-        pipe.reasons.append((connect, f"`{pipe.name}.connect` must take `self` first"))
-    pipe.slots = names[1:]
-    if isinstance(params.star_kwarg, cst.Param):
-        pipe.kwargs = params.star_kwarg.name.value
-        pipe.slots += [k for k in subscript_keys(connect.body, pipe.kwargs) if k not in pipe.slots]
-    if any(p.default is not None for p in params.params):
-        pipe.reasons.append((connect, f"`{pipe.name}.connect` has slot defaults"))
-    return pipe
-
-
 # ---------------------------------------------------------------------- functions
-def _decorator_call(dec: cst.Decorator) -> tuple[cst.BaseExpression, list[cst.Arg] | None]:
-    if isinstance(dec.decorator, cst.Call):
-        return dec.decorator.func, list(dec.decorator.args)
-    return dec.decorator, None
-
-
 def _function(legacy: Legacy, node: cst.FunctionDef) -> None:
-    imports = legacy.imports
+    pipe = legacy_pipeline(legacy.imports, node)
+    if pipe is not None:
+        legacy.pipelines[node.name.value] = pipe
+        return
     for dec in node.decorators:
-        target, args = _decorator_call(dec)
-        if imports.is_(target, STEP):
+        target, args = decorator_call(dec)
+        if legacy.imports.is_(target, STEP):
             step_name: str | None = node.name.value
             for arg in args or ():
                 if arg.keyword is not None and arg.keyword.value == "name":
                     step_name = string_value(arg.value)
             legacy.steps[node.name.value] = _step(legacy, node.name.value, step_name, "function", node, node)
             return
-        if imports.is_(target, LEGACY_PIPELINE):
-            legacy.pipelines[node.name.value] = _function_pipeline(node, args)
-            return
-
-
-def _function_pipeline(node: cst.FunctionDef, args: list[cst.Arg] | None) -> LegacyPipeline:
-    name = node.name.value
-    pipeline_name: str | None = name
-    for arg in args or ():
-        if arg.keyword is not None and arg.keyword.value == "name":
-            pipeline_name = string_value(arg.value)
-    pipe = LegacyPipeline(
-        name=name,
-        pipeline_name=pipeline_name,
-        kind="function",
-        node=node,
-        func=node,
-        slots=[p.name.value for p in node.params.params],
-        decorator_args=list(args or ()),
-    )
-    params = node.params
-    if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.kwonly_params or params.star_kwarg or params.posonly_params:
-        pipe.reasons.append((node, f"pipeline `{name}` takes *args/**kwargs or keyword-only slots"))
-    if any(p.default is not None for p in params.params):
-        pipe.reasons.append((node, f"pipeline `{name}` has slot defaults"))
-    if len(node.decorators) != 1:
-        pipe.reasons.append((node, f"pipeline `{name}` has more decorators than @pipeline"))
-    if any(a.keyword is None for a in args or ()):
-        pipe.reasons.append((node, f"@pipeline on `{name}` has positional arguments"))
-    return pipe
 
 
 def _step(
@@ -339,4 +262,5 @@ def _step(
         params_arg=params_arg,
         params_class=params_class,
         plain=plain,
+        imports=legacy.imports,
     )

@@ -1,81 +1,107 @@
-"""The migration of one source text: analyse, decide, plan edits, apply, clean up, report."""
+"""The migration of one file or of a project's files together: analyse, decide, plan edits, apply, clean up.
+
+A lone file is a project of one module: the same steps, with nothing to resolve across
+modules. For a project, every module is read first (``project``) - which names cross
+between modules, which pipelines each module imports - so that a pipeline defined in one
+module and instantiated in another converts as one: its new definition, the imports it
+needs and the runs that call it are planned together, then each module gets its edits.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ast
 
 import libcst as cst
 
 from framework.migrate import imports as import_edits
-from framework.migrate import runs as run_edits
-from framework.migrate.analysis import Legacy, LegacyPipeline, analyse
+from framework.migrate.analysis import analyse
 from framework.migrate.client_refs import rewrite_step_lookups
+from framework.migrate.decisions import converted_calls, decide, pipeline_states
+from framework.migrate.edits import edit_flats, edit_pipeline
 from framework.migrate.framework_names import Imports
-from framework.migrate.nodes import comments_in
-from framework.migrate.params import (
-    Flat,
-    body_reason,
-    decompose,
-    entrypoint_call,
-    entrypoint_values,
-    flatten_def,
-    rewrite_entrypoint,
-)
-from framework.migrate.grouping import PipelinePlan, plan as plan_pipeline, run_scope_problem
-from framework.migrate.pipelines import Body, new_definition, read_body
+from framework.migrate.import_tools import finish_imports
+from framework.migrate.nodes import names_in
+from framework.migrate.project import Project, Unit
 from framework.migrate.report import MigrationResult, scan_todos
 from framework.migrate.surface import rewrite_surface
 from framework.migrate.transform import Plan, apply
-from framework.migrate.bindings import assignment_of
-from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported, collect
-
-
-@dataclass
-class _State:
-    pipe: LegacyPipeline
-    uses: PipelineUses
-    body: Body | None
-    blockers: list[tuple[cst.CSTNode, str]]
-    plan: PipelinePlan | None = None
-    definitions: list[cst.FunctionDef] = field(default_factory=list)
-    runs: dict[int, tuple[cst.Call, list[str]]] = field(default_factory=dict)
 
 
 def migrate_module(module: cst.Module, source: str, filename: str) -> MigrationResult:
-    """Migrate one parsed module (``source`` is its text, ``filename`` is used to find config files)."""
-    if not _mentions_framework(module):
-        return MigrationResult(code=source, todos=scan_todos(source), changed=False)
-    module = rewrite_surface(module)
-    legacy = analyse(module)
-    states = _pipelines(legacy)
-    flats, decorator, add_import = _decide(legacy, states, filename)
+    """Migrate one parsed module on its own (``filename`` is used to find config files)."""
+    return migrate_units([Unit(filename=filename, source=source, module=module)])[0]
+
+
+def migrate_units(units: list[Unit]) -> list[MigrationResult]:
+    """Migrate modules together; one result per unit, in order."""
+    project = Project(units)
+    active = [u for u in units if _relevant(u, project)]
+    for unit in active:
+        unit.loads = _loads(unit.source)
+        unit.module = rewrite_surface(unit.module, project.legacy_pipeline_names(unit))
+        unit.legacy = analyse(unit.module)
+        unit.legacy.filename = unit.filename
+    for unit in active:
+        _link(unit, project)
+    states = pipeline_states(active, project)
+    flats, decorators = decide(states, active, project)
+    converted = [s for s in states if not s.blockers]
     plan = Plan()
-    converted = [s for s in states.values() if not s.blockers]
-    for state in states.values():
-        if state.blockers:
-            for node, message in state.blockers:
-                plan.todo(legacy.statement_of(node), message)
-        else:
-            _edit_pipeline(legacy, plan, state, {s.pipe.name for s in converted})
-    _edit_flats(legacy, plan, flats)
-    rewrite_step_lookups(legacy, plan, _slot_ids(converted))
-    if converted and add_import:
-        import_edits.add_new_import(legacy, plan, decorator)
-    code = apply(legacy.module, plan).code
-    prune = set()
-    if flats:
-        prune.add("BaseParameters")
-    if converted:
-        prune.update({"BasePipeline", "pipeline"})
-    if flats or converted:
-        targets: dict[str, str] = {}
-        for flat in flats.values():
-            targets.setdefault(flat.pclass.name, flat.step.name)
-        code = import_edits.cleanup(code, targets, prune)
-    return MigrationResult(code=code, todos=scan_todos(code), changed=code != source)
+    calls = converted_calls(converted)
+    imported = _importers_check(project)
+    for state in states:
+        for node, message in state.blockers:
+            legacy = project.legacy_of(node)
+            plan.todo(legacy.statement_of(node), message)
+        if not state.blockers:
+            for node, message in state.uses.notes:
+                plan.todo(project.legacy_of(node).statement_of(node), message)
+            edit_pipeline(plan, state, calls, imported)
+    slot_ids = _slot_ids(converted)
+    for unit in active:
+        edit_flats(unit.legacy, plan, flats)
+        rewrite_step_lookups(unit.legacy, plan, slot_ids)
+        decorator, add_import = decorators[id(unit)]
+        if add_import and any(s.home is unit for s in converted):
+            import_edits.add_new_import(unit.legacy, plan, decorator)
+    return [_result(u, plan, flats, converted, project) if u in active else _unchanged(u) for u in units]
 
 
-def _slot_ids(converted: list[_State]) -> dict[str, set[str]]:
+def _relevant(unit: Unit, project: Project) -> bool:
+    """Cheap pre-check: a module that imports nothing from framework nor a project pipeline has nothing to do."""
+    qualified = Imports(unit.module).aliases.values()
+    return any(q == "framework" or q.startswith("framework.") for q in qualified) or bool(
+        project.legacy_pipeline_names(unit)
+    )
+
+
+def _loads(source: str) -> frozenset[str]:
+    nodes = ast.walk(ast.parse(source))
+    return frozenset(n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+
+
+def _link(unit: Unit, project: Project) -> None:
+    """The steps and legacy pipelines ``unit`` imports from the project's other modules, by local name."""
+    for local, source, name in project.imported_definitions(unit):
+        if source.legacy is None:
+            continue
+        if name in source.legacy.steps:
+            unit.legacy.imported_steps[local] = source.legacy.steps[name]
+        if name in source.legacy.pipelines:
+            unit.legacy.imported_pipelines[local] = source.legacy.pipelines[name]
+
+
+def _importers_check(project: Project):
+    def imported(legacy, name: str) -> bool:
+        unit = project.unit_of(legacy)
+        if unit.name is None:
+            return name not in unit.loads  # alone: only a name this file never read may be there for others
+        return bool(project.importers(unit, name))
+
+    return imported
+
+
+def _slot_ids(converted) -> dict[str, set[str]]:
     """Every slot name of a migrated pipeline -> the invocation ids it became ("?" if unknown)."""
     slot_ids: dict[str, set[str]] = {}
     for state in converted:
@@ -85,186 +111,54 @@ def _slot_ids(converted: list[_State]) -> dict[str, set[str]]:
     return slot_ids
 
 
-def _mentions_framework(module: cst.Module) -> bool:
-    """Cheap pre-check: nothing to migrate in a file that imports nothing from framework."""
-    return any(q == "framework" or q.startswith("framework.") for q in Imports(module).aliases.values())
+def _unchanged(unit: Unit) -> MigrationResult:
+    return MigrationResult(code=unit.source, todos=scan_todos(unit.source), changed=False)
 
 
-# ---------------------------------------------------------------------- decisions
-def _pipelines(legacy: Legacy) -> dict[str, _State]:
-    states = {}
-    for pipe in legacy.pipelines.values():
-        uses = collect(legacy, pipe)
-        blockers = list(pipe.reasons) + list(uses.blockers)
-        body = None
-        if not blockers:
-            try:
-                body = read_body(legacy, pipe)
-            except Unsupported as exc:
-                blockers.append((exc.node, exc.message))
-        states[pipe.name] = _State(pipe=pipe, uses=uses, body=body, blockers=blockers)
-    return states
+def _result(unit: Unit, plan: Plan, flats, converted, project: Project) -> MigrationResult:
+    legacy = unit.legacy
+    module = apply(legacy.module, plan)
+    homes = [s for s in converted if s.home is unit]
+    lines = [line for s in homes for line in s.imports]
+    foreign = _foreign(unit, converted)
+    if lines or foreign:
+        module = finish_imports(module, [(s.home.name, f) for s, f in foreign], set(), lines=lines)
+    gone = _gone_names(unit, converted)
+    if gone:
+        module = finish_imports(module, [], gone)
+    code = module.code
+    mine = [f for f in flats.values() if legacy.steps.get(f.step.name) is f.step]
+    prune = {"BaseParameters"} if mine else set()
+    if homes:
+        prune.update({"BasePipeline", "pipeline", "BaseStep"})
+    if mine or homes:
+        targets: dict[str, str] = {}
+        for flat in mine:
+            targets.setdefault(flat.pclass.name, flat.step.name)
+        code = import_edits.cleanup(code, targets, prune)
+    return MigrationResult(code=code, todos=scan_todos(code), changed=code != unit.source)
 
 
-def _decide(legacy: Legacy, states: dict[str, _State], filename: str):
-    """Which pipelines convert and which steps flatten; retried until every plan holds."""
-    while True:
-        converted = [s for s in states.values() if not s.blockers]
-        flats = _flats(legacy, converted)
-        decorator, add_import = import_edits.decorator_name(legacy, {s.pipe.name for s in converted})
-        taken = {a.name for a in legacy.global_scope().assignments} if legacy.global_scope() else set()
-        failed = False
-        for state in converted:
-            try:
-                _dry_run(legacy, state, flats, decorator, taken, filename)
-            except Unsupported as exc:
-                state.blockers.append((exc.node, exc.message))
-                failed = True
-        if not failed:
-            return flats, decorator, add_import
-
-
-def _dry_run(legacy, state: _State, flats, decorator: str, taken: set[str], filename: str) -> None:
-    pplan = plan_pipeline(legacy, state.uses, state.body, flats, taken, filename)
-    state.plan = pplan
-    state.definitions = [new_definition(legacy, pplan, group, decorator) for group in pplan.groups]
-    state.runs = {}
-    for group in pplan.groups:
-        slot_ids = {slot: sp.invocation_id for slot, sp in group.slots.items() if sp.invocation_id}
-        for inst in group.instantiations:
-            for run in inst.runs:
-                problem = run_scope_problem(legacy, group, inst, run.call)
-                if problem:
-                    raise Unsupported(legacy.statement_of(run.call), problem)
-                state.runs[id(run.call)] = run_edits.rewrite(run.call, group.func_name, group.run_args(inst), slot_ids)
-
-
-def _consumed(legacy: Legacy, converted: list[_State]) -> dict[int, StepUse]:
-    """Step references that migrating these pipelines rewrites away, mapped to their use."""
-    converted_names = {s.pipe.name for s in converted}
-    found: dict[int, StepUse] = {}
+def _foreign(unit: Unit, converted) -> list[tuple]:
+    """(state, function name) of every `<name>_2` function this module now calls from another module."""
+    found = []
     for state in converted:
-        for inst in state.uses.instantiations:
-            for use in inst.slots.values():
-                if use.folded and not all(_var_removable(legacy, v, converted_names) for v in use.folded):
-                    continue
-                for ref in use.references:
-                    found[id(ref)] = use
+        if state.home is unit:
+            continue
+        for group in state.plan.groups:
+            for inst in group.instantiations:
+                if inst.legacy is unit.legacy and group.index > 1 and (state, group.func_name) not in found:
+                    found.append((state, group.func_name))
     return found
 
 
-def _var_removable(legacy: Legacy, var: cst.Name, converted_names: set[str]) -> bool:
-    for access in assignment_of(legacy, var).references:
-        arg = legacy.parent(access.node)
-        call = legacy.parent(arg)
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in converted_names):
-            return False
-    return True
-
-
-def _flats(legacy: Legacy, converted: list[_State]) -> dict[str, Flat]:
-    consumed = _consumed(legacy, converted)
-    flats = {}
-    for step in legacy.steps.values():
-        if step.params_arg is None or step.params_class not in legacy.params:
+def _gone_names(unit: Unit, converted) -> set[str]:
+    """Names the rewritten instantiations of another module's pipeline used (their imports may now go)."""
+    names: set[str] = set()
+    for state in converted:
+        if state.home is unit:
             continue
-        pclass = legacy.params[step.params_class]
-        if body_reason(step, pclass) is not None:
-            continue
-        flat = Flat(step, pclass)
-        refs = legacy.references(step.name, step.node)
-        # a step no migrated pipeline here uses may be imported elsewhere with objects: leave it be
-        if any(id(r) in consumed for r in refs) and all(_understood(legacy, r, flat, consumed) for r in refs):
-            flats[step.name] = flat
-    return flats
-
-
-def _understood(legacy: Legacy, ref: cst.Name, flat: Flat, consumed: dict[int, StepUse]) -> bool:
-    use = consumed.get(id(ref))
-    if use is not None:
-        return (
-            decompose(use.params_obj, flat.pclass) is not None
-            and all(flat.pclass.field(k) is not None for k in use.parameters)
-        )
-    call = entrypoint_call(legacy, ref, flat.step)
-    if call is None:
-        return False
-    try:
-        entrypoint_values(call, flat)
-    except Unsupported:
-        return False
-    return True
-
-
-# ---------------------------------------------------------------------- edits
-def _edit_pipeline(legacy: Legacy, plan: Plan, state: _State, converted_names: set[str]) -> None:
-    pplan = state.plan
-    definitions = state.definitions
-    plan.split(state.pipe.node, lambda _updated: list(definitions))
-    for node, message in state.uses.notes:
-        plan.todo(legacy.statement_of(node), message)
-    for group in pplan.groups:
-        for inst in group.instantiations:
-            for run in inst.runs:
-                call, notes = state.runs[id(run.call)]
-                plan.set(run.call, call)
-                for note in notes:
-                    plan.todo(legacy.statement_of(run.call), note)
-            _edit_instantiation(legacy, plan, group, inst)
-            for configure in inst.configures:  # now in the decorator
-                statement = legacy.statement_of(configure)
-                plan.drop(statement, comments_in(statement.with_changes(leading_lines=())))
-            for use in inst.slots.values():
-                for var in use.folded:
-                    statement = legacy.statement_of(var)
-                    if id(statement) not in plan.remove and _var_removable(legacy, var, converted_names):
-                        plan.drop(statement, comments_in(statement.with_changes(leading_lines=())))
-
-
-def _edit_instantiation(legacy: Legacy, plan: Plan, group, inst: Instantiation) -> None:
-    moved = set()
-    if inst is group.instantiations[0]:
-        for use in inst.slots.values():
-            moved.update(use.comments)
-            moved.update(use.leading)
-    statement = inst.statement
-    carry = [c for c in comments_in(inst.call) if c not in moved]
-    if inst.runs and inst.target is None:
-        plan.comment(statement, carry)
-        return
-    if inst.target is not None and not inst.runs and _maybe_imported(legacy, inst.target):
-        plan.set(inst.call, cst.Name(group.func_name))
-        plan.todo(statement, run_edits.alias_note(inst.target.value, group.func_name, group.run_args(inst)))
-        plan.comment(statement, carry)
-        return
-    small = [s for s in statement.body] if isinstance(statement, cst.SimpleStatementLine) else []
-    if len(small) > 1:
-        target = legacy.parent(inst.call)
-        plan.set(statement, lambda updated: updated.with_changes(
-            body=[new for old, new in zip(statement.body, updated.body) if old is not target]
-        ))
-        plan.comment(statement, carry)
-        return
-    plan.drop(statement, carry)
-
-
-def _maybe_imported(legacy: Legacy, target: cst.Name) -> bool:
-    """A module-level instance bound once and unused here may be imported by other modules."""
-    scope = legacy.scope(target)
-    return (
-        scope is legacy.global_scope()
-        and len(scope.assignments[target.value]) == 1
-        and not assignment_of(legacy, target).references
-    )
-
-
-def _edit_flats(legacy: Legacy, plan: Plan, flats: dict[str, Flat]) -> None:
-    for flat in flats.values():
-        step = flat.step
-        _, above = flatten_def(step.func, flat)
-        plan.set(step.func, lambda updated, flat=flat: flatten_def(updated, flat)[0])
-        plan.comment(step.func, above)
-        for ref in legacy.references(step.name, step.node):
-            call = entrypoint_call(legacy, ref, step)
-            if call is not None:
-                plan.set(call, lambda updated, flat=flat: rewrite_entrypoint(updated, flat))
+        for inst in state.uses.instantiations:
+            if inst.legacy is unit.legacy:
+                names |= names_in(inst.wiring or inst.call) | (names_in(inst.factory) if inst.factory else set())
+    return names

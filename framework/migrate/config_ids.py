@@ -38,10 +38,11 @@ def config_path_of(run: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
-def step_keys(runs: list[cst.Call], filename: str) -> set[str] | None:
-    """Every ``steps:`` key of the configs these runs use; ``UNKNOWN`` if one cannot be read."""
+def step_keys(runs: list[tuple[cst.Call, str]]) -> set[str] | None:
+    """Every ``steps:`` key of the configs these runs (each with its file's name) use; ``UNKNOWN`` if one
+    cannot be read."""
     keys: set[str] = set()
-    for run in runs:
+    for run, filename in runs:
         value = config_path_of(run)
         if value is None:
             continue

@@ -24,6 +24,7 @@ from libcst.metadata import GlobalScope
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.config_ids import keeps_slot_id, step_keys
 from framework.migrate.nodes import code, dotted, is_constant, kwarg, names_in, parse_expr
+from framework.migrate.optional_slots import tested_keys
 from framework.migrate.params import Flat, decompose
 from framework.migrate.pipeline_options import key as options_key
 from framework.migrate.wiring import Instantiation, PipelineUses, StepUse, Unsupported
@@ -74,19 +75,21 @@ class PipelinePlan:
         return next(g for g in self.groups if inst in g.instantiations)
 
 
-def plan(
-    legacy: Legacy, uses: PipelineUses, body: "Body", flats: dict[str, Flat], taken: set[str], filename: str = "<string>"
-) -> PipelinePlan:
+def plan(legacy: Legacy, uses: PipelineUses, body: "Body", flats: dict[int, Flat], taken: set[str]) -> PipelinePlan:
+    """``legacy``: the module defining the pipeline; ``flats``: flattened steps by ``id(step)``."""
     pipe = uses.pipeline
+    tested = tested_keys(pipe.func, pipe.kwargs) if pipe.kwargs else set()
     by_key: dict[tuple, list[Instantiation]] = {}
     for inst in uses.instantiations:
-        key = (*(inst.slots[s].key for s in body.order), options_key(inst.configures))
+        present = tuple(sorted(tested & inst.given))  # decides `if "<slot>" in kwargs:` (optional_slots)
+        key = (*(inst.slots[s].key if s in inst.slots else "-" for s in body.order), options_key(inst.configures),
+               present)
         by_key.setdefault(key, []).append(inst)
     groups = []
     for index, insts in enumerate(by_key.values(), start=1):
         func_name = pipe.name if index == 1 else _fresh(f"{pipe.name}_{index}", taken)
         taken.add(func_name)
-        groups.append(_group(legacy, pipe, body, flats, func_name, index, insts, filename))
+        groups.append(_group(legacy, pipe, body, flats, func_name, index, insts))
     return PipelinePlan(pipe=pipe, uses=uses, body=body, groups=groups)
 
 
@@ -98,13 +101,14 @@ def _fresh(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _group(legacy, pipe, body, flats, func_name, index, insts, filename) -> Group:
+def _group(legacy, pipe, body, flats, func_name, index, insts) -> Group:
     group = Group(func_name=func_name, index=index, instantiations=insts, slots={}, hoisted=[])
     reserved = names_in(pipe.func.body) | set(pipe.slots)
     first = insts[0]
     counts: dict[str, int] = {}
-    keys = step_keys([run.call for inst in insts for run in inst.runs], filename)
-    for slot in body.order:
+    keys = step_keys([(run.call, inst.legacy.filename) for inst in insts for run in inst.runs])
+    order = [slot for slot in body.order if slot in first.slots]  # a slot not given is folded away
+    for slot in order:
         use = first.slots[slot]
         sp = SlotPlan(use=use)
         step_name = use.step_name
@@ -125,9 +129,11 @@ def _group(legacy, pipe, body, flats, func_name, index, insts, filename) -> Grou
             f"the run config of `{pipe.name}` keys a step by the slot name `{clash[0]}`, which is also the name "
             "of another step; rename that key in the config's `steps:` to the step it configures",
         )
-    for slot in body.order:
+    for slot in order:
         sp = group.slots[slot]
         for other in body.after.get(slot, []):
+            if other not in group.slots:
+                raise Unsupported(pipe.node, f"`{slot}.after({other})` in `{pipe.name}` names a step not given")
             target = group.slots[other].invocation_id
             if target is None:
                 raise Unsupported(
@@ -139,11 +145,11 @@ def _group(legacy, pipe, body, flats, func_name, index, insts, filename) -> Grou
     return group
 
 
-def _values(legacy, pipe, group: Group, slot: str, sp: SlotPlan, flats: dict[str, Flat], reserved: set[str]) -> None:
+def _values(legacy, pipe, group: Group, slot: str, sp: SlotPlan, flats: dict[int, Flat], reserved: set[str]) -> None:
     insts = group.instantiations
     uses = [inst.slots[slot] for inst in insts]
     step = sp.use.step
-    flat = flats.get(step.name) if step is not None and not sp.use.opaque else None
+    flat = flats.get(id(step)) if step is not None and not sp.use.opaque else None
     if flat is not None:
         per_inst = []
         for use in uses:

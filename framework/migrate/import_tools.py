@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from framework.migrate.analysis import Legacy, analyse
+from framework.migrate.framework_names import Imports
 from framework.migrate.nodes import dotted, is_docstring, layout
 from framework.migrate.transform import Plan, apply
 
@@ -24,15 +25,23 @@ def can_bind(legacy: Legacy, name: str, qualified: set[str]) -> bool:
     return scope is None or not scope.assignments[name]
 
 
-def finish_imports(module: cst.Module, add: list[tuple[str, str]], prune: set[str]) -> cst.Module:
-    """Import each ``(module, name)`` of ``add`` not yet imported; drop ``prune`` names nothing uses."""
+def finish_imports(
+    module: cst.Module, add: list[tuple[str, str]], prune: set[str], lines: list[str] = ()
+) -> cst.Module:
+    """Import each ``(module, name)`` of ``add`` not yet imported; drop ``prune`` names nothing uses.
+
+    ``lines``: whole import statements (``from a import b as c``, ``import numpy as np``) to add
+    after the others, each unless the name it binds is imported already.
+    """
     legacy = analyse(module)
     unused = {name for name in prune if name in legacy.imports.aliases and not legacy.references(name)}
     wanted: dict[str, list[str]] = {}
     for mod, name in dict.fromkeys(add):
         if name not in legacy.imports.aliases:
             wanted.setdefault(mod, []).append(name)
-    if not unused and not wanted:
+    more = [cst.parse_statement(line) for line in dict.fromkeys(lines)]
+    more = [s for s in more if not set(Imports(cst.Module(body=[s])).aliases) <= set(legacy.imports.aliases)]
+    if not unused and not wanted and not more:
         return module
     plan = Plan()
     dropped: set[int] = set()
@@ -52,8 +61,9 @@ def finish_imports(module: cst.Module, add: list[tuple[str, str]], prune: set[st
             continue
         new_names = keep + [cst.ImportAlias(name=cst.Name(n)) for n in extra]
         plan.set(imp, imp.with_changes(names=layout(new_names, names, None)))
-    if wanted:
+    if wanted or more:
         statements = [cst.parse_statement(f"from {mod} import {', '.join(names)}") for mod, names in wanted.items()]
+        statements += more
         anchor = _last_leading_import(legacy.module)
         if anchor is None:
             plan.set(legacy.module, lambda m: m.with_changes(body=_after_docstring(m.body, statements)))

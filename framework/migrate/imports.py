@@ -16,7 +16,7 @@ import libcst as cst
 
 from framework.migrate.analysis import Legacy, analyse
 from framework.migrate.bindings import binding_of
-from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, LEGACY_PIPELINE, NEW_PIPELINE
+from framework.migrate.framework_names import BASE_PARAMETERS, BASE_PIPELINE, BASE_STEP, LEGACY_PIPELINE, NEW_PIPELINE
 from framework.migrate.nodes import comments_in, dotted, layout
 from framework.migrate.report import TODO_PREFIX
 from framework.migrate.transform import Plan
@@ -149,6 +149,7 @@ def cleanup(code: str, params_candidates: dict[str, str], prune: set[str]) -> st
     qualified = {
         "BaseParameters": BASE_PARAMETERS,
         "BasePipeline": BASE_PIPELINE,
+        "BaseStep": BASE_STEP,  # the annotation of `connect`'s slots
         "pipeline": LEGACY_PIPELINE,
     }
     unused = set()

@@ -10,13 +10,14 @@ and how many functions one legacy pipeline becomes, is decided in ``grouping.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.grouping import Group, PipelinePlan, SlotPlan
 from framework.migrate.nodes import arrange, as_keyword, code, comment_line, kwarg, layout, parse_expr, set_args
+from framework.migrate.optional_slots import fold
 from framework.migrate.pipeline_options import ConfigureProblem, decorator_args
 from framework.migrate.slot_refs import slot_references
 from framework.migrate.wiring import Unsupported
@@ -29,6 +30,7 @@ class Body:
     order: list[str]  # slots in call order
     after: dict[str, list[str]]  # slot -> slots it runs after
     after_statements: list[cst.CSTNode]  # statements the new body drops: `.after()` calls, `kwargs` aliases
+    aliases: dict[str, str] = field(default_factory=dict)  # `trainer = kwargs["trainer"]`: trainer -> slot
 
 
 def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
@@ -36,7 +38,7 @@ def read_body(legacy: Legacy, pipe: LegacyPipeline) -> Body:
     body = Body(calls={}, order=[], after={}, after_statements=[])
     if not func.body.body or not isinstance(func.body, cst.IndentedBlock):
         raise Unsupported(pipe.node, f"pipeline `{pipe.name}` has an empty or one-line body")
-    refs, body.after_statements = slot_references(legacy, pipe)
+    refs, body.after_statements = slot_references(legacy, pipe, body.aliases)
     slot_of = {id(ref): slot for slot, ref in refs if slot != "self"}
     handled: set[int] = set()
     for slot, ref in refs:  # `step_2.after(step_1)` statements first: they may come anywhere
@@ -81,11 +83,11 @@ _DATA_PACKAGES = {
 }
 
 
-def _maybe_parameters(legacy: Legacy, param: cst.Param) -> bool:
+def _maybe_parameters(imports, param: cst.Param) -> bool:
     """An argument annotated with a class imported from user code might be a parameters argument."""
     if param.annotation is None:
         return False
-    qualified = legacy.imports.resolve(param.annotation.annotation)
+    qualified = imports.resolve(param.annotation.annotation)
     if qualified is None:
         return False
     return qualified.split(".")[0] not in _DATA_PACKAGES | {"framework", "builtins"}
@@ -110,7 +112,7 @@ def new_call(legacy: Legacy, original: cst.Call, sp: SlotPlan) -> cst.Call:
             "pass them by keyword",
         )
     if positional and use.step is not None and use.step.params_arg is None:
-        unsure = [p.name.value for p in use.step.args if _maybe_parameters(legacy, p)]
+        unsure = [p.name.value for p in use.step.args if _maybe_parameters(use.step.imports or legacy.imports, p)]
         if unsure:
             raise Unsupported(
                 original,
@@ -141,6 +143,8 @@ class _Body(cst.CSTTransformer):
         self.above: dict[int, list[str]] = {}
         self.trailing: dict[int, list[str]] = {}
         for slot, call in pplan.body.calls.items():
+            if slot not in group.slots:
+                continue  # not given by this wiring: folded away with its `if "<slot>" in kwargs:`
             use = group.slots[slot].use
             key = id(legacy.statement_of(call))
             self.above.setdefault(key, []).extend(use.leading)
@@ -148,7 +152,7 @@ class _Body(cst.CSTTransformer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         slot = self.calls.get(id(original))
-        if slot is None:
+        if slot is None or slot not in self.group.slots:
             return updated
         try:
             return new_call(self.legacy, updated, self.group.slots[slot])
@@ -189,6 +193,8 @@ def new_definition(legacy: Legacy, pplan: PipelinePlan, group: Group, decorator_
     """The function-API pipeline for one group of instantiations."""
     pipe = pplan.pipe
     func = pipe.func.visit(_Body(legacy, pplan, group))
+    if pipe.kwargs:
+        func = fold(func, pipe, group.instantiations[0].given, pplan.body.aliases)
     required = [h for h in group.hoisted if h.default is None]
     optional = [h for h in group.hoisted if h.default is not None]
     params = []

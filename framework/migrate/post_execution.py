@@ -18,13 +18,22 @@ legacy                                 Client
 ``run.get_step_names()``               ``list(run.steps)``
 ``run.steps[-1]``, ``for s in run.steps``  ``list(run.steps.values())[-1]``, ``run.steps.values()``
 ``run.steps`` as a value               ``list(run.steps.values())`` (``len(run.steps)`` stays)
+``step.entrypoint_name``               ``step.name`` (a ``Client`` step view's name is the
+                                       step's own name, which ``entrypoint_name`` was)
 ``step.output.read()``                 ``step.output.load()``
+``get_unlisted_runs()``                ``Client().list_runs(unlisted=True)`` (newest first
+                                       in both)
 =====================================  ==============================================
 
+``P.get_runs()`` on the class gave every run of the pipeline, on an instance only the
+runs of the instance's version (its wiring). The version of a function pipeline is
+only known once it is compiled, so both become every run of the pipeline; the guide
+says how to keep one version's runs.
+
 Which expressions are legacy views is worked out in ``run_views``. What has no
-``Client`` equivalent gets a TODO: ``get_pipeline(..., version=...)``,
-``get_unlisted_runs()``, a step view's ``.entrypoint_name`` and ``.input``, and a
-``get_pipeline`` argument that may be a pipeline class from another module.
+``Client`` equivalent gets a TODO: ``get_pipeline(..., version=...)``, a step view's
+``.input``, and a ``get_pipeline`` argument that may be a pipeline defined in a module
+that is not migrated with this one.
 """
 
 from __future__ import annotations
@@ -34,26 +43,22 @@ import libcst as cst
 from framework.migrate.analysis import Legacy, analyse
 from framework.migrate.framework_names import Imports
 from framework.migrate.import_tools import can_bind, finish_imports
-from framework.migrate.nodes import code, parse_expr
-from framework.migrate.run_views import PE, PIPELINE, RUN, STEP, ARTIFACT, STEPS, Kinds, post_execution_call
+from framework.migrate.nodes import code, kwarg, parse_expr
+from framework.migrate.run_views import ARTIFACT, PE, PIPELINE, RUN, STEP, STEPS, Kinds, post_execution_call
 from framework.migrate.transform import Plan, apply
 
 CLIENT = {"framework.client.Client", "framework.Client"}
-_NO_CLIENT = {
-    "get_unlisted_runs": "`Client` has no list of unlisted runs: give the unlisted run a `run_name=` and read it "
-                         "with `Client().get_run(<that name>)`",
-    "entrypoint_name": "`Client` step views have no `entrypoint_name`: use `.name` (the step's name)",
-    "input": "`Client` step views have no `.input`: use `.inputs[<input name>]`",
-}
+_NO_INPUT = "`Client` step views have no `.input`: use `.inputs[<input name>]`"
 
 
-def rewrite(module: cst.Module) -> cst.Module:
+def rewrite(module: cst.Module, imported: dict[str, str | None] | None = None) -> cst.Module:
+    """``imported``: local names of legacy pipelines this module imports from others -> their run names."""
     if not any(q.startswith(PE) for q in Imports(module).aliases.values()) and ".get_runs(" not in module.code:
         return module
     legacy = analyse(module)
     if not can_bind(legacy, "Client", CLIENT):
         return module  # `Client` is some other name here: the legacy views keep working
-    kinds = Kinds(legacy, _pipeline_names(legacy))
+    kinds = Kinds(legacy, _pipeline_names(legacy, imported or {}), imported or {})
     plan = Plan()
     finder = _Find()
     legacy.module.visit(finder)
@@ -67,18 +72,21 @@ def rewrite(module: cst.Module) -> cst.Module:
     return finish_imports(apply(legacy.module, plan), [("framework.client", "Client")], prune)
 
 
-def _pipeline_names(legacy: Legacy) -> dict[int, str | None]:
+def _pipeline_names(legacy: Legacy, imported: dict[str, str | None]) -> dict[int, str | None]:
     """Bindings of legacy pipelines of this file and of their instances -> the name runs are stored under."""
     names: dict[int, str | None] = {}
-    for pipe in legacy.pipelines.values():
-        names[id(pipe.node)] = pipe.pipeline_name
-        for ref in legacy.references(pipe.name, pipe.node):
+    known = [(p.name, p.node, p.pipeline_name) for p in legacy.pipelines.values()]
+    known += [(local, None, name) for local, name in imported.items()]
+    for local, node, pipeline_name in known:
+        if node is not None:
+            names[id(node)] = pipeline_name
+        for ref in legacy.references(local, node):
             call = legacy.parent(ref)
             assign = legacy.parent(call) if isinstance(call, cst.Call) and call.func is ref else None
             if isinstance(assign, cst.Assign) and assign.value is call and len(assign.targets) == 1:
                 target = assign.targets[0].target
                 if isinstance(target, cst.Name):
-                    names[id(target)] = pipe.pipeline_name
+                    names[id(target)] = pipeline_name
     return names
 
 
@@ -111,35 +119,42 @@ def _plain(arg: cst.Arg) -> cst.Arg:
     return arg.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT, comma=cst.MaybeSentinel.DEFAULT)
 
 
+def _get_pipeline(legacy: Legacy, plan: Plan, kinds: Kinds, call: cst.Call) -> None:
+    """``get_pipeline(x)`` → ``Client().get_pipeline("<name>")`` when the name is known."""
+    statement = legacy.statement_of(call)
+    arg = _argument(call, "pipeline")
+    others = [a for a in call.args if a is not arg]  # `get_pipeline(pipeline, version=None)`
+    if arg is None or len(others) > 1 or any(a.star or (a.keyword and a.keyword.value != "version") for a in others):
+        return  # not a call the legacy function accepts: leave it to fail as it did
+    if any(code(a.value) != "None" for a in others):
+        plan.todo(statement, "`Client().get_pipeline(name)` has no `version=`: take the runs of that version "
+                  "from `.runs` (each run has `.version`)")
+        return
+    known, name = kinds.pipeline_of(arg.value)
+    if known and name is None:
+        plan.todo(statement, "cannot tell the name of this pipeline: use `Client().get_pipeline(\"<its name>\")`")
+    elif known:
+        plan.set(call, _client("get_pipeline", [cst.Arg(parse_expr(_quote(name)))]))
+    elif kinds.is_str(arg.value):
+        position = call.args.index(arg)
+        plan.set(call, lambda u: _client("get_pipeline", [_plain(u.args[position])]))
+    else:
+        plan.todo(statement, f"if `{code(arg.value)}` is a pipeline, not its name, use "
+                  f"`Client().get_pipeline(\"<its name>\")`; then replace `get_pipeline` by it")
+
+
 def _call(legacy: Legacy, plan: Plan, kinds: Kinds, call: cst.Call) -> None:
     statement = legacy.statement_of(call)
     called = post_execution_call(legacy, call)
     if called == "get_pipeline":
-        arg = _argument(call, "pipeline")
-        others = [a for a in call.args if a is not arg]  # `get_pipeline(pipeline, version=None)`
-        if arg is None or len(others) > 1 or any(a.star or (a.keyword and a.keyword.value != "version") for a in others):
-            return  # not a call the legacy function accepts: leave it to fail as it did
-        if any(code(a.value) != "None" for a in others):
-            plan.todo(statement, "`Client().get_pipeline(name)` has no `version=`: take the runs of that version "
-                      "from `.runs` (each run has `.version`)")
-            return
-        known, name = kinds.pipeline_of(arg.value)
-        if known and name is None:
-            plan.todo(statement, "cannot tell the name of this pipeline: use `Client().get_pipeline(\"<its name>\")`")
-        elif known:
-            plan.set(call, _client("get_pipeline", [cst.Arg(parse_expr(_quote(name)))]))
-        elif kinds.is_str(arg.value):
-            plan.set(call, lambda u, k=call.args.index(arg): _client("get_pipeline", [_plain(u.args[k])]))
-        else:
-            plan.todo(statement, f"if `{code(arg.value)}` is a pipeline, not its name, use "
-                      f"`Client().get_pipeline(\"<its name>\")`; then replace `get_pipeline` by it")
+        _get_pipeline(legacy, plan, kinds, call)
         return
     if called == "get_run":
         _by_name(plan, call, "run_name", "get_run")
     elif called == "get_pipelines" and not call.args:
         plan.set(call, _client("list_pipelines", []))
-    elif called == "get_unlisted_runs":
-        plan.todo(statement, _NO_CLIENT["get_unlisted_runs"])
+    elif called == "get_unlisted_runs" and not call.args:
+        plan.set(call, _client("list_runs", [kwarg("unlisted", cst.Name("True"))]))
     if not isinstance(call.func, cst.Attribute):
         return
     receiver, method = call.func.value, call.func.attr.value
@@ -181,8 +196,10 @@ def _attribute(legacy: Legacy, plan: Plan, kinds: Kinds, attr: cst.Attribute) ->
         plan.set(attr, lambda u: parse_expr("len(x.runs)").with_changes(
             args=[cst.Arg(cst.Attribute(value=u.value, attr=cst.Name("runs")))]
         ))
-    elif kind == STEP and name in ("entrypoint_name", "input"):
-        plan.todo(legacy.statement_of(attr), _NO_CLIENT[name])
+    elif kind == STEP and name == "entrypoint_name":
+        plan.set(attr, lambda u: u.with_changes(attr=cst.Name("name")))
+    elif kind == STEP and name == "input":
+        plan.todo(legacy.statement_of(attr), _NO_INPUT)
     elif kinds.kind(attr) == STEPS:
         _steps(legacy, plan, attr)
 

@@ -42,9 +42,11 @@ def post_execution_call(legacy: Legacy, call: cst.Call) -> str | None:
 class Kinds:
     """``kind(expr)``: one of the kinds above, or None when unknown."""
 
-    def __init__(self, legacy: Legacy, pipeline_names: dict[int, str | None]) -> None:
+    def __init__(self, legacy: Legacy, pipeline_names: dict[int, str | None],
+                 imported: dict[str, str | None] | None = None) -> None:
         self.legacy = legacy
         self.pipeline_names = pipeline_names  # id(binding node) of a legacy pipeline or instance -> its name
+        self.imported = imported or {}  # local names of legacy pipelines imported from the project -> names
         self._memo: dict[int, str | None] = {}
 
     def pipeline_of(self, expr: cst.BaseExpression) -> tuple[bool, str | None]:
@@ -52,6 +54,8 @@ class Kinds:
         if not isinstance(expr, cst.Name):
             return False, None
         bound = binding_of(self.legacy, expr)
+        if isinstance(bound, (cst.Import, cst.ImportFrom)) and expr.value in self.imported:
+            return True, self.imported[expr.value]
         if bound is None or id(bound) not in self.pipeline_names:
             return False, None
         return True, self.pipeline_names[id(bound)]

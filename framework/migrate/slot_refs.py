@@ -6,8 +6,9 @@ each step as ``kwargs["trainer"]`` - directly, or through a local alias
 (``trainer = kwargs["trainer"]``, a statement the migration drops: the step is
 then called by its own name). Either way the body migration needs the same
 thing: each expression that stands for a slot, and which slot it stands for.
-Any other use of ``kwargs`` (iterating it, a computed key) depends on the
-instantiation at run time and cannot be rewritten.
+A test ``"slot" in kwargs`` is decided per instantiation (``optional_slots``). Any
+other use of ``kwargs`` (iterating it, a computed key) depends on the instantiation at
+run time and cannot be rewritten.
 """
 
 from __future__ import annotations
@@ -16,11 +17,17 @@ import libcst as cst
 
 from framework.migrate.analysis import Legacy, LegacyPipeline
 from framework.migrate.nodes import string_value
+from framework.migrate.optional_slots import membership_key
 from framework.migrate.wiring import Unsupported
 
 
-def slot_references(legacy: Legacy, pipe: LegacyPipeline) -> tuple[list[tuple[str, cst.BaseExpression]], list[cst.CSTNode]]:
-    """(slot, expression) for every use of a slot in the body, in source order; and alias statements to drop."""
+def slot_references(
+    legacy: Legacy, pipe: LegacyPipeline, aliases: dict[str, str] | None = None
+) -> tuple[list[tuple[str, cst.BaseExpression]], list[cst.CSTNode]]:
+    """(slot, expression) for every use of a slot in the body, in source order; and alias statements to drop.
+
+    ``aliases`` (if given) receives each local name bound to ``kwargs["slot"]`` -> its slot.
+    """
     func = pipe.func
     scope = legacy.scope(func.body.body[0])
     params = [p.name.value for p in func.params.params]
@@ -33,15 +40,16 @@ def slot_references(legacy: Legacy, pipe: LegacyPipeline) -> tuple[list[tuple[st
         refs.extend((name, a.node) for a in assignments[0].references)
     dropped: list[cst.CSTNode] = []
     if pipe.kwargs:
-        refs = [r for r in refs if r[0] != pipe.kwargs] + _keyed(legacy, pipe, scope, refs, dropped)
+        found = _keyed(legacy, pipe, scope, refs, dropped, {} if aliases is None else aliases)
+        refs = [r for r in refs if r[0] != pipe.kwargs] + found
     refs.sort(key=lambda item: legacy.pos(item[1]))
     return refs, dropped
 
 
-def _keyed(legacy, pipe, scope, refs, dropped) -> list[tuple[str, cst.BaseExpression]]:
+def _keyed(legacy, pipe, scope, refs, dropped, aliases) -> list[tuple[str, cst.BaseExpression]]:
     found = []
     for name, ref in refs:
-        if name != pipe.kwargs:
+        if name != pipe.kwargs or membership_key(legacy, ref) is not None:
             continue
         sub = legacy.parent(ref)
         key = _key(sub) if isinstance(sub, cst.Subscript) and sub.value is ref else None
@@ -59,6 +67,7 @@ def _keyed(legacy, pipe, scope, refs, dropped) -> list[tuple[str, cst.BaseExpres
         if len(assignments) != 1:
             raise Unsupported(pipe.node, f"pipeline `{pipe.name}` reassigns `{alias.value}` in its body")
         dropped.append(legacy.statement_of(sub))
+        aliases[alias.value] = key
         found.extend((key, a.node) for a in assignments[0].references)
     return found
 

@@ -18,11 +18,12 @@ REWRITES = (
     params_v1.rewrite,  # BaseStepConfig, un-annotated fields
     step_context.rewrite,  # StepContext argument, Environment().step_environment
     materializers.rewrite,  # handle_input/handle_return
-    post_execution.rewrite,  # framework.post_execution, .get_runs() -> Client
-)
+)  # then post_execution.rewrite: framework.post_execution, .get_runs() -> Client
 
 
-def rewrite_surface(module: cst.Module) -> cst.Module:
+def rewrite_surface(module: cst.Module, imported_pipelines: dict[str, str | None] | None = None) -> cst.Module:
+    """``imported_pipelines``: local names of legacy pipelines imported from the project's other modules ->
+    their run names (the post-execution reads look those up by name)."""
     for rewrite in REWRITES:
         module = rewrite(module)
-    return module
+    return post_execution.rewrite(module, imported_pipelines or {})

@@ -17,10 +17,12 @@ from libcst.metadata import GlobalScope
 
 from framework.migrate.analysis import Legacy, LegacyPipeline, StepDef
 from framework.migrate.bindings import assignment_of, binding_of, name_binding
-from framework.migrate.nodes import arg_comments, code, dotted, string_value
 from framework.migrate.errors import Unsupported
-from framework.migrate.pipeline_options import ConfigureProblem, check, configure_call
+from framework.migrate.factories import factory_sites, substituted
+from framework.migrate.instances import instance_uses
+from framework.migrate.nodes import arg_comments, code, dotted, string_value
 from framework.migrate.step_options import configure_arg, step_arg
+
 
 @dataclass
 class StepUse:
@@ -66,12 +68,18 @@ class RunCall:
 @dataclass
 class Instantiation:
     pipeline: LegacyPipeline
-    call: cst.Call
+    call: cst.Call  # the call that makes the instance (a factory's call site: `build(0.1)`)
     statement: cst.CSTNode
+    legacy: Legacy | None = None  # the module it is in (a project's pipeline may be run from another)
+    wiring: cst.Call | None = None  # the `p(step_1=..., ...)` call its slots are read from (default: `call`)
     target: cst.Name | None = None  # `inst` in `inst = first_pipeline(...)`
     slots: dict[str, StepUse] = field(default_factory=dict)
     runs: list[RunCall] = field(default_factory=list)
     configures: list[cst.Call] = field(default_factory=list)  # `inst.configure(...)` before it runs
+    given: frozenset[str] = frozenset()  # the slot keywords given (what `"slot" in kwargs` tests)
+    kept: bool = False  # the instance is used like a pipeline object: it stays a (function-API) one
+    factory: cst.FunctionDef | None = None  # the function that returned the instance, inlined here
+    substitute: dict[str, cst.BaseExpression] = field(default_factory=dict)  # its parameters -> arguments
 
 
 @dataclass
@@ -81,42 +89,68 @@ class PipelineUses:
     blockers: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # keep the pipeline legacy
     notes: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # TODOs that do not block
 
+    def merge(self, other: "PipelineUses") -> None:
+        self.instantiations += other.instantiations
+        self.blockers += other.blockers
+        self.notes += other.notes
 
-def collect(legacy: Legacy, pipe: LegacyPipeline) -> PipelineUses:
+
+def collect(legacy: Legacy, pipe: LegacyPipeline, local: str | None = None) -> PipelineUses:
+    """The uses of ``pipe`` in the module of ``legacy``: where it is defined, or where it is imported as ``local``."""
     uses = PipelineUses(pipe)
-    for ref in legacy.references(pipe.name, pipe.node):
+    name = local or pipe.name
+    binding = pipe.node if local is None else _import_binding(legacy, local)
+    for ref in legacy.references(name, binding):
         bound = binding_of(legacy, ref)
-        if bound is not None and bound is not pipe.node:
+        if bound is not None and bound is not binding:
             continue  # the name was rebound (`my_pipeline = my_pipeline(...)`): this reads the instance
         parent = legacy.parent(ref)
         if isinstance(parent, cst.Call) and parent.func is ref:
             try:
-                uses.instantiations.append(_instantiation(legacy, pipe, parent))
+                uses.instantiations += _instantiations(legacy, pipe, parent)
             except Unsupported as exc:
                 uses.blockers.append((exc.node, exc.message))
         else:
             uses.notes.append(
                 (
                     ref,
-                    f"`{pipe.name}` is used here as a legacy pipeline class; it is now a function-API pipeline: "
-                    f"call it to run it, `{pipe.name}.with_options(...)` to configure a run",
+                    f"`{name}` is used here as a legacy pipeline class; it is now a function-API pipeline: "
+                    f"call it to run it, `{name}.with_options(...)` to configure a run",
                 )
             )
-    if not uses.instantiations and not uses.blockers:
-        uses.blockers.append(
-            (
-                pipe.node,
-                f"legacy pipeline `{pipe.name}` is never instantiated in this file, so which step fills each slot "
-                f"is unknown: rewrite it as a function-API pipeline that calls the steps directly",
-            )
-        )
     return uses
 
 
+def never_instantiated(pipe: LegacyPipeline, where: str = "in this file") -> tuple[cst.CSTNode, str]:
+    return (
+        pipe.node,
+        f"legacy pipeline `{pipe.name}` is never instantiated {where}, so which step fills each slot "
+        f"is unknown: rewrite it as a function-API pipeline that calls the steps directly",
+    )
+
+
+def _import_binding(legacy: Legacy, local: str) -> cst.CSTNode | None:
+    scope = legacy.global_scope()
+    for assignment in scope.assignments[local] if scope is not None else ():
+        if isinstance(getattr(assignment, "node", None), (cst.Import, cst.ImportFrom)):
+            return assignment.node
+    return None
+
+
 # ---------------------------------------------------------------------- instantiation
-def _instantiation(legacy: Legacy, pipe: LegacyPipeline, call: cst.Call) -> Instantiation:
-    statement = legacy.statement_of(call)
-    inst = Instantiation(pipeline=pipe, call=call, statement=statement)
+def _instantiations(legacy: Legacy, pipe: LegacyPipeline, call: cst.Call) -> list[Instantiation]:
+    if isinstance(legacy.parent(call), cst.Return):  # `def build(x): return p(...)`: each call of build
+        factory, sites = factory_sites(legacy, pipe, call)
+        return [
+            _instantiation(legacy, Instantiation(pipe, site, legacy.statement_of(site), legacy=legacy, wiring=call,
+                                                 factory=factory, substitute=values))
+            for site, values in sites
+        ]
+    return [_instantiation(legacy, Instantiation(pipe, call, legacy.statement_of(call), legacy=legacy))]
+
+
+def _instantiation(legacy: Legacy, inst: Instantiation) -> Instantiation:
+    pipe, call, statement = inst.pipeline, inst.call, inst.statement
     parent = legacy.parent(call)
     grand = legacy.parent(parent) if parent is not None else None
     if isinstance(parent, cst.Attribute) and parent.attr.value == "run" and isinstance(grand, cst.Call) and grand.func is parent:
@@ -126,7 +160,9 @@ def _instantiation(legacy: Legacy, pipe: LegacyPipeline, call: cst.Call) -> Inst
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
             raise Unsupported(statement, f"the `{pipe.name}` instance is unpacked or stored in an attribute")
         inst.target = targets[0]
-        _instance_runs(legacy, inst)
+        found = instance_uses(legacy, pipe, inst.target)
+        inst.runs = [RunCall(run, inst) for run in found.runs]
+        inst.configures, inst.kept = found.configures, found.kept
     elif isinstance(parent, cst.Expr):
         pass  # instantiated for nothing: the wiring moves into the pipeline
     else:
@@ -140,15 +176,16 @@ def _instantiation(legacy: Legacy, pipe: LegacyPipeline, call: cst.Call) -> Inst
 
 
 def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
-    pipe, call = inst.pipeline, inst.call
+    pipe, call = inst.pipeline, inst.wiring or inst.call
+    where = legacy.statement_of(call)
     exprs: dict[str, cst.Arg] = {}
     positional = [a for a in call.args if a.keyword is None]
     for arg in call.args:
         if arg.star:
-            raise Unsupported(inst.statement, f"`{pipe.name}(...)` is given *args/**kwargs; name each step slot")
-    named = [s for s in pipe.slots if s in {p.name.value for p in pipe.func.params.params}]
+            raise Unsupported(where, f"`{pipe.name}(...)` is given *args/**kwargs; name each step slot")
+    named = [p.name.value for p in pipe.func.params.params if p.name.value != "self"]
     if len(positional) > len(named):
-        raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets more steps than it has slots")
+        raise Unsupported(where, f"`{pipe.name}(...)` gets more steps than it has slots")
     for slot, arg in zip(named, positional):
         exprs[slot] = arg
     for arg in call.args:
@@ -156,16 +193,20 @@ def _bind_slots(legacy: Legacy, inst: Instantiation) -> None:
             if arg.keyword.value not in pipe.slots and pipe.kwargs:
                 continue  # a step `connect(self, **kwargs)` never reads is never run
             if arg.keyword.value not in pipe.slots or arg.keyword.value in exprs:
-                raise Unsupported(inst.statement, f"`{pipe.name}(...)` gets an unknown or repeated slot `{arg.keyword.value}`")
+                raise Unsupported(where, f"`{pipe.name}(...)` gets an unknown or repeated slot `{arg.keyword.value}`")
             exprs[arg.keyword.value] = arg
-    missing = [s for s in pipe.slots if s not in exprs]
+    inst.given = frozenset(a.keyword.value for a in call.args if a.keyword is not None) | set(exprs)
+    # under `**kwargs` a slot may be left out (`if "preprocessor" in kwargs:`): `optional_slots` checks the body
+    missing = [s for s in pipe.slots if s not in exprs and (s in named or not pipe.kwargs)]
     if missing:
-        raise Unsupported(inst.statement, f"`{pipe.name}(...)` leaves slot(s) {', '.join(missing)} empty")
+        raise Unsupported(where, f"`{pipe.name}(...)` leaves slot(s) {', '.join(missing)} empty")
     for slot in pipe.slots:
+        if slot not in exprs:
+            continue
         arg = exprs[slot]
-        use = step_use(legacy, arg.value, inst.statement)
+        use = step_use(legacy, arg.value, where)
         use.leading, use.comments = arg_comments(call, arg)
-        inst.slots[slot] = use
+        inst.slots[slot] = substituted(use, inst.substitute) if inst.substitute else use
 
 
 def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> StepUse:
@@ -179,10 +220,10 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     ):
         chain.insert(0, node)
         node = node.func.value
-    if isinstance(node, cst.Name) and node.value not in legacy.steps and not chain:
+    if isinstance(node, cst.Name) and legacy.step_def(node.value) is None and not chain:
         return _variable(legacy, node, where)
     if not isinstance(node, cst.Call):
-        if dotted(node) is not None and (dotted(node) in legacy.steps or not chain):
+        if dotted(node) is not None and (legacy.step_def(dotted(node)) is not None or not chain):
             raise Unsupported(
                 where,
                 f"the step `{code(node)}` is passed without brackets; use `{code(node)}()`",
@@ -192,7 +233,7 @@ def step_use(legacy: Legacy, expr: cst.BaseExpression, where: cst.CSTNode) -> St
     name = dotted(callee)
     if name is None:
         raise Unsupported(where, f"cannot tell which step `{code(expr)}` is")
-    step = legacy.steps.get(name)
+    step = legacy.step_def(name)
     use = StepUse(expr=expr, callee=callee, step=step)
     if isinstance(callee, cst.Name) and step is not None:
         use.references.append(callee)
@@ -254,45 +295,4 @@ def _is_slot_argument(legacy: Legacy, ref: cst.CSTNode) -> bool:
     if not isinstance(call, cst.Call) or arg.value is not ref:
         return False
     callee = dotted(call.func)
-    return callee in legacy.pipelines
-
-
-# ---------------------------------------------------------------------- runs
-def _instance_runs(legacy: Legacy, inst: Instantiation) -> None:
-    target = inst.target
-    assignment = assignment_of(legacy, target)
-    for access in assignment.references:
-        ref = access.node
-        if binding_of(legacy, ref) is not target:
-            continue
-        attr = legacy.parent(ref)
-        call = legacy.parent(attr) if attr is not None else None
-        if (
-            isinstance(attr, cst.Attribute)
-            and attr.value is ref
-            and attr.attr.value == "run"
-            and isinstance(call, cst.Call)
-            and call.func is attr
-        ):
-            inst.runs.append(RunCall(call, inst))
-        elif configure_call(legacy, ref) is not None and legacy.scope(ref) is legacy.scope(target):
-            inst.configures.append(configure_call(legacy, ref))
-        else:
-            raise Unsupported(
-                legacy.statement_of(ref),
-                f"the pipeline instance `{target.value}` is used for more than `.run()`; function-API "
-                f"pipelines have no instances: call `{inst.pipeline.name}(...)` where it is run",
-            )
-    inst.runs.sort(key=lambda r: legacy.pos(r.call))
-    inst.configures.sort(key=legacy.pos)
-    for call in inst.configures:
-        try:
-            check(call, target.value)
-        except ConfigureProblem as exc:
-            raise Unsupported(legacy.statement_of(call), exc.message) from None
-        if inst.runs and legacy.pos(call) > legacy.pos(inst.runs[0].call):
-            raise Unsupported(
-                legacy.statement_of(call),
-                f"`{target.value}` is configured after it ran; configure the pipeline in its decorator "
-                f"(`@pipeline(...)`) or with `{inst.pipeline.name}.with_options(...)` for the runs after this",
-            )
+    return callee in legacy.pipelines or callee in legacy.imported_pipelines

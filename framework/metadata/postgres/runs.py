@@ -90,7 +90,7 @@ def run_id_for_name(conn: Any, name: str) -> str | None:
 
 
 def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit: int | None,
-                batch: int = 200, *, offset: int = 0) -> Iterator[dict[str, Any]]:
+                batch: int = 200, *, offset: int = 0, name_contains: str | None = None) -> Iterator[dict[str, Any]]:
     """Run documents newest ``start_time`` first (``id`` breaks ties), as readers show them
     (``crash_view``), filtered by pipeline and shown status, after skipping ``offset`` of
     them; read in index order, in batches, so ``limit=k`` reads about k rows whatever the
@@ -99,6 +99,9 @@ def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit:
     if pipeline_name is not None:
         where.append("pipeline_name = %(pipeline)s")
         params["pipeline"] = pipeline_name
+    if name_contains:
+        where.append("strpos(lower(name), lower(%(needle)s)) > 0")
+        params["needle"] = name_contains
     if status in ("running", "crashed"):  # a stored `running` run may read `crashed`
         where.append("status IN ('running', 'crashed')")
     elif status is not None:

@@ -144,13 +144,14 @@ class PostgresStore(MetadataStore):
             return runs.run_id_for_name(conn, name)
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
+                  limit: int | None = None, *, offset: int = 0, name_contains: str | None = None) -> list[Run]:
         if limit is not None and limit <= 0:
             return []
         found = []
         with self._db.read() as conn:
             wanted = None if limit is None else limit + offset
-            for doc in runs.newest_docs(conn, pipeline_name, status, wanted, offset=offset):
+            for doc in runs.newest_docs(conn, pipeline_name, status, wanted, offset=offset,
+                                        name_contains=name_contains):
                 found.append(from_doc(Run, doc, where=self._where("runs")))
                 if limit is not None and len(found) >= limit:
                     break

@@ -57,7 +57,7 @@ def create(txn: Transaction, run: dict[str, Any], *, copied: bool = False) -> No
     if len(index) >= layout.INDEX_CHUNK:
         chunk += 1
         index = txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")
-    index.insert({"run_id": run_id, "start_time": run["start_time"]})
+    index.insert({"run_id": run_id, "start_time": run["start_time"], "name": name})
     last = run_id if not copied or _newer_than_last(txn, pipeline, run) else pipeline.get("last_run_id")
     pipelines.update({"last_run_id": last, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
                      doc_ids=[pipeline.doc_id])
@@ -98,20 +98,28 @@ def run_id_for_name(files: StoreFiles, name: str) -> str | None:
 
 
 def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | None,
-              limit: int | None, offset: int = 0) -> list[dict[str, Any]]:
+              limit: int | None, offset: int = 0, name_contains: str | None = None) -> list[dict[str, Any]]:
     """Run documents of ``pipelines``, newest first, read lazily from the index: the
-    ``limit`` that match after skipping ``offset`` that match."""
+    ``limit`` that match after skipping ``offset`` that match. Index entries carry the run's
+    name (entries written before they did are checked against the run file), so a name
+    search reads the index and only the run files it returns."""
     runs: list[dict[str, Any]] = []
     skipped = 0
+    needle = name_contains.casefold() if name_contains else None
     for entry in run_index.newest_first(files, pipelines):
-        if status is None and skipped < offset:  # no filter: the index alone decides the page
-            skipped += 1
+        indexed_name = entry.get("name")
+        if needle is not None and indexed_name is not None and needle not in indexed_name.casefold():
+            continue
+        if status is None and skipped < offset and (needle is None or indexed_name is not None):
+            skipped += 1  # no filter the index cannot answer: the index alone decides the page
             continue
         run = run_doc(files, entry["run_id"])
         if run is None:
             continue  # an index entry whose run file never made it (crash mid-commit)
         crash_view(run)
         if status is not None and run.get("status") != status:
+            continue
+        if needle is not None and needle not in str(run.get("name", "")).casefold():
             continue
         if skipped < offset:
             skipped += 1

@@ -145,14 +145,14 @@ class TinyDBStore(MetadataStore):
         )
 
     def list_runs(self, pipeline_name: str | None = None, status: str | None = None,
-                  limit: int | None = None, *, offset: int = 0) -> list[Run]:
+                  limit: int | None = None, *, offset: int = 0, name_contains: str | None = None) -> list[Run]:
         if limit is not None and limit <= 0:
             return []
         docs = pipelines.pipeline_docs(self._files)
         if pipeline_name is not None:
             docs = [p for p in docs if p["name"] == pipeline_name]
         return [from_doc(Run, doc, where=self._where(layout.run_file(doc.get("id", "?"))))
-                for doc in runs.list_docs(self._files, docs, status, limit, offset)]
+                for doc in runs.list_docs(self._files, docs, status, limit, offset, name_contains)]
 
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:

@@ -147,7 +147,8 @@ class Pipeline:
         if tracer is not None:
             if tracer.kind != tracing.FUNCTION:
                 raise PipelineInterfaceError(f"Pipeline `{self.name}` cannot be called inside a legacy pipeline.")
-            return self.func(**self._bind(args, kwargs, {}))  # a pipeline inside a pipeline adds its steps
+            with tracer.group(self.name):  # a pipeline inside a pipeline adds its steps, as a group
+                return self.func(**self._bind(args, kwargs, {}))
         from framework.pipelines.running import run_graph
 
         options = self.run_options
