@@ -30,6 +30,7 @@ bench_postgres   the PostgreSQL metadata store next to TinyDB: per-step cost, 32
 bench_dashboard  every dashboard page over 10,000 runs (server time, size); a 200-step graph in Chromium
 bench_peers      the seed pipeline on ZenML 0.98 in its own venv (``make bench PEERS=1``)
 bench_dask       the Dask orchestrator (its own module; rows marked ``dask*``)
+bench_mlflow     a step with an MLflow experiment tracker vs the same step without one
 ===============  ================================================================
 
 ``BENCH_QUICK=1`` shrinks every size to check that all of it runs (``tests/test_benchmarks.py``).

@@ -18,7 +18,8 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ["import", "seed", "steps", "logs", "client", "history", "large", "postgres", "dashboard", "peers", "dask"]
+MODULES = ["import", "seed", "steps", "logs", "client", "history", "large", "postgres", "dashboard", "peers", "dask",
+           "mlflow"]
 
 
 def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
@@ -36,6 +37,11 @@ def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
 
         if find_bindir() is None:
             return "no PostgreSQL server binaries (install Debian's postgresql package)"
+    if name == "mlflow":
+        if importlib.util.find_spec("mlflow") is None:
+            return "MLflow not installed (pip install 'framework[mlflow]')"
+        if quick and not _flag("BENCH_MLFLOW"):
+            return "skipped in quick mode (BENCH_MLFLOW=1 runs it)"
     if name == "dask":
         if importlib.util.find_spec("benchmarks.bench_dask") is None:
             return "benchmarks/bench_dask.py not present"

@@ -86,9 +86,26 @@ class DaskOrchestratorSettings(BaseSettings):
     priority: int = 0
 
 
+class MLFlowExperimentTrackerSettings(BaseSettings):
+    """How a step logs to the stack's MLflow tracker (key ``"experiment_tracker.mlflow"``,
+    ZenML's fields; on a pipeline: every tracked step, a step's own value winning key by key).
+
+    ``experiment_name``: the MLflow experiment (default: the pipeline's name). ``nested``:
+    the step gets an MLflow run of its own, nested under the run's (the default here, unlike
+    ZenML's: two steps that autolog the same parameter names never collide); ``False`` logs
+    into the run's MLflow run itself. ``tags``: added to the step's MLflow run (and, on the
+    pipeline, to the run's).
+    """
+
+    experiment_name: str | None = None
+    nested: bool = True
+    tags: dict[str, Any] = {}
+
+
 BUILTIN: dict[str, type[BaseSettings]] = {
     "docker": DockerSettings,
     "resources": ResourceSettings,
     "orchestrator.local": LocalOrchestratorSettings,
     "orchestrator.dask": DaskOrchestratorSettings,
+    "experiment_tracker.mlflow": MLFlowExperimentTrackerSettings,
 }

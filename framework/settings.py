@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 _MODELS = ("BaseSettings", "DockerSettings", "ResourceSettings", "LocalOrchestratorSettings",
-           "DaskOrchestratorSettings")
+           "DaskOrchestratorSettings", "MLFlowExperimentTrackerSettings")
 _REGISTRY: dict[str, Any] = {}  # key -> settings class; the built-ins join on first use
 
 

@@ -69,8 +69,11 @@ class StackView:
 
     @property
     def experiment_tracker(self) -> Any:
-        """The stack's experiment tracker, or ``None`` when it has none."""
-        return getattr(self._stack, "experiment_tracker", None)
+        """The stack's experiment tracker (for MLflow an ``MLFlowExperimentTracker``: ``.name``,
+        ``.flavor``, ``.get_tracking_uri()``), or ``None`` when it has none."""
+        from framework.integrations.trackers import tracker_component
+
+        return tracker_component(self._stack)
 
     @property
     def components(self) -> dict[str, Any]:

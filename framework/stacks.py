@@ -3,9 +3,10 @@
 A stack is an orchestrator (``local`` or ``dask``) plus an artifact store (a local path
 or an fsspec URL such as ``s3://bucket/prefix``) plus a metadata store: the TinyDB store in
 ``<home>/metadata`` unless the stack names another (``metadata:`` in its entry, a
-PostgreSQL URL such as ``postgresql://user@host/db`` or a directory). The default stack
-`default` is the local orchestrator with ``<home>/artifacts`` and ``<home>/metadata``; it
-always exists and cannot be changed.
+PostgreSQL URL such as ``postgresql://user@host/db`` or a directory), and optionally an
+experiment tracker (an ``experiment_tracker:`` section: name, flavor, tracking URI; see
+``framework.experiment_tracking``). The default stack `default` is the local orchestrator
+with ``<home>/artifacts`` and ``<home>/metadata``; it always exists and cannot be changed.
 
 Other stacks are registered in ``<home>/stacks.yaml`` (``framework stack register``),
 one becomes active with ``framework stack set NAME``, and ``$FRAMEWORK_STACK`` overrides
@@ -22,6 +23,7 @@ from typing import Any, Callable
 
 import attrs
 
+from framework import experiment_tracking
 from framework.exceptions import FrameworkError
 from framework.io.atomic import atomic_write
 
@@ -80,6 +82,8 @@ class Stack:
     orchestrator_options: dict = attrs.field(factory=dict)
     artifact_store_options: dict = attrs.field(factory=dict)  # fsspec storage options (e.g. endpoint_url)
     metadata_url: str | None = None  # a PostgreSQL URL (no password); None: TinyDB in metadata_root
+    # {"name", "flavor", "tracking_uri"} with defaults filled in, or None: the stack tracks no experiments
+    experiment_tracker: dict | None = None
 
     @property
     def metadata_location(self) -> str:
@@ -124,6 +128,9 @@ class Stack:
                 "metadata_backend": self.metadata_backend}
         for key, value in self.orchestrator_options.items():
             info[key] = value if isinstance(value, (str, int, float, bool)) else repr(value)
+        if self.experiment_tracker:
+            info["experiment_tracker"] = f"{self.experiment_tracker['name']} ({self.experiment_tracker['flavor']})"
+            info["tracking_uri"] = self.experiment_tracker["tracking_uri"]
         if self.artifact_store_options:
             info["storage_options"] = ", ".join(f"{k}={'***' if _SECRET.search(k) else v}"
                                                 for k, v in sorted(self.artifact_store_options.items()))
@@ -186,7 +193,8 @@ def _from_entry(name: str, entry: dict[str, Any], home: Path) -> Stack:
     return Stack(name, home, str(entry.get("artifact_store") or base.artifact_store_url), root,
                  orchestrator=str(entry.get("orchestrator", "local")),
                  orchestrator_options=dict(entry.get("orchestrator_options") or {}),
-                 artifact_store_options=dict(entry.get("artifact_store_options") or {}), metadata_url=url)
+                 artifact_store_options=dict(entry.get("artifact_store_options") or {}), metadata_url=url,
+                 experiment_tracker=experiment_tracking.resolved_entry(entry.get("experiment_tracker"), home))
 
 
 def check_metadata_location(name: str, metadata: str) -> str:
@@ -252,14 +260,17 @@ def active_stack() -> Stack:
 def register_stack(name: str, *, orchestrator: str = "local", artifact_store: str | None = None,
                    orchestrator_options: dict[str, Any] | None = None,
                    artifact_store_options: dict[str, Any] | None = None,
-                   metadata: str | None = None, home: Path | None = None) -> Stack:
+                   metadata: str | None = None, experiment_tracker: dict[str, Any] | None = None,
+                   home: Path | None = None) -> Stack:
     """Add a stack to ``<home>/stacks.yaml`` and return it; it does not become active.
 
     ``artifact_store``: a local path (made absolute) or an fsspec URL; default
     ``<home>/artifacts``. ``metadata``: a PostgreSQL URL without password
     (``postgresql://user@host/db``; see `check_metadata_location`) or a directory for a
     TinyDB store; default ``<home>/metadata``. Options are checked against
-    `ORCHESTRATOR_OPTIONS`; no cluster or database is contacted here.
+    `ORCHESTRATOR_OPTIONS`; no cluster or database is contacted here. ``experiment_tracker``:
+    ``{"flavor": "mlflow", "name": ..., "tracking_uri": ...}`` (name and URI optional: see
+    ``framework.experiment_tracking.tracker_entry``); no tracking server is contacted either.
     """
     home = home or framework_home()
     _check_name(name)
@@ -284,6 +295,11 @@ def register_stack(name: str, *, orchestrator: str = "local", artifact_store: st
         entry["artifact_store_options"] = dict(artifact_store_options)
     if metadata:
         entry["metadata"] = check_metadata_location(name, metadata)
+    if experiment_tracker:
+        try:
+            entry["experiment_tracker"] = experiment_tracking.tracker_entry(**experiment_tracker)
+        except (TypeError, ValueError) as exc:
+            raise StackError(f"Stack `{name}`: {exc}") from None
 
     def add(data: dict[str, Any]) -> None:
         if name in data["stacks"]:

@@ -137,6 +137,13 @@ class StepView:
     def is_cached(self) -> bool:
         return self.status == "cached"
 
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """What was recorded on this step run besides its outputs (ZenML's name): values
+        logged in the step and, for a tracked step, the link to its experiment tracker run
+        (``experiment_tracker_url``, ``mlflow_run_id``, ...)."""
+        return dict(self.record.metadata)
+
     def _artifact(self, artifact_id: str, label: str) -> ArtifactView:
         detail = self.run.detail
         record = detail.artifacts.get(artifact_id)

@@ -84,6 +84,10 @@ def show(run: str, as_json: bool) -> None:
         renderables.append(output.key_values([(f"{name} error", error) for name, error in errors]))
     if output_rows:
         renderables += ["", output.table("Outputs", ["output", "type", "size", "summary", "location"], output_rows)]
+    tracked = [(f"{s['name']} (tracker run)", s["metadata"]["experiment_tracker_url"]) for s in data["steps"]
+               if s.get("metadata", {}).get("experiment_tracker_url")]
+    if tracked:
+        renderables += ["", output.key_values(tracked)]
     output.show(*renderables)
 
 

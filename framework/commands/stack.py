@@ -6,6 +6,8 @@ too when that module provides ``list_stacks()`` (and ``get_stack(name)``).
 
 ``framework stack register NAME [...]``, ``framework stack set NAME`` and
 ``framework stack delete NAME`` change ``<home>/stacks.yaml`` through ``framework.stacks``.
+``framework stack tracking-uri [NAME]`` prints the stack's MLflow tracking URI (for
+``mlflow ui --backend-store-uri``).
 """
 
 from __future__ import annotations
@@ -116,6 +118,48 @@ def describe(name: str | None, as_json: bool) -> None:
     output.show(output.key_values(pairs))
 
 
+# ---------------------------------------------------------------------- experiment trackers
+def tracker_options(command: Any) -> Any:
+    """``--experiment-tracker FLAVOR``, ``--tracker-name NAME``, ``--tracking-uri URI``."""
+    command = click.option("--tracking-uri", metavar="URI",
+                           help="Where MLflow keeps the runs: sqlite:///PATH.db, http://HOST:5000 (a tracking "
+                                "server), ...; default: sqlite:///<home>/mlflow.db.")(command)
+    command = click.option("--tracker-name", metavar="NAME",
+                           help="The tracker's name, which steps give as experiment_tracker=NAME "
+                                "(default: mlflow_tracker).")(command)
+    return click.option("--experiment-tracker", type=click.Choice(["mlflow"]),
+                        help="Give the stack an experiment tracker: steps with experiment_tracker= log to it "
+                             "(needs pip install 'framework[mlflow]').")(command)
+
+
+def tracker_entry(flavor: str | None, name: str | None, tracking_uri: str | None) -> dict[str, Any] | None:
+    if flavor is None:
+        if name or tracking_uri:
+            raise click.UsageError("--tracker-name and --tracking-uri need --experiment-tracker mlflow.")
+        return None
+    return {"flavor": flavor, "name": name, "tracking_uri": tracking_uri}
+
+
+def echo_tracker(registered: Any) -> None:
+    tracker = getattr(registered, "experiment_tracker", None)
+    if tracker:
+        click.echo(f"Experiment tracker `{tracker['name']}` ({tracker['flavor']}) at {tracker['tracking_uri']}: "
+                   f"steps log to it with experiment_tracker=\"{tracker['name']}\".")
+
+
+@stack.command("tracking-uri")
+@click.argument("name", required=False)
+def tracking_uri(name: str | None) -> None:
+    """Print the tracking URI of stack NAME's experiment tracker (default: the active stack), e.g.
+    for `mlflow ui --backend-store-uri "$(framework stack tracking-uri)"`."""
+    found = find_stack(name)
+    tracker = getattr(found, "experiment_tracker", None)
+    if not tracker:
+        raise NotFound(f"Stack `{found.name}` has no experiment tracker; register a stack with one: "
+                       "`framework stack register ml --experiment-tracker mlflow`.")
+    click.echo(tracker["tracking_uri"])
+
+
 # ---------------------------------------------------------------------- register / set / delete
 def parse_storage_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``("endpoint_url=http://minio:9000", "anon=false")`` → a dict; values read as YAML scalars."""
@@ -155,9 +199,11 @@ def parse_storage_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--metadata", metavar="URL|DIR",
               help="The metadata store: postgresql://user@host[:port]/database (password from PGPASSWORD "
                    "or ~/.pgpass, never in the URL) or a directory for a TinyDB store; default: <home>/metadata.")
+@tracker_options
 def register(name: str, orchestrator: str, artifact_store: str | None, scheduler: str | None,
              max_workers: int | None, threads_per_worker: int | None, processes: bool | None,
-             connect_timeout: float | None, storage_options: tuple[str, ...], metadata: str | None) -> None:
+             connect_timeout: float | None, storage_options: tuple[str, ...], metadata: str | None,
+             experiment_tracker: str | None, tracker_name: str | None, tracking_uri: str | None) -> None:
     """Register stack NAME in the home's stacks.yaml (it does not become active: see `stack set`).
 
     Examples:
@@ -174,10 +220,12 @@ def register(name: str, orchestrator: str, artifact_store: str | None, scheduler
                "processes": processes, "connect_timeout": connect_timeout}
     registered = stacks.register_stack(
         name, orchestrator=orchestrator, artifact_store=artifact_store, orchestrator_options=options,
-        artifact_store_options=parse_storage_options(storage_options), metadata=metadata)
+        artifact_store_options=parse_storage_options(storage_options), metadata=metadata,
+        experiment_tracker=tracker_entry(experiment_tracker, tracker_name, tracking_uri))
     click.echo(f"Registered stack `{registered.name}` ({registered.orchestrator} orchestrator, artifacts in "
                f"{registered.artifact_store_url}, metadata in {registered.metadata_location}). "
                f"Use it with `framework stack set {registered.name}`.")
+    echo_tracker(registered)
 
 
 @stack.command("set")

@@ -16,6 +16,12 @@ running after ``RUNNING_AFTER_S`` already has the uri in its `running` record, s
 can follow the file. A hook's error is appended to the step's ``error`` text (a step whose
 ``on_success`` hook raised stays `completed`, with that text); the directories handed out
 for extra files are kept in ``extra_files``.
+
+The API layer also hands over the run's experiment tracking (``tracking``: the
+integration's object, checked against the stack before the run; None when no step is
+tracked): ``begin(run)`` once the run record exists,
+``for_step(invocation)`` for each tracked step handed to the orchestrator (what travels in
+its task), ``finish(status)`` when the run ends.
 """
 
 from __future__ import annotations
@@ -57,8 +63,9 @@ class RunStack(Protocol):
 class RunLauncher:
     """Drives one run: implements the orchestrator loop's ``prepare``/``complete``/``skip``."""
 
-    def __init__(self, graph: PipelineGraph, run_config: RunConfig, stack: RunStack) -> None:
+    def __init__(self, graph: PipelineGraph, run_config: RunConfig, stack: RunStack, tracking: Any = None) -> None:
         self.graph = graph
+        self.tracking = tracking
         self.run_config = run_config
         self.stack = stack
         self.metadata = stack.metadata_store()
@@ -135,7 +142,7 @@ class RunLauncher:
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key, logs=logs))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
-                        pipeline_name=self.graph.name,
+                        pipeline_name=self.graph.name, tracker=self._tracker(inv),
                         trusted_inputs=frozenset(arg for arg, a in inputs.items() if self.artifacts.trusts(a)),
                         run_id=self.run_id, logs=target)
 
@@ -260,6 +267,14 @@ class RunLauncher:
                 if attempt == 4 or not run_names.uses_time(config.run_name):
                     raise
         self.run_name = run.name
+        if self.tracking is not None:
+            self.tracking.begin(run)
+
+    def _tracker(self, inv: Invocation) -> Any:
+        """What a tracked step's task carries to log to the run's experiment tracker."""
+        if self.tracking is None or not inv.experiment_tracker:
+            return None
+        return self.tracking.for_step(inv)
 
     def _launch(self, *, pipeline_parameters: dict[str, Any], unlisted: bool) -> None:
         graph, config = self.graph, self.run_config
@@ -309,6 +324,7 @@ class RunLauncher:
         record is still closed, as `failed`; the error is re-raised when ``raising``.
         """
         batch = self.records.close()  # after the committer's last transaction
+        self._finish_tracking(status)
         extras = {"metadata": self.run_metadata or None, "summary": self._summary()} \
             if _closes_with_history(self.metadata) else {}
         try:
@@ -323,6 +339,15 @@ class RunLauncher:
             if raising:
                 raise
 
+    def _finish_tracking(self, status: str) -> None:
+        """End the run's experiment-tracker runs; a tracker that fails here never fails the run."""
+        if self.tracking is None:
+            return
+        try:
+            self.tracking.finish(status)
+        except Exception as exc:  # noqa: BLE001 - the run's own outcome stands
+            self.logger.warning("Could not close the run's experiment tracker runs: %s", exc)
+
 
 def _closes_with_history(store: Any) -> bool:
     """Does this store's ``finish_run`` take the run's logged metadata and summary? (Every
@@ -333,7 +358,8 @@ def _closes_with_history(store: Any) -> bool:
 
 
 def launch(graph: PipelineGraph, *, run_config: RunConfig, pipeline_parameters: dict[str, Any],
-           stack: RunStack, unlisted: bool = False) -> str:
+           stack: RunStack, unlisted: bool = False, tracking: Any = None) -> str:
     """Run a compiled graph on ``stack``; returns the run's id."""
     run_names.render(run_config.run_name, pipeline=graph.name)  # bad templates fail before anything is written
-    return RunLauncher(graph, run_config, stack).launch(pipeline_parameters=pipeline_parameters, unlisted=unlisted)
+    return RunLauncher(graph, run_config, stack, tracking).launch(pipeline_parameters=pipeline_parameters,
+                                                                  unlisted=unlisted)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from framework.migrate.wiring import StepUse
 
 # the options a step instance takes that `with_options` takes too (hooks are the same keywords in both APIs)
-STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers", "on_failure", "on_success")
+STEP_OPTIONS = ("name", "enable_cache", "settings", "extra", "output_materializers", "on_failure", "on_success",
+                "experiment_tracker")
 
 _MERGED = ("settings", "extra", "output_materializers")
 

@@ -16,6 +16,11 @@ Everything from loading the inputs to the last hook — what the step prints, lo
 warns, and the traceback of its error — goes to the step's log when the task names one
 (``StepTask.logs``; ``framework.orchestrators.step_logs``), and ``StepOutcome.logs``
 says what was kept.
+
+A tracked step (``experiment_tracker=``) runs inside its tracker's run: the task carries
+the tracker's run by value (``StepTask.tracker``, from the integration), the runner opens
+it around the step through ``framework.experiment_tracking`` and mirrors the step's numeric
+outputs to it; the link to that run comes back in ``StepOutcome.metadata``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 import attrs
 
 from framework.exceptions import ArtifactError, FrameworkError, RunTerminated
+from framework.experiment_tracking import mirror_metrics, step_tracking
 from framework.orchestrators.log_capture import Capture, capturing
 from framework.orchestrators.output_dirs import OutputDirectories
 from framework.orchestrators.step_logs import LogTarget, StepLog
@@ -57,6 +63,7 @@ class StepTask:
         default=attrs.Factory(lambda task: getattr(task.step, "_pipeline_name", None), takes_self=True))
     run_id: str | None = None  # so the step can name its own run (log_metadata(run=...))
     logs: LogTarget | None = None  # where the step's output is captured; None: not captured
+    tracker: Any = None  # the experiment tracker's run for this step (see framework.experiment_tracking)
 
 
 @attrs.define
@@ -164,6 +171,7 @@ def _run(task: StepTask, outcome: StepOutcome, capture: Capture | None, start: f
     directories = OutputDirectories(task.artifact_store_url, task.artifact_store_options, task.run_name,
                                     task.step_name)
     context = _context(task, directories)
+    tracking = step_tracking(task.tracker, task)
     with active(context):
         try:
             store = _artifact_store(task.artifact_store_url, task.artifact_store_options)
@@ -172,10 +180,12 @@ def _run(task: StepTask, outcome: StepOutcome, capture: Capture | None, start: f
             context_arg = type(task.step)._signature.context_arg
             if context_arg is not None:
                 arguments[context_arg] = context
-            returned = task.step.call_entrypoint(arguments)
-            values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
-            _save_outputs(task, values, store, outcome)
-            _upload(task, directories)
+            with tracking:
+                returned = task.step.call_entrypoint(arguments)
+                values = validate_outputs(type(task.step)._signature, returned, step_name=task.step_name)
+                mirror_metrics(values)  # numeric outputs are metrics (a no-op when untracked)
+                _save_outputs(task, values, store, outcome)
+                _upload(task, directories)
         except BaseException as exc:  # noqa: BLE001 - the launcher records and re-raises it
             outcome.error = exc
             outcome.error_text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -183,13 +193,16 @@ def _run(task: StepTask, outcome: StepOutcome, capture: Capture | None, start: f
                 capture.write_traceback(exc)
             if isinstance(exc, _STOPPING):
                 directories.discard()
+                outcome.metadata.update(tracking.metadata)
                 outcome.duration = time.perf_counter() - start
                 return  # the run is being stopped: no uploads, no hooks
             _upload(task, directories, best_effort=True)
         outcome.extra_files = dict(directories.given)
+        outcome.metadata.update(tracking.metadata)
         outcome.duration = time.perf_counter() - start
         _run_hooks(task, outcome, context)
-    outcome.metadata, outcome.output_metadata, outcome.run_metadata = context.logged_metadata()
+    logged, outcome.output_metadata, outcome.run_metadata = context.logged_metadata()
+    outcome.metadata.update(logged)  # next to the tracker run's link, if any
 
 
 def _upload(task: StepTask, directories: OutputDirectories, *, best_effort: bool = False) -> None:

@@ -100,6 +100,7 @@ class StepContext:
                      run: bool = False) -> None:
         """Log ``metadata`` on this step run, on its output ``artifact``, or (``run=True``) on
         the run; merged key by key with what was logged before. Numbers become metrics."""
+        from framework.experiment_tracking import mirror_metrics
         from framework.json_values import check_metadata, merge_metadata
 
         if artifact is not None and run:
@@ -110,6 +111,8 @@ class StepContext:
         except ValueError as exc:
             raise ValueError(f"Step `{self.step_name}`: metadata logged on the {where} must be strict JSON "
                              f"(str keys; str, int, finite float, bool, None, lists and dicts): {exc}") from None
+        if artifact is None:
+            mirror_metrics(values)  # a tracked step's numbers also reach its tracker run (else a no-op)
         if run:
             self._run_metadata = merge_metadata(self._run_metadata, values)
         elif artifact is not None:

@@ -20,6 +20,7 @@ fallback (with a warning) instead. pandas and pyarrow are imported only inside m
 from __future__ import annotations
 
 import json
+import warnings
 from typing import IO, Any
 
 from framework.artifacts.materializers import tagged_json
@@ -77,7 +78,11 @@ class PandasMaterializer(BaseMaterializer):
         record["dtypes"] = [str(t) for t in frame.dtypes]
         record["index_dtypes"] = [str(t) for t in _levels(frame.index)]
         try:
-            table = pa.Table.from_pandas(frame)
+            with warnings.catch_warnings():
+                # pyarrow < 26 reads tz-aware columns through `Series.values`, which pandas 3.1
+                # deprecates: its own internals, nothing the user can act on (the data is exact).
+                warnings.filterwarnings("ignore", message="Series.values returning an ndarray that drops timezone")
+                table = pa.Table.from_pandas(frame)
         except (pa.ArrowException, ValueError, TypeError) as exc:
             raise MaterializerError(
                 f"Cannot write this {type(value).__name__} as Parquet: {exc}. Convert the "
