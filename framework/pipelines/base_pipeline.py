@@ -19,6 +19,7 @@ from framework.compiler import compile_graph
 from framework.exceptions import PipelineInterfaceError
 from framework.graph import PipelineGraph
 from framework.steps.base_step import BaseStep, ClassOrInstanceMethod
+from framework.steps.configurable import Configurable
 
 if typing.TYPE_CHECKING:
     from framework.options import PipelineOptions
@@ -30,7 +31,7 @@ def _checks(name: str):
     return PipelineChecks(name)
 
 
-class BasePipeline:
+class BasePipeline(Configurable):
     """A legacy pipeline: subclass and define ``connect(self, step_1, step_2, ...)``, or use ``@pipeline``."""
 
     _connect_fn: ClassVar[Any]
@@ -117,15 +118,6 @@ class BasePipeline:
             seen_objects[id(value)] = slot
             seen_names[value.name] = slot
         self.steps: dict[str, BaseStep] = {slot: wired[slot] for slot in slots}
-
-    @property
-    def name(self) -> str:
-        options = self.__dict__.get("_options") or type(self)._class_options
-        return (options.name if options is not None else None) or type(self).__name__
-
-    @property
-    def enable_cache(self) -> bool | None:
-        return self._options.enable_cache
 
     @property
     def configuration(self) -> PipelineOptions:

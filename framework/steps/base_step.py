@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from framework import tracing
 from framework.exceptions import StepInterfaceError
+from framework.steps.configurable import Configurable
 from framework.steps.signature import StepSignature, analyse_entrypoint, is_parameters_object
 from framework.steps.validation import validate_input, validate_outputs
 
@@ -74,7 +75,7 @@ def _runs_the_step(cls: type, args: tuple, kwargs: dict) -> bool:
     return True
 
 
-class BaseStep:
+class BaseStep(Configurable):
     """A pipeline step. Subclass and define ``entrypoint(self, ...)``, or use ``@step``."""
 
     _signature: ClassVar[StepSignature]
@@ -184,15 +185,6 @@ class BaseStep:
             )
 
     # ------------------------------------------------------------------ configuration
-    @property
-    def name(self) -> str:
-        options = self.__dict__.get("_options") or type(self)._class_options
-        return (options.name if options is not None else None) or type(self).__name__
-
-    @property
-    def enable_cache(self) -> bool | None:
-        return self._options.enable_cache
-
     @property
     def configuration(self) -> StepOptions:
         """A copy of this instance's options; ``parameters`` shows the parameters object's
