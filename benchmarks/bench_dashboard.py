@@ -2,7 +2,9 @@
 long a 200-step run page takes to render in Chromium.
 
 The store is ``dashboard_fill``'s (one pipeline of 10,000 runs with summaries, a 200-step
-run drawn as 20 nested-pipeline groups, 49 small pipelines; 300 runs in quick mode). A
+run drawn as 20 nested-pipeline groups, 49 small pipelines, and a pipeline ``tagged`` of
+10,000 runs with listing rows, where the tag filter is measured; 300 runs each in quick
+mode). A
 child process builds the app over it and times each page through the ASGI app (FastAPI's
 test client: routing, reading the store, rendering; no network): one untimed request,
 then the median of several. The run page is timed twice: with its layout cached (any view
@@ -42,6 +44,12 @@ def pages(run: str) -> list[tuple[str, str]]:
         ("pipeline, runs page 150 (runs 7,451-7,500)", f"/pipelines/{q}?page=150"),
         ("pipeline, run name search", f"/pipelines/{q}?q=0999"),
         ("pipeline, status filter (failed, page 1)", f"/pipelines/{q}?status=failed"),
+        ("pipeline, tag filter (1 run in 2 tagged, page 1)", "/pipelines/tagged?tag=sweep"),
+        ("pipeline, tag filter (1 run in 100 tagged, page 1)", "/pipelines/tagged?tag=best"),
+        ("pipeline, tag filter, page 50 (runs 2,451-2,500 of 5,000 tagged)", "/pipelines/tagged?tag=sweep&page=50"),
+        ("pipeline, a tag no run has (every listing row read)", "/pipelines/tagged?tag=nobody"),
+        ("pipeline, tag and status filters (failed, 1 run in 34)", "/pipelines/tagged?tag=sweep&status=failed"),
+        ("run page of a run with tags and notes", f"/runs/{q}-00100"),
         ("run page, 200 steps (layout cached)", f"/runs/{run}"),
         ("step page of the 200-step run", f"/runs/{run}/steps/report"),
         ("output page", f"/runs/{run}/steps/report/outputs/output"),
@@ -131,7 +139,7 @@ def _render(app: Any, run: str) -> dict[str, Any]:
 def run() -> list[dict[str, Any]]:
     runs = 300 if QUICK else 10_000
     with temp_dir("bench-dashboard-") as home:
-        summary = run_child("dashboard_fill", str(home), str(runs), env=child_env(home))
+        summary = run_child("dashboard_fill", str(home), str(runs), "big", str(runs), env=child_env(home))
         result = run_child("bench_dashboard", "--measure", str(home), summary["wide_run"], env=child_env(home))
     store = f"{runs:,} runs"
     rows = []

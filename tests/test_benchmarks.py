@@ -3,6 +3,7 @@ timing asserted), and the 10,000-run history it measures against is a real store
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,7 @@ ROWS = [
     "load verifies the hash, returns a memory map",
     "xxh3 hashing speed",
     "dashboard pipelines (front page), store of",
+    "dashboard pipeline, tag filter (1 run in 100 tagged, page 1), store of",
     "dashboard 200-step run page rendered in Chromium",
     "bench_peers",
 ]
@@ -102,3 +104,21 @@ def test_bulk_filled_history_reads_back_like_a_store_written_through_the_api(tmp
     assert len(rows) == 150 and all(rows[r.id].summary == r.summary for r in runs)
     rerun = make_chain(3)()  # the history's cache entries serve a real run
     assert [s.status for s in rerun.steps.values()] == ["cached"] * 3
+
+
+def test_dashboard_fill_writes_listing_rows_as_the_store_does(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    from benchmarks.dashboard_fill import fill
+    from framework.metadata import TinyDBStore
+    from framework.records import RunRow
+
+    fill(tmp_path / "home", 20, big_run=False, tagged=150)
+    store = TinyDBStore(tmp_path / "home" / "metadata")
+    entries = [entry for path in (tmp_path / "home" / "metadata" / "index").rglob("*.json")
+               for entry in json.loads(path.read_text())["runs"].values()]
+    assert len(entries) == 20 + 49 + 150 and sum("row" in entry for entry in entries) == 150  # `tagged` only
+    rows = list(store.query_runs(pipeline_name="tagged"))  # the index rows, read back as the run files say
+    assert rows == [RunRow.of(run) for run in store.list_runs("tagged")] and len(rows) == 150
+    assert [row.name for row in store.query_runs(pipeline_name="tagged", tags=["best"])] == [
+        "tagged-00100", "tagged-00000"]
+    assert {row.name for row in store.query_runs(pipeline_name="wide", tags=["best"])} == {"wide-00000"}

@@ -23,11 +23,14 @@ from framework.dashboard import create_app, export_site
 from framework.dashboard.dag import STATUS_COLORS, DagNode, render_dag
 from tests import dashboard_store as store
 
+NOTES = "Tuned by hand.\n<b>not bold</b> & kept\n" + "n" * 1500  # longer than a page shows
+
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
-    """One store for the read-only tests: three trial runs, a pipeline named like a script
-    tag, and a failed run."""
+    """One store for the read-only tests: three trial runs (two tagged ``best``, one with
+    long notes), a pipeline named like a script tag (its run tagged and noted so too),
+    and a failed run."""
     home = tmp_path_factory.mktemp("dashboard") / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FRAMEWORK_HOME", str(home))
@@ -36,6 +39,14 @@ def shared(tmp_path_factory):
         failed = store.run_failing()
         artifacts = store.run_artifacts(note="n" * 5000)
         nested = store.nested_pipeline().name
+        client = Client()
+        client.tag_run(names[0], "best", "baseline")
+        client.tag_run(names[2], "best")
+        client.note_run(names[0], NOTES)
+        client.tag_pipeline("trials", "production")
+        client.note_pipeline("trials", "Weekly retraining.\n" + "p" * 1500)
+        client.tag_run(xss, store.XSS)  # a tag may hold markup: shown as text
+        client.note_run(xss, store.XSS_RUN)
     return home, {"trials": names, "xss": xss, "failed": failed, "artifacts": artifacts, "nested": nested}
 
 
@@ -145,6 +156,67 @@ def test_run_in_progress_is_polled_and_its_pending_steps_shown(home):
     assert done["status"] == "completed" and done["signature"] != api["signature"]
 
 
+def test_run_page_shows_tags_linked_to_the_tagged_runs_and_notes_cut_and_escaped(web, runs):
+    first = runs["trials"][0]
+    page = web.get(f"/runs/{q(first)}").text
+    tags = re.search(r'<span class="tags" id="run-tags">.*?</span></dd>', page, re.S).group(0)
+    assert re.findall(r'<a class="tag" href="([^"]+)" data-tag="([^"]+)"', tags) == [
+        ("/pipelines/trials?tag=best", "best"), ("/pipelines/trials?tag=baseline", "baseline")]
+    notes = re.search(r'<div class="notes" id="run-notes">(.*?)</div>', page, re.S).group(1)
+    assert notes.startswith("Tuned by hand.\n&lt;b&gt;not bold&lt;/b&gt; &amp; kept\nnnn") and "<b>" not in page
+    assert "n" * 1500 not in notes and f"all {len(NOTES)} chars" in notes
+    link = re.search(r'<a class="more" href="([^"]+)"', notes).group(1).replace("&amp;", "&")
+    assert link == f"/runs/{q(first)}/values?key=notes"
+    whole = web.get(link)
+    assert whole.text == NOTES and whole.headers["content-type"].startswith("text/plain")
+    untagged = web.get(f"/runs/{q(runs['trials'][1])}").text
+    assert 'id="run-tags"' not in untagged and 'id="run-notes"' not in untagged
+    assert web.get(f"/runs/{q(runs['trials'][1])}/values", params={"key": "notes"}).status_code == 404
+
+
+def test_pipeline_page_shows_its_tags_and_notes_and_each_runs_tags(web, runs):
+    page = web.get("/pipelines/trials").text
+    head = re.search(r'<section class="card annotations" id="pipeline-annotations">.*?</section>', page, re.S).group(0)
+    assert '<span class="tag" data-tag="production">production</span>' in head  # not a run filter
+    assert "Weekly retraining.\npppp" in head and "p" * 1500 not in head and "all 1519 chars" in head
+    assert 'href="/notes?pipeline=trials"' in head
+    assert web.get("/notes", params={"pipeline": "trials"}).text == "Weekly retraining.\n" + "p" * 1500
+    assert web.get("/notes", params={"pipeline": "failing"}).status_code == 404  # no notes
+    rows = {m.group(1): re.findall(r'data-tag="([^"]+)"', m.group(0))
+            for m in re.finditer(r'<a class="strong" href="/runs/([^"]+)".*?</tr>', page, re.S)}
+    first, second, third = (q(n) for n in runs["trials"])
+    assert rows == {first: ["best", "baseline"], second: [], third: ["best"]}
+    assert 'id="tag-filter"' not in page
+
+
+def test_tag_filter_lists_only_tagged_runs_and_keeps_the_other_filters(web, runs):
+    page = web.get("/pipelines/trials", params={"tag": "best"}).text
+    assert re.findall(r'<a class="strong" href="/runs/([^"]+)"', page) == [q(runs["trials"][2]), q(runs["trials"][0])]
+    chip = re.search(r'<p class="filter" id="tag-filter">.*?</p>', page, re.S).group(0)
+    assert 'data-tag="best"' in chip and 'href="/pipelines/trials">× clear the tag filter' in chip
+    assert '<input type="hidden" name="tag" value="best">' in page  # a search keeps the tag
+    failed = web.get("/pipelines/trials", params={"tag": "best", "status": "failed"}).text
+    assert "No runs tagged “best”" in failed and 'href="/pipelines/trials?status=failed">× clear' in failed
+    search = web.get("/pipelines/trials", params={"tag": "baseline", "q": runs["trials"][0][-5:]}).text
+    assert re.findall(r'<a class="strong" href="/runs/([^"]+)"', search) == [q(runs["trials"][0])]
+    assert f'href="/pipelines/trials?q={runs["trials"][0][-5:]}&amp;tag=best"' in search  # badges keep the search
+    for tag in ("nobody", "a,b", " "):  # unknown, impossible, empty (no filter)
+        response = web.get("/api/pipelines/trials", params={"tag": tag})
+        assert response.status_code == 200
+        assert len(response.json()["runs"]) == (3 if tag == " " else 0), tag
+
+
+def test_tag_filter_shows_a_run_in_progress_with_what_it_has_so_far(home):
+    web = TestClient(create_app(Client()))
+    with store.running_run() as name:
+        Client().tag_run(name, "watched")  # its listing row has no summary yet: read from its steps
+        listed = web.get("/api/pipelines/live", params={"tag": "watched"}).json()["runs"]
+        assert [(r["name"], r["status"], r["tags"]) for r in listed] == [(name, "running", ["watched"])]
+        assert {"key": "pipeline:C", "text": "3"} in [{k: v[k] for k in ("key", "text")}
+                                                     for v in listed[0]["parameters"]["items"]]
+        store.GATE.set()
+
+
 # ---------------------------------------------------------------- JSON
 def test_api_serves_the_same_data(web, runs):
     pipelines = web.get("/api/pipelines").json()
@@ -163,6 +235,20 @@ def test_api_serves_the_same_data(web, runs):
     assert next(r for r in compared["parameters"] if r["key"] == "new_trainer.C")["differs"] is True
     trials = web.get("/api/trials", params={"pipeline": "trials", "x": "new_trainer.C"}).json()
     assert [p["x"] for p in trials["points"]] == [0.01, 1.0, 100.0] and trials["y"] == "scorer.output"
+
+
+def test_api_has_tags_and_all_of_the_notes(web, runs):
+    run = web.get(f"/api/runs/{q(runs['trials'][0])}").json()
+    assert run["tags"] == ["best", "baseline"] and run["notes"] == NOTES
+    assert run["notes_shown"]["cut"] and run["notes_shown"]["chars"] == len(NOTES)
+    plain = web.get(f"/api/runs/{q(runs['trials'][1])}").json()
+    assert plain["tags"] == [] and plain["notes"] is None and plain["notes_shown"] is None
+    pipeline = web.get("/api/pipelines/trials").json()
+    assert pipeline["tags"] == ["production"] and pipeline["notes"].startswith("Weekly retraining.")
+    assert [r["tags"] for r in pipeline["runs"]] == [["best"], [], ["best", "baseline"]]
+    tagged = web.get("/api/pipelines/trials", params={"tag": "best"}).json()
+    assert [r["name"] for r in tagged["runs"]] == [runs["trials"][2], runs["trials"][0]]
+    assert tagged["page"]["tag"] == "best" and tagged["page"]["total"] is None
 
 
 # ---------------------------------------------------------------- safety
@@ -294,6 +380,12 @@ def test_export_writes_self_contained_pages_with_relative_links(client, tmp_path
         assert "<script>alert(" not in text and "<img src=x" not in text and "<b onmouseover" not in text
     run_page = (out / "runs").glob("*.html")
     assert any("dag-cached-link" in p.read_text(encoding="utf-8") for p in run_page)
+    notes = [p.read_text(encoding="utf-8") for p in (out / "notes").glob("*.txt")]  # linked from the pipeline page
+    assert notes == ["Weekly retraining.\n" + "p" * 1500]
+    assert NOTES in [p.read_text(encoding="utf-8") for p in (out / "values").glob("*.txt")]  # from the run page
+    pipeline_pages = [p.read_text(encoding="utf-8") for p in (out / "pipelines").glob("trials-*.html")]
+    assert all('<span class="tag" data-tag="best">' in p and 'class="tag" href' not in p
+               for p in pipeline_pages)  # tags shown, not linked: a snapshot cannot filter
 
 
 # ---------------------------------------------------------------- the command

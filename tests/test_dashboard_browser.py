@@ -8,6 +8,7 @@ go to ``$DASHBOARD_SCREENSHOTS`` if set, else to the test's temporary directory.
 
 from __future__ import annotations
 
+import re
 import runpy
 from pathlib import Path
 
@@ -104,3 +105,36 @@ def test_trials_plot_failed_run_and_a_run_updating_while_watched(home, page, sho
             expect(page.locator("#run")).to_have_attribute("data-status", "completed", timeout=15_000)
             expect(page.locator('svg.dag [data-step="gate"]')).to_have_attribute("data-status", "completed")
         page.goto("about:blank")  # stop the page's polling before its server goes away
+
+
+def test_clicking_a_tag_badge_lists_the_runs_with_that_tag(home, page, shots):
+    first, second, third = store.run_trials()
+    client = Client()
+    client.tag_run(first, "best")
+    client.tag_run(third, "best", "baseline")
+    client.note_run(third, "Kept for the report.\n<b>not bold</b>")
+    expect = pytest.importorskip("playwright.sync_api").expect
+
+    with serving(home) as base:
+        page.goto(base + "/pipelines/trials")
+        rows = page.locator("#runs tbody tr")
+        expect(rows).to_have_count(3)
+        page.locator('#runs a.tag[data-tag="best"]').first.click()
+        expect(page).to_have_url(re.compile(r"/pipelines/trials\?tag=best$"))
+        expect(rows).to_have_count(2)
+        expect(page.locator("#runs")).not_to_contain_text(second)
+        expect(page.locator("#tag-filter")).to_contain_text("best")
+        page.screenshot(path=str(shots / "9-tag-filter.png"), full_page=True)
+
+        page.get_by_role("searchbox").fill(third[-6:])  # a search within the tag keeps it
+        page.get_by_role("button", name="Search").click()
+        expect(page).to_have_url(re.compile(r"tag=best"))
+        expect(rows).to_have_count(1)
+
+        page.get_by_role("link", name=third, exact=True).click()
+        expect(page.locator("#run-notes")).to_have_text("Kept for the report.\n<b>not bold</b>")  # text, not markup
+        page.locator('#run-tags a[data-tag="baseline"]').click()  # the run's badge: that tag's runs
+        expect(page.locator("h1")).to_have_text("trials")
+        expect(rows).to_have_count(1)
+        page.get_by_role("link", name="× clear the tag filter").click()
+        expect(rows).to_have_count(3)

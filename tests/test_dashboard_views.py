@@ -69,6 +69,26 @@ def test_search_and_status_filter_are_answered_by_the_store(web):
     assert "Pipelines 1–50 of 50" in web.get("/").text
 
 
+def test_tag_filter_is_paged_and_combines_with_status_and_search(web):
+    first = web.get("/pipelines/wide", params={"tag": "sweep"}).text  # every even run
+    assert names(first) == [f"wide-{i:05d}" for i in range(118, 18, -2)]
+    assert "Runs 1–50" in first and " of " not in re.search(r"Runs 1–50[^<]*", first).group(0)
+    assert 'href="/pipelines/wide?tag=sweep&amp;page=2"' in first  # the pager keeps the filter
+    second = web.get("/pipelines/wide", params={"tag": "sweep", "page": 2}).text
+    assert names(second) == [f"wide-{i:05d}" for i in range(18, -1, -2)] and 'rel="next"' not in second
+    assert 'href="/pipelines/wide?tag=sweep"' in second and 'rel="prev"' in second
+    failed = web.get("/api/pipelines/wide", params={"tag": "sweep", "status": "failed"}).json()
+    assert [r["name"] for r in failed["runs"]] == ["wide-00118", "wide-00084", "wide-00050", "wide-00016"]
+    searched = web.get("/pipelines/wide", params={"tag": "sweep", "q": "0011", "status": "completed"}).text
+    assert names(searched) == ["wide-00116", "wide-00114", "wide-00112", "wide-00110"]
+    assert 'href="/pipelines/wide?q=0011&amp;status=completed&amp;tag=best"' not in searched  # not tagged best
+    assert 'href="/pipelines/wide?q=0011&amp;status=completed&amp;tag=sweep"' in searched  # badges keep filters
+    rare = web.get("/api/pipelines/wide", params={"tag": "best"}).json()
+    assert [r["name"] for r in rare["runs"]] == ["wide-00100", "wide-00000"] and not rare["page"]["has_next"]
+    assert rare["runs"][0]["parameters"]["items"][0]["key"] == "pipeline:seed"  # from the listing row's summary
+    assert rare["runs"][0]["tags"] == ["sweep", "best"]
+
+
 def test_long_values_are_clipped_and_linked_to_all_of_them(web):
     page = web.get("/pipelines/wide").text
     assert "x" * 100 not in page and "all 10000 chars" in page

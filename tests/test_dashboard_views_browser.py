@@ -152,7 +152,7 @@ def test_10000_runs_in_pages_searchable_on_the_server(big_home, page, shots):
         page.get_by_placeholder("Search runs by name").fill("0999")
         page.get_by_role("button", name="Search").click()
         expect(rows).to_have_count(11)  # wide-00999 and wide-09990 … wide-09999
-        assert all("0999" in text for text in page.locator("#runs tbody td.name a").all_inner_texts())
+        assert all("0999" in text for text in page.locator("#runs tbody td.name a.strong").all_inner_texts())
         page.screenshot(path=str(shots / "13-pipeline-search.png"))
         page.goto(f"{base}/pipelines/wide?status=failed")
         expect(rows).to_have_count(50)

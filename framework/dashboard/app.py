@@ -3,7 +3,8 @@
 Only ``GET`` (and ``HEAD``) are answered; any other method gets 405 before routing.
 Static files come from a fixed list inside the package, never from a path. Names in URLs
 are looked up in the store; nothing is mapped onto the file system. Every list takes
-``page`` (and, where the store can answer it cheaply, ``q``: a name search).
+``page`` (and, where the store can answer it cheaply, ``q``: a name search; a pipeline's
+runs also ``status`` and ``tag``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from framework.client import Client
 from framework.dashboard import artifact_views, compare_views, views
 from framework.dashboard import pages as pages_mod
-from framework.dashboard.paging import page_number, search_text
+from framework.dashboard.paging import page_number, search_text, tag_text
 from framework.exceptions import ArtifactError
 from framework.stacks import Stack
 
@@ -110,8 +111,9 @@ def _api_routes(app: Any, client: Client, not_found: Any) -> None:
         return views.pipelines_page(client, search_text(q), page_number(page))["pipelines"]
 
     @app.get("/api/pipelines/{name:path}")  # pipeline names may contain "/"; never a file path
-    def api_pipeline(name: str, q: str | None = None, status: str | None = None, page: str | None = None) -> Any:
-        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page))
+    def api_pipeline(name: str, q: str | None = None, status: str | None = None, page: str | None = None,
+                     tag: str | None = None) -> Any:
+        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page), tag=tag_text(tag))
         return data if data is not None else not_found("/api/", f"No pipeline named `{name}`.")
 
     @app.get("/api/trials")
@@ -146,8 +148,9 @@ def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any
 
     @app.get("/pipelines/{name:path}", response_class=HTMLResponse)
     def page_pipeline(name: str, q: str | None = None, status: str | None = None, page: str | None = None,
-                      vpage: str | None = None) -> Any:
-        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page), page_number(vpage))
+                      vpage: str | None = None, tag: str | None = None) -> Any:
+        data = views.pipeline_detail(client, name, search_text(q), status, page_number(page), page_number(vpage),
+                                     tag_text(tag))
         if data is None:
             return not_found("/", f"No pipeline named `{name}` in this store.")
         return HTMLResponse(html.pipeline(data))
@@ -198,7 +201,7 @@ def _page_routes(app: Any, client: Client, html: pages_mod.Pages, not_found: Any
 
 
 def _file_routes(app: Any, client: Client, not_found: Any) -> None:
-    """Whole values, logs and artifact files: plain text or bytes, never rendered as HTML."""
+    """Whole values, notes, logs and artifact files: plain text or bytes, never rendered as HTML."""
     from fastapi.responses import PlainTextResponse, Response
 
     @app.get("/runs/{name}/values")
@@ -206,6 +209,13 @@ def _file_routes(app: Any, client: Client, not_found: Any) -> None:
         text = views.full_value(client, name, key)
         if text is None:
             return not_found("/", f"No value `{key}` in run `{name}`.")
+        return PlainTextResponse(text)
+
+    @app.get("/notes")  # a query parameter, not a path: pipeline names may contain "/"
+    def pipeline_notes(pipeline: str = "") -> Any:
+        text = views.pipeline_notes(client, pipeline)
+        if text is None:
+            return not_found("/", f"No notes of a pipeline named `{pipeline}`.")
         return PlainTextResponse(text)
 
     @app.get("/runs/{name}/steps/{step}/logs")

@@ -3,9 +3,10 @@
 The snapshot needs no server: the CSS and the dashboard's script are inlined, the charting
 library is one shared file under ``static/``, links point at sibling ``.html`` files, and
 file names are slugs of the names (plus a short hash), never the names. Lists are split
-into the same pages as on the server (``<slug>.p2.html``, …); searching needs the server.
-What pages link to beyond pages — whole values, logs, artifact files — is written as the
-pages ask for it (``Links`` records each such link), so no link of the snapshot is dead.
+into the same pages as on the server (``<slug>.p2.html``, …); searching and filtering by
+tag need the server (tags are shown, not linked). What pages link to beyond pages — whole
+values and notes, logs, artifact files — is written as the pages ask for it (``Links``
+records each such link), so no link of the snapshot is dead.
 """
 
 from __future__ import annotations
@@ -107,11 +108,14 @@ def _run(client: Client, pages: Pages, write: _Writer, name: str) -> list[str]:
 
 
 def _linked_files(client: Client, wanted: dict[str, set], write: _Writer) -> None:
-    """The whole values, logs and artifact files the pages link to."""
+    """The whole values, pipeline notes, logs and artifact files the pages link to."""
     links = Links(static=True, depth=0)
     for run, key in sorted(wanted["values"]):
         text = views.full_value(client, run, key)
         write(links.value(run, key), text if text is not None else "(this value is no longer in the store)")
+    for pipeline in sorted(wanted["notes"]):
+        text = views.pipeline_notes(client, pipeline)
+        write(links.pipeline_notes(pipeline), text if text is not None else "(these notes are no longer in the store)")
     for run, step in sorted(wanted["logs"]):
         try:
             text = client.get_run(run).steps[step].logs or ""

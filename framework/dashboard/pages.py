@@ -67,8 +67,22 @@ class Links:
         params = [(k, v) for k, v in (("q", q), ("page", page if page > 1 else None)) if v]
         return "/" + (f"?{urlencode(params)}" if params else "")
 
-    def pipeline(self, name: str, page: int = 1, q: str | None = None, status: str | None = None) -> str:
-        return self._page("pipelines", name, page, q=q, status=status)
+    def pipeline(self, name: str, page: int = 1, q: str | None = None, status: str | None = None,
+                 tag: str | None = None) -> str:
+        return self._page("pipelines", name, page, q=q, status=status, tag=tag)
+
+    def tagged(self, pipeline: str, tag: str, q: str | None = None, status: str | None = None) -> str | None:
+        """The pipeline's runs with ``tag`` (other filters kept, first page); None in an
+        export, which has no server to filter."""
+        return None if self.static else self.pipeline(pipeline, 1, q, status, tag)
+
+    def pipeline_notes(self, name: str) -> str:
+        """All of a pipeline's notes (plain text)."""
+        if self.static and self.wanted is not None:
+            self.wanted["notes"].add(name)
+        if self.static:
+            return f"{self.up}notes/{slug(name)}.txt"
+        return "/notes?" + urlencode([("pipeline", name)])
 
     def run(self, name: str, page: int = 1, q: str | None = None) -> str:
         return self._page("runs", name, page, q=q)
@@ -121,7 +135,7 @@ class Links:
         if kind == "home":
             return self.home(number, q)
         if kind == "pipeline":
-            return self.pipeline(name, number, q, target.get("status"))
+            return self.pipeline(name, number, q, target.get("status"), target.get("tag"))
         if kind == "versions":
             return self._page("pipelines", name, 1, vpage=number if number > 1 else None)
         if kind == "compare":
@@ -217,7 +231,7 @@ class Pages:
     def __init__(self, static: bool = False, store: str | None = None) -> None:
         self.static = static
         self.store = store
-        self.wanted: dict[str, set] = {"values": set(), "logs": set(), "files": set()}
+        self.wanted: dict[str, set] = {"values": set(), "logs": set(), "files": set(), "notes": set()}
         self._assets = None
         if static:
             self._assets = {name: static_bytes(name).decode("utf-8") for name in ("dashboard.css", "dashboard.js")}

@@ -15,6 +15,7 @@ from typing import Any
 PAGE_SIZE = 50
 MAX_PAGE = 1_000_000
 VALUE_CHARS = 120  # what a table cell shows of one value
+NOTES_CHARS = 1000  # what a page shows of a run's or a pipeline's notes (prose: more than a cell)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Page:
     has_next: bool = False
     query: str | None = None
     status: str | None = None
+    tag: str | None = None
 
     @property
     def offset(self) -> int:
@@ -39,7 +41,8 @@ class Page:
 
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "size": self.size, "total": self.total, "has_next": self.has_next,
-                "last": self.last, "first_item": self.offset + 1, "query": self.query, "status": self.status}
+                "last": self.last, "first_item": self.offset + 1, "query": self.query, "status": self.status,
+                "tag": self.tag}
 
 
 def page_number(raw: Any) -> int:
@@ -57,6 +60,14 @@ def search_text(raw: Any) -> str | None:
         return None
     text = raw.strip()[:200]
     return text or None
+
+
+def tag_text(raw: Any) -> str | None:
+    """A tag filter from a query string, trimmed; None when empty. Not checked further: a
+    text no tag can be (a comma, too long) simply matches no run."""
+    if not isinstance(raw, str):
+        return None
+    return raw.strip()[:200] or None
 
 
 def paged(items: list[Any], number: int, size: int = PAGE_SIZE, **extra: Any) -> tuple[list[Any], Page]:

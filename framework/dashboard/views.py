@@ -4,8 +4,11 @@ No web framework here: the HTML pages, the ``/api`` endpoints and the static exp
 render these same dicts. The facts come from ``framework.reports`` (the read model the CLI
 uses too); this module shapes them for pages and reads only what a page shows: a page
 of pipelines reads one run record per pipeline shown, a page of runs one run record per
-run shown (parameters and metrics from ``Run.summary``), never a run's steps. Artifacts
-and comparisons live in ``artifact_views`` and ``compare_views``. Nothing here writes.
+run shown (parameters and metrics from ``Run.summary``), never a run's steps; a page of
+the runs with a tag reads the store's listing rows up to the end of the page. Tags and
+notes are the user's words: shown as given (escaped by the templates), notes cut at
+`NOTES_CHARS` with a link to all of them. Artifacts and comparisons live in
+``artifact_views`` and ``compare_views``. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ from __future__ import annotations
 from typing import Any
 
 from framework.client import Client
-from framework.dashboard.paging import PAGE_SIZE, VALUE_CHARS, Page, clipped, paged, value_text
+from framework.dashboard.paging import NOTES_CHARS, PAGE_SIZE, VALUE_CHARS, Page, clipped, paged, value_text
+from framework.records import RunRow
 from framework.reports.pipelines import version_row
-from framework.reports.run_values import run_values
+from framework.reports.run_list import page_of_rows
+from framework.reports.run_values import run_values, summary_values
 from framework.reports.runs import Origins, scalar_outputs
 from framework.views import RunView, StepsView, StepView
 
 LISTED_VALUES = 8  # parameters (and metrics) a run's row shows; the run page shows all
 LISTED_CHARS = 40  # of each value in a row
 STATUSES = ("running", "completed", "failed", "crashed")
+# A run's notes as a value key (`full_value`): no parameter, metadata or step key has this
+# form, and the one metric that could (a number logged on the run as "notes") is never clipped.
+NOTES_KEY = "notes"
 
 
 def human_size(size: Any) -> str:
@@ -60,35 +68,78 @@ def pipelines_page(client: Client, query: str | None = None, page: int = 1) -> d
     return {"pipelines": rows, "page": where.to_dict()}
 
 
-def run_row(run: RunView) -> dict[str, Any]:
-    params, metrics = run_values(run)
+def notes_shown(notes: str | None, ref: str = NOTES_KEY) -> dict[str, Any] | None:
+    """Notes as a page shows them: the first `NOTES_CHARS` (user text: the templates escape
+    it), and whether there is more behind the link to all of it; None for no notes."""
+    return clipped(ref, notes, NOTES_CHARS) if notes else None
+
+
+def run_row(run: RunView | RunRow, values: tuple[dict[str, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One run of a list: from its view (``values`` read from it unless given) or from its
+    listing row (``values`` required: see `_row_values`)."""
+    params, metrics = values if values is not None else run_values(run)
     return {
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
-        "unlisted": bool(run.unlisted), "parameters": _values(params, LISTED_VALUES, chars=LISTED_CHARS),
+        "unlisted": bool(run.unlisted), "tags": list(run.tags),
+        "parameters": _values(params, LISTED_VALUES, chars=LISTED_CHARS),
         "metrics": _values(metrics, LISTED_VALUES, chars=LISTED_CHARS),
     }
 
 
+def _row_values(client: Client, row: RunRow) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A listing row's parameters and metrics: its summary, else (a running run, or one
+    stored before summaries) read from the run as the unfiltered list reads them."""
+    found = summary_values(row.summary)
+    if found is not None:
+        return found
+    try:
+        return run_values(client.get_run_by_id(row.id))
+    except KeyError:  # deleted since it was listed
+        return {}, {}
+
+
+def _tagged_runs(client: Client, name: str, where: Page) -> tuple[list[dict[str, Any]], bool]:
+    """A page of the runs tagged ``where.tag`` (and of its status and name search), read from
+    the store's listing rows (`page_of_rows`): tags are in the rows, not in the index that
+    `Client.list_runs` pages. Rows shown and whether another page follows."""
+    try:
+        rows = page_of_rows(client, pipeline=name, status=where.status, tags=[where.tag],
+                            name_contains=where.query, offset=where.offset, limit=PAGE_SIZE + 1)
+    except ValueError:  # no tag can be spelled so: no run has it
+        return [], False
+    return [run_row(row, _row_values(client, row)) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+
+
 def pipeline_detail(client: Client, name: str, query: str | None = None, status: str | None = None,
-                    page: int = 1, versions_page: int = 1) -> dict[str, Any] | None:
-    """The pipeline, a page of its runs (newest first; name search and status filter done
-    by the store) and a page of its versions."""
+                    page: int = 1, versions_page: int = 1, tag: str | None = None) -> dict[str, Any] | None:
+    """The pipeline (with its tags and notes), a page of its runs (newest first; name
+    search, status and tag filters done by the store) and a page of its versions."""
     pipeline = client.get_pipeline(name)
     if pipeline is None:
         return None
     status = status if status in STATUSES else None
-    where = Page(page, PAGE_SIZE, query=query, status=status)
-    runs = client.list_runs(name, status, PAGE_SIZE + 1, offset=where.offset, name_contains=query)
-    total = pipeline.run_count if not (query or status) else None
-    where = Page(page, PAGE_SIZE, total, len(runs) > PAGE_SIZE, query, status)
+    where = Page(page, PAGE_SIZE, query=query, status=status, tag=tag)
+    if tag:
+        rows, more = _tagged_runs(client, name, where)
+    else:
+        runs = client.list_runs(name, status, PAGE_SIZE + 1, offset=where.offset, name_contains=query)
+        rows, more = [run_row(r) for r in runs[:PAGE_SIZE]], len(runs) > PAGE_SIZE
+    total = pipeline.run_count if not (query or status or tag) else None
+    where = Page(page, PAGE_SIZE, total, more, query, status, tag)
     versions = [{"number": v["number"], "created": v["created"], "api": v["api"], "steps": v["steps"],
                  "step_count": len(v["steps"])}
                 for v in map(version_row, reversed(client.list_versions(name)))]
     versions, versions_where = paged(versions, versions_page, 20)
     return {"name": pipeline.name, "run_count": pipeline.run_count, "latest_version": pipeline.latest_version,
-            "runs": [run_row(r) for r in runs[:PAGE_SIZE]], "page": where.to_dict(),
-            "versions": versions, "versions_page": versions_where.to_dict()}
+            "tags": pipeline.tags, "notes": pipeline.notes, "notes_shown": notes_shown(pipeline.notes),
+            "runs": rows, "page": where.to_dict(), "versions": versions, "versions_page": versions_where.to_dict()}
+
+
+def pipeline_notes(client: Client, name: str) -> str | None:
+    """All of a pipeline's notes (the page shows their start), or None."""
+    pipeline = client.get_pipeline(name)
+    return None if pipeline is None else pipeline.notes
 
 
 # ---------------------------------------------------------------- one run
@@ -174,6 +225,7 @@ def run_detail(client: Client, name: str, query: str | None = None, page: int | 
         "name": run.name, "id": run.id, "pipeline": run.pipeline_name, "version": run.version,
         "status": run.status, "start_time": run.start_time, "end_time": run.end_time, "duration": run.duration,
         "error": run.error, "api": run.api, "stack": run.stack, "step_counts": counts,
+        "tags": run.tags, "notes": run.notes, "notes_shown": notes_shown(run.notes),
         "pipeline_parameters": _values(run.pipeline_parameters, prefix="pipeline:"), "parameters": _values(params),
         "metrics": _values(metrics), "metadata": _values(getattr(run.record, "metadata", None) or {}, prefix="metadata:"),
         "steps": shown, "steps_page": where.to_dict(), "step_total": len(all_steps),
@@ -182,12 +234,15 @@ def run_detail(client: Client, name: str, query: str | None = None, page: int | 
 
 
 def full_value(client: Client, run_name: str, key: str) -> str | None:
-    """The whole of one value a page clipped: a parameter (``step.param``, ``pipeline:arg``),
-    a metric, or a run or step metadata entry (``metadata:key``, ``step:metadata:key``)."""
+    """The whole of one value a page clipped: the run's notes (``notes``), a parameter
+    (``step.param``, ``pipeline:arg``), a metric, or a run or step metadata entry
+    (``metadata:key``, ``step:metadata:key``)."""
     try:
         run = client.get_run(run_name)
     except KeyError:
         return None
+    if key == NOTES_KEY:
+        return run.notes
     params, metrics = run_values(run)
     for source in (params, metrics, scalar_outputs(run), {f"pipeline:{k}": v for k, v in run.pipeline_parameters.items()},
                    {f"metadata:{k}": v for k, v in (getattr(run.record, "metadata", None) or {}).items()}):

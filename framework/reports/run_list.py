@@ -200,6 +200,22 @@ def list_rows(client: Any, *, pipeline: str | None = None, status: Sequence[str]
     return {"columns": shown, "rows": rows, "total": total, "runs": [full_row(row, reader) for row in selected]}
 
 
+def page_of_rows(client: Any, *, pipeline: str | None = None, status: str | None = None,
+                 tags: Sequence[str] = (), name_contains: str | None = None, offset: int = 0,
+                 limit: int = 50) -> list[RunRow]:
+    """The ``limit`` listing rows after the first ``offset`` that pass the store's filters
+    (``query_runs``) and whose name contains ``name_contains`` (case ignored), newest first.
+
+    For a page of a list filtered by what only listing rows know (tags): rows are read
+    lazily and reading stops at the end of the page, so a page costs the rows up to it and
+    never a run's record or steps. ``ValueError`` for a filter no run can pass (an invalid
+    tag), before anything is read."""
+    needle = name_contains.casefold() if name_contains else None
+    found = client.query_runs(pipeline_name=pipeline, status=status, tags=list(tags))
+    matching = (row for row in found if needle is None or needle in row.name.casefold())
+    return list(itertools.islice(matching, offset, offset + limit))
+
+
 def full_row(row: RunRow, reader: Rows | None = None) -> dict[str, Any]:
     """Everything a listing knows of a run (``--json`` without ``--columns``)."""
     summary = reader.summary(row) if reader is not None else row.summary

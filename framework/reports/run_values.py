@@ -21,12 +21,21 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def summary_values(summary: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(parameters, metrics)`` of a run's (or a listing row's) summary; None when it holds
+    neither (a run still running, or recorded before summaries existed)."""
+    summary = summary or {}
+    if summary.get("params") or summary.get("metrics"):
+        return dict(summary.get("params") or {}), dict(summary.get("metrics") or {})
+    return None
+
+
 def run_values(run: RunView, *, read_steps: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(parameters, metrics)`` of ``run``: from its summary, else (``read_steps``) from
     its steps, computed as the summary would have been (``framework.summaries``)."""
-    summary = getattr(run.record, "summary", None) or {}
-    if summary.get("params") or summary.get("metrics"):
-        return dict(summary.get("params") or {}), dict(summary.get("metrics") or {})
+    found = summary_values(getattr(run.record, "summary", None))
+    if found is not None:
+        return found
     if not read_steps:
         return {f"pipeline:{k}": v for k, v in run.pipeline_parameters.items()}, {}
     metrics = {k: v for k, v in run_metrics(run).items() if _numeric(v)}
