@@ -1,7 +1,7 @@
 """Run history on PostgreSQL beyond the shared contract: a store written before it upgrades,
 a deletion that fails half-way leaves everything, concurrent taggers lose nothing, listing
-rows are exactly the documents' rows, time bounds compare instants whatever the offset, and
-each filter of ``query_runs`` has an index. (The contract itself, on every backend, is
+rows are exactly the documents' rows, pages of the listing meet without gaps or repeats, time
+bounds compare instants whatever the offset, and each filter of ``query_runs`` has an index. (The contract itself, on every backend, is
 ``test_metadata_contract.py``.)"""
 
 from __future__ import annotations
@@ -112,6 +112,22 @@ def test_listing_rows_are_the_documents_rows(postgres_store):
         assert rows[run.id] == RunRow.of(postgres_store.get_run_by_id(run.id).run)
     assert type(rows[rich.id].summary["params"]["trainer.C"]) is float  # the text as written: 1e20 stays a float
     assert type(rows[rich.id].summary["metrics"]["count"]) is int
+
+
+def test_pages_of_the_listing_meet_without_gaps_or_repeats(postgres_store, monkeypatch):
+    monkeypatch.setattr(listing, "FIRST_PAGE", 2)  # small pages: many page boundaries, on ties too
+    monkeypatch.setattr(listing, "MAX_PAGE", 5)
+    memory = InMemoryStore()
+    for store in (postgres_store, memory):
+        for i in range(37):
+            run = make_run(store, f"r{i:02d}", pipeline="p" if i % 3 else "q", start=i // 4,  # 4 runs a second
+                           id=f"{i * 7919 % 1000:04d}{'0' * 28}", tags=["even"] if i % 2 == 0 else [])
+            if i % 5 == 0:
+                store.finish_run(run.id, status="completed", end_time=ts(40), duration=1.0)
+    for query in ({}, {"pipeline_name": "p"}, {"status": "completed"}, {"tags": ["even"]},
+                  {"status": ["running", "completed"], "until": ts(6)}):
+        expected = [(r.name, r.id) for r in memory.query_runs(**query)]
+        assert [(r.name, r.id) for r in postgres_store.query_runs(**query)] == expected and expected
 
 
 OFFSETS = ["2024-01-01T05:30:00+05:30", "2023-12-31T19:00:00-05:00", "2024-01-01T00:00:00", "2024-01-01T00:00:00.5+00:00",
