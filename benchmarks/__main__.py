@@ -31,12 +31,9 @@ def _wanted(name: str, only: set[str] | None, quick: bool) -> str | None:
     if name == "peers" and not _flag("PEERS"):
         return None if only and "peers" in only else "PEERS=1 to compare with ZenML 0.98"
     if name == "postgres":
-        if importlib.util.find_spec("sqlalchemy") is None or importlib.util.find_spec("psycopg") is None:
-            return "needs the postgres extra (pip install -e '.[postgres]')"
-        from tests.postgres_cluster import find_bindir
+        from benchmarks._common import postgres_missing
 
-        if find_bindir() is None:
-            return "no PostgreSQL server binaries (install Debian's postgresql package)"
+        return postgres_missing()
     if name == "mlflow":
         if importlib.util.find_spec("mlflow") is None:
             return "MLflow not installed (pip install 'framework[mlflow]')"

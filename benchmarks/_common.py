@@ -136,6 +136,27 @@ def temp_dir(prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def postgres_missing() -> str | None:
+    """Why the PostgreSQL benchmarks cannot run here, or None (they can)."""
+    import importlib.util
+
+    if importlib.util.find_spec("sqlalchemy") is None or importlib.util.find_spec("psycopg") is None:
+        return "needs the postgres extra (pip install -e '.[postgres]')"
+    from tests.postgres_cluster import find_bindir
+
+    if find_bindir() is None:
+        return "no PostgreSQL server binaries (install Debian's postgresql package)"
+    return None
+
+
+def pg_home(home: Path, url: str) -> dict[str, str]:
+    """A home whose stack ``pg`` keeps its metadata at ``url``; the env that selects it."""
+    from framework import stacks
+
+    stacks.register_stack("pg", metadata=url, home=home)
+    return child_env(home, FRAMEWORK_STACK="pg")
+
+
 def quiet_framework_logging() -> None:
     """In a measuring child: format the run's log lines as a user would see them, but
     into /dev/null (the console is not what is measured)."""

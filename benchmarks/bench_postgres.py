@@ -37,6 +37,7 @@ from benchmarks._common import (
     filled_home,
     fmt_s,
     median,
+    pg_home,
     repeats,
     row,
     run_child,
@@ -47,20 +48,12 @@ PROCESSES, RUNS_EACH = (4, 2) if QUICK else (32, 20)
 HISTORY = 300 if QUICK else 100_000
 
 
-def _pg_home(home: Path, url: str) -> dict[str, str]:
-    """A home whose stack ``pg`` keeps its metadata at ``url``; the env that selects it."""
-    from framework import stacks
-
-    stacks.register_stack("pg", metadata=url, home=home)
-    return child_env(home, FRAMEWORK_STACK="pg")
-
-
 def _steps(db_url: str) -> list[dict[str, Any]]:
     from benchmarks.bench_steps import LENGTH
 
     samples: dict[str, list[dict[str, Any]]] = {"tinydb": [], "postgres": []}
     with temp_dir("bench-pg-tiny-") as tiny, temp_dir("bench-pg-home-") as pg:
-        pg_env = _pg_home(pg, f"{db_url}&schema=steps")
+        pg_env = pg_home(pg, f"{db_url}&schema=steps")
         for _ in range(repeats(5)):
             samples["tinydb"].append(run_child("bench_steps", "--child", "2", env=child_env(tiny)))
             samples["postgres"].append(run_child("bench_steps", "--child", "2", env=pg_env))
@@ -118,7 +111,7 @@ def _concurrency(db_url: str) -> list[dict[str, Any]]:
     results = {}
     with temp_dir("bench-pg-conc-tiny-") as tiny, temp_dir("bench-pg-conc-pg-") as pg:
         tiny_env = child_env(tiny)
-        pg_env = _pg_home(pg, f"{db_url}&schema=concurrent")
+        pg_env = pg_home(pg, f"{db_url}&schema=concurrent")
         from framework.metadata.postgres import PostgresStore
 
         PostgresStore(f"{db_url}&schema=concurrent").list_runs()  # the schema exists before the race
@@ -146,7 +139,7 @@ def _reads(db_url: str) -> list[dict[str, Any]]:
 
     url = f"{db_url}&schema=history"
     with temp_dir("bench-pg-reads-") as home:
-        env = _pg_home(home, url)
+        env = pg_home(home, url)
         subprocess.run([PY, str(SCRIPTS / "seed_framework.py"), "off"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         summary = pg_fill.fill(url, HISTORY)

@@ -28,6 +28,7 @@ ROWS = [
     "then loading the SVC model",
     "runs list --where ... --sort ... --columns ...",
     "same without --sort",
+    "same listing inside one process, warm",
     "delete 100 runs (one transaction)",
     "gc afterwards frees exactly the bytes only they referenced",
     "save speed vs np.save",
@@ -49,7 +50,9 @@ def _postgres_rows() -> list[str]:
     if find_bindir() is None and not os.environ.get("FRAMEWORK_CI"):
         return ["bench_postgres"]
     return ["PostgreSQL: chain of", "runs at once, throughput vs TinyDB", "runs lost / duplicated",
-            "PostgreSQL: Client().get_pipeline(p).last_run", "PostgreSQL: runs list (50 newest)"]
+            "PostgreSQL: Client().get_pipeline(p).last_run", "PostgreSQL: runs list (50 newest)",
+            "PostgreSQL: runs list --where ... --sort ... --columns ...", "PostgreSQL: delete 100 runs",
+            "PostgreSQL: gc afterwards frees exactly the bytes"]
 
 
 def test_benchmark_suite_runs_in_quick_mode_and_prints_every_row(tmp_path):

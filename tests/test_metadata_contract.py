@@ -383,19 +383,9 @@ def test_exclusive_holds_off_writers(store):
     assert done.is_set() and store.get_run("r2") is not None
 
 
-# ---------------------------------------------------------------- run history
-
-def needs_history(store) -> None:
-    """A backend still without the run-history methods (their defaults raise
-    NotImplementedError) shows these tests as expected failures until it adds them."""
-    if type(store).update_run is MetadataStore.update_run:
-        pytest.xfail(f"{type(store).__name__} does not implement the run-history methods yet")
-
-
 # ---------------------------------------------------------------- run history: tags, notes, metadata
 
 def test_update_run_tags_notes_and_metadata(store):
-    needs_history(store)
     run = make_run(store, "r")
     updated = store.update_run(run.id, add_tags=["best", "baseline", "best"], notes="first try",
                                metadata={"accuracy": 0.9, "eval": {"f1": 0.8}})
@@ -419,7 +409,6 @@ def test_update_run_tags_notes_and_metadata(store):
     ({"metadata": {"": 1}}, "non-empty strings"),
 ])
 def test_update_run_checks_before_writing(store, change, fragment):
-    needs_history(store)
     run = make_run(store, "r")
     with pytest.raises(ValueError, match=fragment):
         store.update_run(run.id, **{"add_tags": ["kept"], **change})
@@ -430,7 +419,6 @@ def test_update_run_checks_before_writing(store, change, fragment):
 
 
 def test_update_pipeline_tags_and_notes(store):
-    needs_history(store)
     make_run(store, "r")
     pipeline = store.update_pipeline("p", add_tags=["prod"], notes="the digits model")
     assert isinstance(pipeline, Pipeline) and (pipeline.tags, pipeline.notes) == (["prod"], "the digits model")
@@ -441,7 +429,6 @@ def test_update_pipeline_tags_and_notes(store):
 
 
 def test_update_step_run_merges_metadata(store):
-    needs_history(store)
     run = make_run(store, "r")
     first = step(0, run_id=run.id, metadata={"loss": 1.0})
     store.record_step(run.id, first)
@@ -458,7 +445,6 @@ def test_update_step_run_merges_metadata(store):
 
 
 def test_finish_run_stores_metadata_and_summary(store):
-    needs_history(store)
     run = make_run(store, "r")
     store.update_run(run.id, metadata={"during": 1})
     summary = {"params": {"trainer.gamma": 0.1}, "metrics": {"scorer.output": 0.9}}
@@ -475,7 +461,6 @@ def test_finish_run_stores_metadata_and_summary(store):
 # ---------------------------------------------------------------- run history: queries
 
 def test_query_runs_filters_newest_first(store):
-    needs_history(store)
     from framework.records import RunRow
 
     runs = {i: make_run(store, f"r{i}", pipeline="p" if i % 2 else "q", start=i) for i in range(6)}
@@ -504,7 +489,6 @@ def test_query_runs_filters_newest_first(store):
 
 
 def test_query_runs_shows_a_dead_owner_as_crashed(store):
-    needs_history(store)
     make_run(store, "dead", pid=_dead_pid(), process_start=None)
     assert [(r.name, r.status) for r in store.query_runs()] == [("dead", "crashed")]
     assert [r.name for r in store.query_runs(status="crashed")] == ["dead"]
@@ -526,7 +510,6 @@ def _completed_run(store, name, start, key, out, original=None):
 
 
 def test_delete_runs_removes_everything_of_them(store):
-    needs_history(store)
     shared, own = artifact(), artifact()
     first, first_step = _completed_run(store, "first", 1, "k-shared", shared)
     cached, _ = _completed_run(store, "cached", 2, "k-shared", shared, original=(first.id, first_step.id))
@@ -549,7 +532,6 @@ def test_delete_runs_removes_everything_of_them(store):
 
 
 def test_delete_runs_checks_every_id_first(store):
-    needs_history(store)
     keep = make_run(store, "alive")  # owned by this (live) process
     done, _ = _completed_run(store, "done", 1, "k", artifact())
     with pytest.raises(KeyError):
@@ -566,7 +548,6 @@ def test_delete_runs_checks_every_id_first(store):
 
 
 def test_delete_pipeline_removes_its_runs_and_versions(store):
-    needs_history(store)
     a, _ = _completed_run(store, "a", 1, "ka", artifact())
     make_run(store, "other", pipeline="q")
     store.register_pipeline("p", "h2", {"v": 2})

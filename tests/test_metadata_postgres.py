@@ -20,12 +20,14 @@ import pytest
 from click.testing import CliRunner
 
 import framework
-from framework import stacks
+from framework import Client, stacks
 from framework.cli import main as cli
 from framework.exceptions import DuplicateRunNameError, RecordError, StoreUnavailableError, StoreVersionError
 from framework.metadata import TinyDBStore, open_store
 from framework.metadata.postgres import PostgresStore, engine, migrations, urls
+from framework.pipelines.new import pipeline
 from framework.records import Run
+from tests.seed_steps import loader, new_trainer, scorer
 from tests.test_metadata_contract import HOST, artifact, make_run, new_id, step, ts
 
 REPO = str(Path(framework.__file__).resolve().parent.parent)
@@ -422,6 +424,104 @@ def test_a_team_stack_runs_pipelines_on_postgres(home, tmp_path, postgres_url):
     info = runner.invoke(cli, ["store", "info", "--json"], env={"FRAMEWORK_STACK": "team"})
     stats = json.loads(info.output)
     assert (stats["backend"], stats["runs"], stats["step_runs"], stats["pipelines"]) == ("postgresql", 2, 4, 1)
+
+
+# ---------------------------------------------------------------- run history on a team stack
+
+@pipeline
+def pg_history(C: float = 1.0):
+    X_train, X_test, y_train, y_test = loader()
+    model = new_trainer(C=C, X_train=X_train, y_train=y_train)
+    scorer(model=model, X_test=X_test, y_test=y_test)
+
+
+@pytest.fixture
+def team(home, tmp_path, postgres_url, monkeypatch):
+    """The active stack keeps its metadata in a fresh PostgreSQL schema (registered as users
+    do); yields the artifact store's directory."""
+    artifacts = tmp_path / "team-artifacts"
+    result = CliRunner().invoke(cli, ["stack", "register", "team", "--metadata", postgres_url,
+                                      "--artifact-store", str(artifacts)])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("FRAMEWORK_STACK", "team")
+    yield artifacts
+    assert not (home / "metadata").exists()  # nothing went to the home's TinyDB store
+
+
+def invoke(*args: str, input: str | None = None):
+    result = CliRunner().invoke(cli, list(args), prog_name="framework", input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def listed(*args: str) -> list[str]:
+    result = invoke("runs", "list", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return [r["name"] for r in json.loads(result.stdout)]
+
+
+def test_runs_list_where_sort_and_tags_on_a_postgres_stack(team, postgres_url):
+    for C in (0.01, 0.1, 1.0, 10.0):
+        pg_history.with_options(run_name=f"c-{C}")(C=C)
+    assert isinstance(stacks.active_stack().metadata_store(), PostgresStore)
+    assert invoke("runs", "tag", "c-1.0", "best", "x").stdout.strip() == "Run `c-1.0` tags: best, x"
+    assert invoke("runs", "tag", "c-1.0", "x", "--remove").stdout.strip() == "Run `c-1.0` tags: best"
+    invoke("runs", "tag", "c-10.0", "best", "v2")
+    assert "notes: widest" in invoke("runs", "note", "c-10.0", "widest").stdout
+    assert "tags: prod" in invoke("pipelines", "tag", "pg_history", "prod").stdout
+
+    assert listed("--where", "params.C>0.05") == ["c-10.0", "c-1.0", "c-0.1"]
+    assert listed("--where", "params.C>0.05 and tags=best", "--sort", "params.C") == ["c-1.0", "c-10.0"]
+    assert listed("--sort", "-params.new_trainer.C", "--limit", "2") == ["c-10.0", "c-1.0"]
+    assert listed("--tag", "best", "--tag", "v2") == ["c-10.0"]
+    assert listed("--status", "completed", "--since", "1h", "--pipeline", "pg_history") == listed()
+    assert listed("--until", "2000-01-01") == []
+    rows = json.loads(invoke("runs", "list", "--json", "--columns", "name,params.C,metrics.scorer.output,tags,notes",
+                             "--where", "params.C>=10").stdout)
+    assert rows[0]["name"] == "c-10.0" and rows[0]["params.C"] == 10.0
+    assert rows[0]["tags"] == ["best", "v2"] and rows[0]["notes"] == "widest"
+    assert isinstance(rows[0]["metrics.scorer.output"], float)  # the summary the launcher stored
+    stored = sql(postgres_url, "SELECT listing->'summary'->'metrics' FROM runs WHERE name = 'c-10.0'")[0][0]
+    assert stored["scorer.output"] == rows[0]["metrics.scorer.output"]
+    assert Client().get_pipeline("pg_history").tags == ["prod"]
+
+
+def _files(root: Path) -> set[str]:
+    return {p.name.split(".")[0] for p in root.rglob("*") if p.is_file()}
+
+
+def _outputs(run) -> set[str]:
+    return {aid for step in run.steps.values() for aid in step.record.outputs.values()}
+
+
+def test_runs_delete_and_gc_on_a_postgres_stack(team, postgres_url):
+    first = pg_history.with_options(run_name="first")(C=1.0)  # executes every step
+    second = pg_history.with_options(run_name="second")(C=2.0)  # its loader is cached from `first`
+    assert second.steps["loader"].is_cached and second.steps["loader"].original_run_id == first.id
+    assert invoke("runs", "delete", "first", input="n\n").exit_code == 1  # declined: nothing deleted
+    done = invoke("runs", "delete", "first", "--yes")
+    assert done.exit_code == 0 and "Deleted 1 run(s)" in done.stdout
+    assert listed() == ["second"] and Client().get_pipeline("pg_history").run_count == 1
+    assert sql(postgres_url, "SELECT count(*) FROM step_runs s JOIN runs r ON r.id = s.run_id "
+                             "WHERE r.name = 'first'") == [(0,)]
+    report = json.loads(invoke("gc", "--min-age", "0", "--json").stdout)
+    freed = {d["artifact_id"] for d in report["deleted"] if d["kind"] == "artifact"}
+    assert freed == _outputs(first) - _outputs(second)  # first's model and score; the shared data stays
+    assert _files(team) == _outputs(second)
+    assert Client().get_run("second").steps["loader"].outputs["X_train"].load().shape == (30, 3)
+
+    again = pg_history.with_options(run_name="first")(C=1.0)  # the name is free; the cache went with the run
+    assert again.steps["new_trainer"].status == "completed" and not again.steps["new_trainer"].is_cached
+    gone = invoke("pipelines", "delete", "pg_history", "--yes", "--json")
+    assert sorted(json.loads(gone.stdout)["deleted"]) == ["first", "second"]
+    assert listed() == [] and Client().get_pipeline("pg_history") is None
+    assert json.loads(invoke("gc", "--min-age", "0", "--json").stdout)["freed_bytes"] > 0
+    assert _files(team) == set()
+    counts = sql(postgres_url, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM step_runs), "
+                               "(SELECT count(*) FROM artifacts), (SELECT count(*) FROM cache_entries), "
+                               "(SELECT count(*) FROM versions)")
+    assert counts == [(0, 0, 0, 0, 0)]
 
 
 # ---------------------------------------------------------------- copies

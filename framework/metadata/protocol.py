@@ -24,10 +24,10 @@ The guarantees every backend gives (the launcher relies on them):
   full scan; `query_runs` reads one compact row per run it yields, never a run's steps).
 * **Run history** (`query_runs`, `update_run`, `update_pipeline`, `update_step_run`,
   `delete_runs`, `delete_pipeline`, and ``metadata``/``summary`` in `finish_run`): the
-  TinyDB and in-memory backends implement them; their defaults here (a slow `query_runs`
-  over `list_runs`, ``NotImplementedError`` for the writes) keep a backend written before
-  them (PostgreSQL, until it adds them) storing and reading runs; the launcher then closes
-  runs without a summary, which the read model computes from the steps instead.
+  TinyDB, in-memory and PostgreSQL backends implement them; their defaults here (a slow
+  `query_runs` over `list_runs`, ``NotImplementedError`` for the writes) keep a backend
+  written before them storing and reading runs; the launcher then closes runs without a
+  summary, which the read model computes from the steps instead.
 * **Deletion is whole.** `delete_runs` and `delete_pipeline` remove everything of a run in
   one transaction — its record, its step runs and artifact records, its name (free for a
   new run), its cache entries, its place in listings and counters — or nothing. They
@@ -280,7 +280,7 @@ class MetadataStore(abc.ABC):
         """The run-history methods have defaults so that a backend written before them still
         stores and reads runs; calling one it lacks says so."""
         return NotImplementedError(f"The {type(self).__name__} metadata store does not support {what} yet; "
-                                   "use a TinyDB (the default) or in-memory store for it.")
+                                   "use a TinyDB (the default), PostgreSQL or in-memory store for it.")
 
     def describe(self) -> dict[str, Any]:
         """What ``framework stack describe`` and ``store info`` show about this store."""

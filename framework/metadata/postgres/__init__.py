@@ -6,18 +6,20 @@ records as the TinyDB store, with the same guarantees (``framework.metadata.prot
 on SQLAlchemy 2 and psycopg 3 (``pip install 'framework[postgres]'``; imported on first
 connection only).
 
-Tables (schema version 1, ``migrations``; ``?schema=NAME`` in the URL picks the schema)::
+Tables (schema version 2, ``migrations``; ``?schema=NAME`` in the URL picks the schema)::
 
     schema_migrations  version, description, applied_at, framework_version
-    pipelines          id, name (unique), created, latest_version, last_run_id, run_count
+    pipelines          id, name (unique), created, latest_version, last_run_id, run_count,
+                       tags, notes
     versions           (pipeline_id, number) primary, (pipeline_id, hash) unique, spec json
     runs               doc json + generated id (primary), name (unique), pipeline_id,
-                       pipeline_name, status, start_time, host; indexes for newest-first
-                       listings (all, per pipeline, per status) and the running runs per host
+                       pipeline_name, status, start_time, host, tags (GIN-indexed) and
+                       listing (the run's listing row); indexes for newest-first listings
+                       (all, per pipeline, per status) and the running runs per host
     step_runs          (run_id, id) primary, doc json, generated status, seq (first-recorded order)
     artifacts          (run_id, id) primary, doc json
-    cache_entries      (cache_key, step_run_id) primary, doc json, generated run_id, created;
-                       index (cache_key, created desc, seq desc): a lookup reads ≤ 8 rows
+    cache_entries      (cache_key, step_run_id) primary, doc json, generated run_id (indexed),
+                       created; index (cache_key, created desc, seq desc): a lookup reads ≤ 8 rows
 
 How the guarantees are kept:
 
@@ -34,6 +36,10 @@ How the guarantees are kept:
   document and ``NOT NULL``, so a document without its keys cannot be stored at all.
 * **Cheap reads**: every read is an index lookup or an index range scan, one statement each
   (a run with its steps and artifacts is one statement), so 100,000 runs cost what 10 do.
+  `query_runs` reads the runs' ``listing`` column only, page by page (``listing``).
+* **Deletion is whole**: `delete_runs` and `delete_pipeline` check every run on locked rows,
+  then delete its rows from every table and fix the pipeline's counters, in one
+  transaction (``deletion``).
 * **Writers and gc**: every write transaction holds an advisory lock shared; `exclusive`
   takes it exclusively, so gc's scan-and-delete holds off writers but no reader.
 

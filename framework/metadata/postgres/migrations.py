@@ -14,14 +14,16 @@ released one; change tables with ``ALTER`` and backfill with ``UPDATE`` in the s
 migration, never drop-and-recreate; and add a test that a store at the previous version
 keeps every record (``tests/test_metadata_postgres.py`` shows how).
 
-Schema version 1. Records of the caller — runs, step runs, artifacts, cache entries — are
-stored as their checked document (``framework.metadata.checks``) in a ``json`` column
-(``json``, not ``jsonb``: it keeps the text as written, so ``1e20`` comes back a float and
-not an int); the columns queries filter and sort on are *generated* from the document, so
-they can never disagree with it, and are indexed. Pipelines and versions are the store's
-own bookkeeping and use plain columns. Text that is sorted uses the "C" collation, so
-runs order exactly as in the other backends (by code point), whatever the database's
-locale.
+Schema version 1 holds the records; version 2 adds what run history needs: pipelines' tags
+and notes, each run's listing row and tags (generated, see `RUN_LISTING`), and the indexes
+that deleting runs and filtering them by tag use. Records of the caller — runs, step runs,
+artifacts, cache entries — are stored as their checked document
+(``framework.metadata.checks``) in a ``json`` column (``json``, not ``jsonb``: it keeps the
+text as written, so ``1e20`` comes back a float and not an int); the columns queries filter
+and sort on are *generated* from the document, so they can never disagree with it, and are
+indexed. Pipelines and versions are the store's own bookkeeping and use plain columns. Text
+that is sorted uses the "C" collation, so runs order exactly as in the other backends (by
+code point), whatever the database's locale.
 """
 
 from __future__ import annotations
@@ -102,9 +104,59 @@ CREATE TABLE cache_entries (
 CREATE INDEX cache_entries_newest ON cache_entries (cache_key, created DESC, seq DESC);
 """
 
+#: A run's listing row: the fields a listing shows (``checks.row_document``, ``RunRow``) and,
+#: while it runs, those the crash view needs. The document is parsed once
+#: (``json_to_record``) and each value kept as written (``json``: ``1e20`` stays a float).
+#: IMMUTABLE, as a generated column needs: ``json_build_object`` and ``json_to_record`` are
+#: only STABLE because values of other types print according to settings; of ``json``
+#: values they make the same text whatever the settings. A document that is not an object
+#: gets none (its ``NOT NULL`` key columns refuse it). To change the function later,
+#: ``CREATE OR REPLACE`` it and ``UPDATE runs SET doc = doc`` in the same migration (which
+#: regenerates the stored rows).
+RUN_LISTING = """
+CREATE FUNCTION run_listing(doc json) RETURNS json LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE WHEN r.status::text = '"running"' THEN json_build_object(
+    'id', r.id, 'name', r.name, 'pipeline_name', r.pipeline_name, 'version', r.version, 'status', r.status,
+    'start_time', r.start_time, 'end_time', r.end_time, 'duration', r.duration, 'api', r.api,
+    'unlisted', v.unlisted, 'tags', v.tags, 'notes', r.notes, 'summary', v.summary, 'steps', v.steps,
+    'host', r.host, 'pid', r.pid, 'process_start', r.process_start)
+ELSE json_build_object(
+    'id', r.id, 'name', r.name, 'pipeline_name', r.pipeline_name, 'version', r.version, 'status', r.status,
+    'start_time', r.start_time, 'end_time', r.end_time, 'duration', r.duration, 'api', r.api,
+    'unlisted', v.unlisted, 'tags', v.tags, 'notes', r.notes, 'summary', v.summary, 'steps', v.steps) END
+FROM json_to_record(CASE json_typeof(doc) WHEN 'object' THEN doc END) AS r(
+    id json, name json, pipeline_name json, version json, status json, start_time json, end_time json,
+    duration json, api json, unlisted json, tags json, notes json, summary json, step_order json, host json,
+    pid json, process_start json),
+LATERAL (SELECT coalesce(r.unlisted::text = 'true', false) AS unlisted,
+                CASE json_typeof(r.tags) WHEN 'array' THEN r.tags ELSE '[]'::json END AS tags,
+                CASE json_typeof(r.summary) WHEN 'object' THEN r.summary ELSE '{}'::json END AS summary,
+                CASE json_typeof(r.step_order) WHEN 'array' THEN json_array_length(r.step_order) ELSE 0 END
+                    AS steps) AS v
+WHERE json_typeof(doc) = 'object'
+$$;
+CREATE FUNCTION run_tags(doc json) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT coalesce(array_agg(t.tag), '{}')
+FROM json_array_elements_text(CASE json_typeof(doc) WHEN 'object' THEN
+    CASE json_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END END) AS t(tag)
+$$;
+"""
+
+V2 = f"""
+ALTER TABLE pipelines ADD COLUMN tags text[] COLLATE "C" NOT NULL DEFAULT '{{}}', ADD COLUMN notes text;
+{RUN_LISTING}
+ALTER TABLE runs
+    ADD COLUMN listing json GENERATED ALWAYS AS (run_listing(doc)) STORED,
+    ADD COLUMN tags text[] COLLATE "C" GENERATED ALWAYS AS (run_tags(doc)) STORED;
+CREATE INDEX runs_tags ON runs USING gin (tags);
+CREATE INDEX runs_pipeline_id ON runs (pipeline_id);
+CREATE INDEX cache_entries_run ON cache_entries (run_id);
+"""
+
 #: (version, what it does, the SQL or a function of the connection that applies it).
 MIGRATIONS: list[tuple[int, str, str | Callable[[Any], None]]] = [
     (1, "pipelines, versions, runs, step runs, artifacts and the cache index", V1),
+    (2, "run history: pipeline tags and notes, runs' listing rows and tags, indexes for deletion", V2),
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from framework.metadata import checks
 from framework.records import Registration
 
-PIPELINE_COLUMNS = "id, name, created, latest_version, last_run_id, run_count"
+PIPELINE_COLUMNS = "id, name, created, latest_version, last_run_id, run_count, tags, notes"
 
 
 def find_registration(conn: Any, name: str, version_hash: str) -> Registration | None:

@@ -17,6 +17,9 @@ from typing import Any
 
 from framework.exceptions import DuplicateRunNameError
 from framework.liveness import crash_view
+from framework.metadata import checks
+
+FOREIGN_KEY_VIOLATION = "23503"
 
 #: One run with its step runs (first-recorded order) and artifacts, read in one statement.
 DETAIL = (
@@ -32,12 +35,21 @@ def dumps(doc: Any) -> str:
 
 def create(conn: Any, run: dict[str, Any]) -> None:
     """Store the checked run document ``run`` (see the module docstring)."""
+    import sqlalchemy
+
     pipeline = conn.exec_driver_sql("SELECT name FROM pipelines WHERE id = %(id)s", {"id": run["pipeline_id"]}).first()
     if pipeline is None or pipeline[0] != run["pipeline_name"]:
         raise ValueError(f"run '{run['name']}' names pipeline '{run['pipeline_name']}' with id "
                          f"{run['pipeline_id']!r}, which is not registered; call register_pipeline first")
-    inserted = conn.exec_driver_sql("INSERT INTO runs (doc) VALUES (%(doc)s::json) ON CONFLICT DO NOTHING RETURNING id",
-                                    {"doc": dumps(run)}).first()
+    try:
+        inserted = conn.exec_driver_sql(
+            "INSERT INTO runs (doc) VALUES (%(doc)s::json) ON CONFLICT DO NOTHING RETURNING id",
+            {"doc": dumps(run)}).first()
+    except sqlalchemy.exc.IntegrityError as exc:  # the pipeline was deleted meanwhile
+        if getattr(exc.orig, "sqlstate", None) != FOREIGN_KEY_VIOLATION:
+            raise
+        raise ValueError(f"run '{run['name']}' names pipeline '{run['pipeline_name']}', which was just "
+                         "deleted; call register_pipeline again") from None
     if inserted is None:
         taken = conn.exec_driver_sql("SELECT id FROM runs WHERE name = %(name)s", {"name": run["name"]}).first()
         if taken is not None:
@@ -61,12 +73,18 @@ def replace_doc(conn: Any, run_id: str, doc: dict[str, Any]) -> None:
     conn.exec_driver_sql("UPDATE runs SET doc = %(doc)s::json WHERE id = %(id)s", {"doc": dumps(doc), "id": run_id})
 
 
-def finish(conn: Any, run_id: str, fields: dict[str, Any], where: str) -> None:
-    """Update the run's closing fields (``KeyError`` for an unknown run)."""
+def finish(conn: Any, run_id: str, fields: dict[str, Any], where: str, metadata: dict[str, Any] | None = None,
+           summary: dict[str, Any] | None = None) -> None:
+    """Update the run's closing fields, merge ``metadata`` into its own and replace its
+    ``summary`` (checked values; ``KeyError`` for an unknown run)."""
     doc = locked_doc(conn, run_id)
     if doc is None:
         raise KeyError(f"no run with id {run_id} in {where}")
     doc.update(fields)
+    if metadata:
+        doc["metadata"] = checks.merge_metadata(doc.get("metadata") or {}, metadata)
+    if summary is not None:
+        doc["summary"] = summary
     replace_doc(conn, run_id, doc)
 
 

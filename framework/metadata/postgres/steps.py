@@ -12,9 +12,7 @@ from typing import Any
 
 from framework.metadata import checks
 from framework.metadata.postgres import cache_index
-from framework.metadata.postgres.runs import dumps
-
-FOREIGN_KEY_VIOLATION = "23503"
+from framework.metadata.postgres.runs import FOREIGN_KEY_VIOLATION, dumps
 
 # Documents travel as one JSON array (json_array_elements keeps each element's text as written).
 UPSERT_STEPS = (

@@ -3,21 +3,32 @@
 The facade checks records (``framework.metadata.checks``, as every backend does), runs
 each write as one transaction (``engine.Database.write``) and turns documents back into
 records; each concept lives in its own module: ``pipelines``, ``runs``, ``steps``,
-``cache_index``, ``maintenance``, and ``migrations`` for the schema. See the package
-docstring for the tables and the guarantees.
+``cache_index``, ``maintenance``; for run history ``edits`` (tags, notes, metadata),
+``listing`` (`query_runs`) and ``deletion``; and ``migrations`` for the schema. See the
+package docstring for the tables and the guarantees.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 
 from framework.liveness import crash_view
 from framework.metadata import checks
-from framework.metadata.postgres import cache_index, imports, maintenance, migrations, pipelines, runs
+from framework.metadata.postgres import (
+    cache_index,
+    deletion,
+    edits,
+    imports,
+    listing,
+    maintenance,
+    migrations,
+    pipelines,
+    runs,
+)
 from framework.metadata.postgres import steps as step_rows
 from framework.metadata.postgres.engine import Database
 from framework.metadata.postgres.urls import parse
@@ -29,6 +40,7 @@ from framework.records import (
     Registration,
     Run,
     RunDetail,
+    RunRow,
     StepRun,
     Version,
     from_doc,
@@ -89,6 +101,14 @@ class PostgresStore(MetadataStore):
             docs = pipelines.version_docs(conn, name)
         return [from_doc(Version, doc, where=self._where("versions")) for doc in docs]
 
+    def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                        notes: str | None = None) -> Pipeline:
+        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
+        new_notes = checks.check_notes(notes) if notes is not None else None
+        with self._db.write() as conn:
+            doc = edits.update_pipeline(conn, name, add, remove, notes is not None, new_notes, self.location)
+        return from_doc(Pipeline, doc, where=self._where("pipelines"))
+
     # ------------------------------------------------------------------ runs: writes
     def create_run(self, run: Run) -> Run:
         doc = checks.run_document(run)
@@ -104,13 +124,43 @@ class PostgresStore(MetadataStore):
             step_rows.write(conn, run_id, prepared, self.location)
 
     def finish_run(self, run_id: str, *, status: str, end_time: str, duration: float,
-                   error: str | None = None, steps: Sequence[StepRecord] = ()) -> None:
+                   error: str | None = None, steps: Sequence[StepRecord] = (),
+                   metadata: dict[str, Any] | None = None, summary: dict[str, Any] | None = None) -> None:
         fields = checks.closing_fields(status, end_time, duration, error)
+        metadata, summary = checks.closing_extras(metadata, summary)
         prepared = checks.step_records(run_id, steps)
         with self._db.write() as conn:
-            runs.finish(conn, run_id, fields, self.location)  # locks the run row first
+            runs.finish(conn, run_id, fields, self.location, metadata, summary)  # locks the run row first
             if prepared:
                 step_rows.write(conn, run_id, prepared, self.location)
+
+    def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
+                   notes: str | None = None, metadata: dict[str, Any] | None = None,
+                   summary: dict[str, Any] | None = None) -> Run:
+        change = edits.RunChange.checked(add_tags, remove_tags, notes, metadata, summary)
+        with self._db.write() as conn:
+            doc = edits.update_run(conn, run_id, change, self.location)
+        crash_view(doc)
+        return from_doc(Run, doc, where=self._where("runs"))
+
+    def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
+                        output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
+        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
+        new_outputs = checks.check_output_metadata(output_metadata) if output_metadata is not None else None
+        with self._db.write() as conn:
+            doc = edits.update_step_run(conn, run_id, step_run_id, new_metadata, new_outputs, self.location)
+        return from_doc(StepRun, doc, where=self._where("step_runs"))
+
+    def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
+        wanted = list(run_ids)
+        if not wanted:
+            return []
+        with self._db.write() as conn:
+            return deletion.delete_runs(conn, wanted, self.location)
+
+    def delete_pipeline(self, name: str) -> list[str]:
+        with self._db.write() as conn:
+            return deletion.delete_pipeline(conn, name, self.location)
 
     # ------------------------------------------------------------------ runs: reads
     def _detail(self, docs: tuple[Any, Any, Any] | None) -> RunDetail | None:
@@ -156,6 +206,12 @@ class PostgresStore(MetadataStore):
                 if limit is not None and len(found) >= limit:
                     break
         return found
+
+    def query_runs(self, *, pipeline_name: str | None = None, status: str | Sequence[str] | None = None,
+                   tags: Sequence[str] = (), since: Any = None, until: Any = None) -> Iterator[RunRow]:
+        """Listing rows from the runs' ``listing`` column, filtered in SQL (``listing``)."""
+        query = checks.RunQuery(pipeline_name=pipeline_name, status=status, tags=tags, since=since, until=until)
+        return (checks.row_record(row) for row in listing.rows(self._db, query))
 
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
