@@ -26,6 +26,17 @@ Why a run committing at the same time cannot lose an artifact
 
     The lock is held only while gc scans and deletes; a run that wants to commit
     meanwhile waits for it (up to the store's lock timeout) and then proceeds.
+
+Why another home's artifacts are safe (an artifact store shared by several homes)
+    Each home's runs keep reference records in the artifact store itself
+    (``framework.artifacts.refs``). gc keeps every artifact a record of another store lists,
+    and moves its cutoff back to the start of their runs still in progress (as for its own);
+    it first brings its own store's records up to date (``framework.execution.references``).
+    A record gc cannot read stops it before it deletes anything.
+
+Why a live run is never taken for a crashed one
+    Runs in progress are those whose lease is held (``framework.liveness``), not those whose
+    pid happens to be alive here: a run of another container sharing this home is kept.
 """
 
 from __future__ import annotations
@@ -135,13 +146,22 @@ def _remove(artifacts: Any, item: Candidate) -> bool:
 def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_AGE_S,
                     clock: Any = time.time) -> dict[str, Any]:
     """Scan (and unless ``dry_run`` delete) while holding off every writer; return a report."""
+    from framework.execution import references
+
     metadata, artifacts = stack.metadata_store(), stack.artifact_store()
     started = clock()
+    # before the lock (a store without an id creates one in a write), and only for a store
+    # with runs: gc of an empty home writes nothing
+    store_id = metadata.store_id if metadata.list_runs(limit=1) else None
     with metadata.exclusive():
         running = metadata.list_runs(status="running")
         referenced = metadata.referenced_artifact_ids()
-        cutoff = gc_cutoff(started, [r.start_time for r in running], min_age)
-        plan = plan_gc(candidates(artifacts, metadata), referenced, cutoff)
+        synced = references.sync(metadata, artifacts) if not dry_run and store_id else {}
+        shared = references.shared_state(artifacts, store_id)
+        cutoff = gc_cutoff(started, [r.start_time for r in running] + list(shared.running_starts), min_age)
+        files = candidates(artifacts, metadata)
+        plan = plan_gc(files, referenced | shared.protected, cutoff)
+        kept_shared = sum(1 for f in files if f.artifact_id in shared.protected and f.artifact_id not in referenced)
         deleted = [item for item in plan.delete if dry_run or _remove(artifacts, item)]
     return {
         "dry_run": dry_run,
@@ -152,6 +172,9 @@ def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_A
         "freed_bytes": sum(item.size for item in deleted),
         "kept_recent": [_as_dict(item) for item in plan.kept_recent],
         "running_runs": [r.name for r in running],
+        "other_stores": list(shared.stores),
+        "kept_for_other_stores": kept_shared,
+        "own_records": synced,
         "cutoff": _dt.datetime.fromtimestamp(cutoff, _dt.timezone.utc).isoformat() if cutoff > 0 else None,
     }
 

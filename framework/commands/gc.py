@@ -42,6 +42,9 @@ def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
                f"{kinds['artifact-temp'] + kinds['store-temp']} temp file(s); "
                f"{'would free' if dry_run else 'freed'} {output.format_size(report['freed_bytes'])}. "
                f"{report['referenced_files']} referenced artifact file(s) kept.")
+    if report.get("kept_for_other_stores"):
+        click.echo(f"Kept {report['kept_for_other_stores']} artifact file(s) that other homes sharing this artifact "
+                   f"store still reference ({len(report['other_stores'])} other metadata store(s)).")
     if report["kept_recent"]:
         reason = (f"runs in progress: {', '.join(report['running_runs'])}" if report["running_runs"]
                   else f"younger than {min_age:g}s, or age unknown")

@@ -17,7 +17,7 @@ import attrs
 
 from framework.liveness import crash_view
 from framework.metadata import checks
-from framework.metadata.postgres import cache_index, imports, maintenance, migrations, pipelines, runs
+from framework.metadata.postgres import cache_index, imports, leases, maintenance, migrations, pipelines, runs
 from framework.metadata.postgres import steps as step_rows
 from framework.metadata.postgres.engine import Database
 from framework.metadata.postgres.urls import parse
@@ -113,12 +113,12 @@ class PostgresStore(MetadataStore):
                 step_rows.write(conn, run_id, prepared, self.location)
 
     # ------------------------------------------------------------------ runs: reads
-    def _detail(self, docs: tuple[Any, Any, Any] | None) -> RunDetail | None:
+    def _detail(self, docs: tuple[Any, Any, Any] | None, conn: Any) -> RunDetail | None:
         if docs is None:
             return None
         run_doc, step_docs, artifact_docs = docs
         if isinstance(run_doc, dict) and isinstance(step_docs, list):
-            crash_view(run_doc, [d for d in step_docs if isinstance(d, dict)])
+            crash_view(run_doc, [d for d in step_docs if isinstance(d, dict)], lease=leases.tester(conn))
         return RunDetail(
             run=from_doc(Run, run_doc, where=self._where("runs")),
             steps=tuple(from_doc(StepRun, d, where=self._where("step_runs")) for d in step_docs),
@@ -129,7 +129,7 @@ class PostgresStore(MetadataStore):
         if type(run_id) is not str or not run_id:
             return None
         with self._db.read() as conn:
-            return self._detail(runs.detail_docs(conn, run_id))
+            return self._detail(runs.detail_docs(conn, run_id), conn)
 
     def get_run(self, name_or_id: str) -> RunDetail | None:
         if type(name_or_id) is not str or not name_or_id:
@@ -137,7 +137,7 @@ class PostgresStore(MetadataStore):
         import unicodedata
 
         with self._db.read() as conn:  # names are stored in NFC (see `MetadataStore.get_run`)
-            return self._detail(runs.detail_docs_by_name_or_id(conn, unicodedata.normalize("NFC", name_or_id)))
+            return self._detail(runs.detail_docs_by_name_or_id(conn, unicodedata.normalize("NFC", name_or_id)), conn)
 
     def run_id_for_name(self, name: str) -> str | None:
         with self._db.read() as conn:
@@ -189,9 +189,16 @@ class PostgresStore(MetadataStore):
             return [imports.import_run(conn, *one, self.location) for one in checked]
 
     # ------------------------------------------------------------------ maintenance
+    @contextlib.contextmanager
+    def run_lease(self, run_id: str) -> Iterator[str | None]:
+        """A session-level advisory lock, on a connection of its own for the run (``leases``)."""
+        run_id = checks.check_id(run_id, "run_id")
+        with self._db.read() as conn, leases.hold(conn, run_id):
+            yield leases.KIND
+
     def mark_crashed_runs(self) -> list[str]:
-        """Persist ``crashed`` for running runs of this host whose process died; return their
-        ids. Costs one indexed read when nothing crashed."""
+        """Persist ``crashed`` for running runs whose lease is free (without one: of this host,
+        whose process died); return their ids. Costs one indexed read when nothing crashed."""
         with self._db.read() as conn:
             dead = maintenance.dead_owner_runs(conn)
         if not dead:
