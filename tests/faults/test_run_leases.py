@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from _helpers import PYTHON, audit, child_env, client, run_script, wait_for, write
 
+from framework import stacks
+from framework.client import Client
 from framework.io.atomic import is_temp_name
 
 CHILD = Path(__file__).with_name("_lease_child.py")
@@ -70,19 +72,27 @@ def _temps(home: Path) -> list[Path]:
             and ".refs" not in p.parts]
 
 
-def _gc(home: Path) -> dict:
-    done = subprocess.run([PYTHON, "-m", "framework.cli", "gc", "--min-age", "0", "--json"], env=child_env(home),
+def _gc(home: Path, stack: str | None) -> dict:
+    env = child_env(home, **({"FRAMEWORK_STACK": stack} if stack else {}))
+    done = subprocess.run([PYTHON, "-m", "framework.cli", "gc", "--min-age", "0", "--json"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
+def _trial(home: Path, mode: str, end: str, figures: dict, stack: str | None = None) -> None:
+    """One trial; ``stack``: a stack of the home whose metadata store B and A use (default:
+    the home's TinyDB store)."""
     marks = home.parent / f"{home.name}-marks"
     marks.mkdir(parents=True)
     ready, go = marks / "ready", marks / "go"
     name = f"b-{mode}-{end}"
-    env = child_env(home, READY=str(ready), GO=str(go), RUN_NAME=name)
+    on_stack = {"FRAMEWORK_STACK": stack} if stack else {}
+    env = child_env(home, READY=str(ready), GO=str(go), RUN_NAME=name, **on_stack)
+
+    def client_() -> Client:
+        return Client(stack=stacks.get_stack(stack, home)) if stack else client(home)
+
     command = [PYTHON, str(CHILD)]
     if mode == "foreign-pid":
         env["FAKE_PID"] = str(_absent_pid())
@@ -97,7 +107,7 @@ def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
         figures["trials"] += 1
 
         def check_b_alive(when: str) -> None:
-            status = client(home).get_run(name).status
+            status = client_().get_run(name).status
             figures["status_reads"] += 1
             if status != "running":
                 figures["wrongly_crashed"] += 1
@@ -107,10 +117,10 @@ def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
                 figures["details"].append(f"{mode}/{end}: B's half-written output deleted {when}")
 
         check_b_alive("while it runs")
-        ordinary = run_script(write(marks / "ordinary.py", ORDINARY), home)  # its start sweeps dead writers' temps
+        ordinary = run_script(write(marks / "ordinary.py", ORDINARY), home, **on_stack)  # sweeps dead writers' temps
         assert ordinary.returncode == 0, ordinary.stderr
         check_b_alive("after another run in the home")
-        _gc(home)
+        _gc(home, stack)
         check_b_alive("after `framework gc --min-age 0`")
         if end == "finish":
             go.write_text("go")
@@ -120,7 +130,7 @@ def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
                 figures["details"].append(f"{mode}/{end}: B failed: {err.strip().splitlines()[-1][:300]}")
                 return
             assert json.loads(out.strip().splitlines()[-1])["status"] == "completed"
-            c = client(home)
+            c = client_()
             detail = c.metadata_store.get_run(name)
             for artifact in detail.artifacts.values():  # what B recorded is all there (hash-verified)
                 figures["artifacts_checked"] += 1
@@ -131,12 +141,13 @@ def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
             os.kill(b.pid, signal.SIGKILL)  # unshare --kill-child passes it on to B
             b.communicate(timeout=60)
             figures["kills"] += 1
-            wait_for(lambda: client(home).get_run(name).status == "crashed", timeout=30)
+            wait_for(lambda: client_().get_run(name).status == "crashed", timeout=30)
             figures["crashes_detected"] += 1
             if half_written[0].exists():  # now a leftover of a dead run: gc frees it
-                assert str(half_written[0]) in {d["path"] for d in _gc(home)["deleted"]}
+                assert str(half_written[0]) in {d["path"] for d in _gc(home, stack)["deleted"]}
         try:
-            audit(home)
+            if stack is None:
+                audit(home)
         except AssertionError as exc:
             figures["audit_failures"] += 1
             figures["details"].append(f"{mode}/{end}: {exc}")
@@ -147,9 +158,7 @@ def _trial(home: Path, mode: str, end: str, figures: dict) -> None:
 
 
 def test_a_live_run_of_another_pid_namespace_is_never_taken_for_crashed(tmp_path):
-    figures = {"trials": 0, "status_reads": 0, "wrongly_crashed": 0, "temps_lost": 0, "runs_lost": 0,
-               "artifacts_checked": 0, "artifacts_lost": 0, "kills": 0, "crashes_detected": 0, "audit_failures": 0,
-               "details": []}
+    figures = _figures()
     modes = ["foreign-pid"]
     skipped = _can_unshare()
     if skipped is None:
@@ -160,7 +169,33 @@ def test_a_live_run_of_another_pid_namespace_is_never_taken_for_crashed(tmp_path
     print(json.dumps({"test": "run-leases", "modes": modes, "unshare": skipped or "used",
                       **{k: v for k, v in figures.items() if k != "details"}}))
     lost = figures["temps_lost"] + figures["runs_lost"] + figures["artifacts_lost"]
-    assert figures["wrongly_crashed"] == 0 and lost == 0 and figures["audit_failures"] == 0, figures
-    assert figures["crashes_detected"] == figures["kills"] == len(modes), figures
+    summary = json.dumps(figures, indent=1)
+    assert figures["wrongly_crashed"] == 0 and lost == 0 and figures["audit_failures"] == 0, summary
+    assert figures["crashes_detected"] == figures["kills"] == len(modes), summary
     if skipped is not None:
         pytest.skip(f"checked with a foreign pid only; a real pid namespace was not tried: {skipped}")
+
+
+def _figures() -> dict:
+    return {"trials": 0, "status_reads": 0, "wrongly_crashed": 0, "temps_lost": 0, "runs_lost": 0,
+            "artifacts_checked": 0, "artifacts_lost": 0, "kills": 0, "crashes_detected": 0, "audit_failures": 0,
+            "details": []}
+
+
+def test_a_live_run_recorded_in_postgresql_is_never_taken_for_crashed(tmp_path, request):
+    """The same trials on a team's PostgreSQL metadata store: the lease is a session-level
+    advisory lock, which the server drops the moment B's process is gone."""
+    skipped = _can_unshare()
+    if skipped is not None:
+        pytest.skip(skipped)
+    url = request.getfixturevalue("postgres_url")  # a schema of its own (skips without a server)
+    figures = _figures()
+    for end in ("finish", "kill"):
+        home = tmp_path / f"home-pg-{end}"
+        stacks.register_stack("team", metadata=url, home=home)
+        _trial(home, "pid-namespace", end, figures, stack="team")
+    print(json.dumps({"test": "run-leases-postgresql", **{k: v for k, v in figures.items() if k != "details"}}))
+    lost = figures["temps_lost"] + figures["runs_lost"] + figures["artifacts_lost"]
+    summary = json.dumps(figures, indent=1)
+    assert figures["wrongly_crashed"] == 0 and lost == 0, summary
+    assert figures["crashes_detected"] == figures["kills"] == 1, summary

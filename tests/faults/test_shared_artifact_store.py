@@ -119,9 +119,9 @@ def test_gc_in_one_home_keeps_every_artifact_another_home_references(tmp_path, m
                "freed_a": len(freed & only_a), "left_a": len(left_a), "freed_bytes": report["freed_bytes"],
                "kept_for_other_stores": report.get("kept_for_other_stores")}
     print(json.dumps(figures))
-    assert not lost and live_lost == 0 and load_errors == 0, figures
-    assert backfilled == b_runs, figures
-    assert not left_a and freed == only_a, figures  # A's space is freed, and only A's
+    assert not lost and live_lost == 0 and load_errors == 0, json.dumps(figures)
+    assert backfilled == b_runs, json.dumps(figures)
+    assert not left_a and freed == only_a, json.dumps(figures)  # A's space is freed, and only A's
 
 
 def _load_all(c: Client) -> tuple[int, int]:

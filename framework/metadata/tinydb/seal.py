@@ -22,7 +22,10 @@ import hashlib
 import re
 
 SUM_KEY = "_sum"
-_TAIL = re.compile(rb'(,?)"_sum":"([0-9a-f]{32})"\}\s*$')
+_TAIL = re.compile(rb',?"_sum":"([0-9a-f]{32})"\}\s*$')
+_MARK = b'"_sum":"'
+_TAIL_LENGTH = len(_MARK) + 32 + 2  # "_sum":"<32 hex>"}
+_HEX = frozenset(b"0123456789abcdef")
 
 
 def digest(payload: bytes) -> str:
@@ -38,15 +41,20 @@ def seal(payload: bytes) -> bytes:
 def unseal(raw: bytes) -> tuple[bytes, bool | None]:
     """``(payload, verdict)``: the document without its checksum and whether the checksum
     matches (True), does not (False), or is absent (None, ``payload`` is ``raw``)."""
-    match = _TAIL.search(raw)
-    if match is None:
+    body = raw.rstrip()
+    start = len(body) - _TAIL_LENGTH  # the checksum is always last: look there only
+    if start < 1 or not body.endswith(b'"}') or body[start:start + len(_MARK)] != _MARK:
         return raw, None
-    payload = raw[:match.start()] + b"}"  # the match starts at the comma, if there is one
-    return payload, digest(payload) == match.group(2).decode("ascii")
+    checksum = body[start + len(_MARK):-2]
+    if not _HEX.issuperset(checksum):
+        return raw, None
+    head = body[:start]
+    payload = (head[:-1] if head.endswith(b",") else head) + b"}"
+    return payload, digest(payload) == checksum.decode("ascii")
 
 
 def has_sum(raw: bytes) -> bool:
-    return _TAIL.search(raw) is not None
+    return _TAIL.search(raw[-_TAIL_LENGTH - 64:]) is not None
 
 
 def reseal(path: str) -> None:
