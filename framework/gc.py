@@ -151,8 +151,8 @@ def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_A
     metadata, artifacts = stack.metadata_store(), stack.artifact_store()
     started = clock()
     # before the lock (a store without an id creates one in a write), and only for a store
-    # with runs: gc of an empty home writes nothing
-    store_id = metadata.store_id if metadata.list_runs(limit=1) else None
+    # that has one or has runs: gc of an empty home writes nothing
+    store_id = metadata.known_store_id() or (metadata.store_id if metadata.list_runs(limit=1) else None)
     with metadata.exclusive():
         running = metadata.list_runs(status="running")
         referenced = metadata.referenced_artifact_ids()

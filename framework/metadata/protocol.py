@@ -77,6 +77,10 @@ class MetadataStore(abc.ABC):
 
         return hashlib.sha1(self.location.encode("utf-8")).hexdigest()[:32]
 
+    def known_store_id(self) -> str | None:
+        """`store_id` if the store has one already (None: it would be created by a write)."""
+        return self.store_id
+
     # ------------------------------------------------------------------ pipelines
     @abc.abstractmethod
     def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:

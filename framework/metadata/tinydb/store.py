@@ -76,6 +76,10 @@ class TinyDBStore(MetadataStore):
             found = self._write(lambda txn: identity.ensure(txn, self._files))
         return found["id"]
 
+    def known_store_id(self) -> str | None:
+        found = identity.read(self._files)
+        return found["id"] if found is not None else None
+
     def _where(self, relpath: str) -> str:
         return f"Metadata store file '{self._files.path(relpath)}'"
 
