@@ -19,10 +19,11 @@ from framework.gc import DEFAULT_MIN_AGE_S
 def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
     """Delete artifact files no run refers to, and temp files left by crashed writes.
 
-    A file any run (or the cache) still refers to is never deleted. Files newer than the
-    start of gc, or of the oldest run still in progress, are kept too, so a run that is
-    writing its outputs right now loses nothing. Prints how much space was (or, with
-    --dry-run, would be) freed.
+    A file any run (or the cache) still refers to is never deleted, nor one that the runs
+    of another home sharing the artifact store reference (their records in .refs/). Files
+    newer than the start of gc, or of the oldest run still in progress (here or in such a
+    home), are kept too, so a run that is writing its outputs right now loses nothing.
+    Prints how much space was (or, with --dry-run, would be) freed.
     """
     from framework import stacks
     from framework.gc import collect_garbage
