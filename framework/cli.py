@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "artifacts": "framework.commands.artifacts:artifacts",
     "stack": "framework.commands.stack:stack",
     "gc": "framework.commands.gc:gc",
+    "doctor": "framework.commands.doctor:doctor",
     "store": "framework.commands.store:store",
     "dashboard": "framework.commands.dashboard:dashboard",
 }
@@ -87,7 +88,8 @@ def main(ctx: click.Context) -> None:
     """ML pipelines as plain Python: steps, pipelines, cached runs and artifacts.
 
     Read what your runs did (pipelines, runs, artifacts), see where they are stored
-    (stack), reclaim space (gc) and move legacy scripts to the function API (migrate).
+    (stack), check a store (doctor), reclaim space (gc) and move legacy scripts to
+    the function API (migrate).
     Stores live in $FRAMEWORK_HOME (default: ~/.local/share/framework). Listings,
     show and compare take --json. Exit codes: 0 ok, 1 failure, 2 usage error.
     """

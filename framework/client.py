@@ -124,7 +124,16 @@ class Client:
         deleted. Their artifact files stay until ``framework gc``."""
         found = self._pipeline_name(name)
         names = {row.id: row.name for row in self.metadata_store.query_runs(pipeline_name=found)}
-        return [names.get(run_id, run_id) for run_id in self.metadata_store.delete_pipeline(found)]
+        deleted = self.metadata_store.delete_pipeline(found)
+        self._withdraw_references(deleted)
+        return [names.get(run_id, run_id) for run_id in deleted]
+
+    def _withdraw_references(self, run_ids: list[str]) -> None:
+        """Deleted runs no longer keep their artifacts from other homes' gc (see
+        ``framework.artifacts.refs``); this home's own gc would withdraw their records too."""
+        from framework.execution import references
+
+        references.withdraw(self.metadata_store, self.artifact_store, run_ids)
 
     # ------------------------------------------------------------------ runs
     def resolve_run_id(self, ref: str) -> str:
@@ -202,7 +211,7 @@ class Client:
                 found = None if self.metadata_store.run_id_for_name(ref) == run_id else \
                     self.metadata_store.get_run_by_id(run_id)
                 names[run_id] = found.run.name if found is not None else ref
-        self.metadata_store.delete_runs(list(names))
+        self._withdraw_references(self.metadata_store.delete_runs(list(names)))
         return list(names.values())
 
     def get_run_by_id(self, run_id: str) -> RunView:

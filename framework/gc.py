@@ -10,8 +10,7 @@ What is deleted
     * a **step log** (``logs/<run id>/…``, ``framework.artifacts.log_files``) whose run id
       no run of the metadata store has: the log of a run that was deleted.
     A file a run references is never deleted, whatever its age, and neither is the log of
-    a run the store has. (An artifact store shared by several homes should not be
-    collected from one of them: the runs of the others are not known here.)
+    a run the store has or a run another home's reference record names (below).
 
 Why a run committing at the same time cannot lose an artifact
     A run writes an artifact file *before* the metadata record that points at it, so the
@@ -31,6 +30,17 @@ Why a run committing at the same time cannot lose an artifact
 
     The lock is held only while gc scans and deletes; a run that wants to commit
     meanwhile waits for it (up to the store's lock timeout) and then proceeds.
+
+Why another home's artifacts are safe (an artifact store shared by several homes)
+    Each home's runs keep reference records in the artifact store itself
+    (``framework.artifacts.refs``). gc keeps every artifact a record of another store lists,
+    and moves its cutoff back to the start of their runs still in progress (as for its own);
+    it first brings its own store's records up to date (``framework.execution.references``).
+    A record gc cannot read stops it before it deletes anything.
+
+Why a live run is never taken for a crashed one
+    Runs in progress are those whose lease is held (``framework.liveness``), not those whose
+    pid happens to be alive here: a run of another container sharing this home is kept.
 """
 
 from __future__ import annotations
@@ -150,15 +160,24 @@ def _remove(artifacts: Any, item: Candidate) -> bool:
 def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_AGE_S,
                     clock: Any = time.time) -> dict[str, Any]:
     """Scan (and unless ``dry_run`` delete) while holding off every writer; return a report."""
+    from framework.execution import references
+
     metadata, artifacts = stack.metadata_store(), stack.artifact_store()
     started = clock()
+    # before the lock (a store without an id creates one in a write), and only for a store
+    # that has one or has runs: gc of an empty home writes nothing
+    store_id = metadata.known_store_id() or (metadata.store_id if metadata.list_runs(limit=1) else None)
     with metadata.exclusive():
         running = metadata.list_runs(status="running")
         referenced = metadata.referenced_artifact_ids()
-        cutoff = gc_cutoff(started, [r.start_time for r in running], min_age)
+        synced = references.sync(metadata, artifacts) if not dry_run and store_id else {}
+        shared = references.shared_state(artifacts, store_id)
+        cutoff = gc_cutoff(started, [r.start_time for r in running] + list(shared.running_starts), min_age)
         files = candidates(artifacts, metadata)
-        run_ids = {r.id for r in metadata.list_runs()} if any(f.kind == "log" for f in files) else None
-        plan = plan_gc(files, referenced, cutoff, run_ids)
+        own_runs = {r.id for r in metadata.list_runs()} if any(f.kind == "log" for f in files) else None
+        run_ids = own_runs | shared.runs if own_runs is not None else None  # another home's logs are kept too
+        plan = plan_gc(files, referenced | shared.protected, cutoff, run_ids)
+        kept_shared = sum(1 for f in files if f.artifact_id in shared.protected and f.artifact_id not in referenced)
         deleted = [item for item in plan.delete if dry_run or _remove(artifacts, item)]
     return {
         "dry_run": dry_run,
@@ -170,6 +189,9 @@ def collect_garbage(stack: Any, *, dry_run: bool, min_age: float = DEFAULT_MIN_A
         "freed_bytes": sum(item.size for item in deleted),
         "kept_recent": [_as_dict(item) for item in plan.kept_recent],
         "running_runs": [r.name for r in running],
+        "other_stores": list(shared.stores),
+        "kept_for_other_stores": kept_shared,
+        "own_records": synced,
         "cutoff": _dt.datetime.fromtimestamp(cutoff, _dt.timezone.utc).isoformat() if cutoff > 0 else None,
     }
 

@@ -1,6 +1,13 @@
 """Is the process that owns a ``running`` run still alive?
 
-A run records ``host`` and ``pid``; when the store creates it on the same host it also
+First, its **lease**: a run started by this version holds a lock for its whole life (a file
+lock in a TinyDB store, an advisory lock in PostgreSQL) that any process can test without
+waiting. The store backing the run tests it and hands the verdict to `crash_view`: held →
+alive, whatever the pid says; free → gone. Only where a run has no lease (runs started
+before leases existed, stores without them) is the owner judged by ``(host, pid)``, which
+containers that share a host name and reuse pids get wrong.
+
+Without a lease, a run records ``host`` and ``pid``; when the store creates it on the same host it also
 records ``process_start`` (``"<boot id>:<start time in clock ticks>"`` from ``/proc`` on
 Linux), so a pid reused by another process after a reboot or a crash is not mistaken for
 the run's owner. The check costs one ``kill(pid, 0)`` and, on Linux, one small ``/proc``
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 
@@ -53,11 +61,23 @@ def process_token(pid: int) -> str | None:
     return f"{boot_id()}:{stat[1]}"
 
 
-def is_dead(host: object, pid: object, token: object) -> bool:
-    """True only when the owner is known to be gone: same host and pid not alive (or reused).
+def same_machine(host: object, token: object) -> bool:
+    """Was a run started on this machine (its host name, or the boot id in its process token:
+    containers with host names of their own share the kernel's boot id)?"""
+    if host == this_host():
+        return True
+    return isinstance(token, str) and bool(boot_id()) and token.split(":", 1)[0] == boot_id()
 
-    Runs from other hosts, or without a pid, are never declared dead.
+
+def is_dead(host: object, pid: object, token: object, lease: bool | None = None) -> bool:
+    """True only when the owner is known to be gone.
+
+    ``lease``: the run's lease as its store tested it (True held, False free, None no lease
+    to test); it decides when given. Otherwise: same host and pid not alive (or reused);
+    runs from other hosts, or without a pid, are never declared dead.
     """
+    if lease is not None:
+        return not lease
     if host != this_host() or type(pid) is not int or pid <= 0:
         return False
     try:
@@ -76,10 +96,13 @@ def is_dead(host: object, pid: object, token: object) -> bool:
     return isinstance(token, str) and token != f"{boot_id()}:{stat[1]}"
 
 
-def crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None) -> None:
-    """Show a running run whose owner died as ``crashed``, with its running step runs."""
+def crash_view(run: dict[str, Any], step_runs: list[dict[str, Any]] | None = None,
+               lease: Callable[[dict[str, Any]], bool | None] | None = None) -> None:
+    """Show a running run whose owner died as ``crashed``, with its running step runs.
+    ``lease(run)``: the store's test of the run's lease (see `is_dead`), asked only of a
+    run shown ``running``."""
     if run.get("status") == "running" and is_dead(
-        run.get("host"), run.get("pid"), run.get("process_start")
+        run.get("host"), run.get("pid"), run.get("process_start"), lease(run) if lease is not None else None
     ):
         run["status"] = "crashed"
         for step_run in step_runs or ():

@@ -150,8 +150,9 @@ class Registration:
 # ---------------------------------------------------------------------- runs and steps
 @attrs.frozen(kw_only=True)
 class Run:
-    """One run of a pipeline version. ``host``/``pid``/``process_start`` identify the
-    process that owns a ``running`` run (see ``framework.liveness``)."""
+    """One run of a pipeline version. ``lease`` names the lock the owner of a ``running`` run
+    holds for its life (``"flock"``, ``"advisory"``; None: no lease), and ``host``/``pid``/
+    ``process_start`` identify that process (see ``framework.liveness``)."""
 
     id: str = attrs.field(validator=_text)
     name: str = attrs.field(validator=_text)
@@ -165,6 +166,7 @@ class Run:
     pid: int | None = None
     host: str | None = None
     process_start: str | None = None
+    lease: str | None = None
     stack: str | None = None
     api: str | None = None
     enable_cache: bool | None = None  # the run-level override, if one was given

@@ -363,7 +363,7 @@ OLD = time.time() - 24 * 3600
 
 
 def _artifact_files(home: Path) -> set[Path]:
-    return {p for p in (home / "artifacts").rglob("*") if p.is_file()}
+    return {p for p in (home / "artifacts").rglob("*") if p.is_file() and ".refs" not in p.parts}
 
 
 def _orphan(home: Path, age_from: float = OLD, suffix: str = ".json", size: int = 1000) -> Path:

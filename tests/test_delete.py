@@ -28,7 +28,8 @@ def _artifact_ids(run) -> set[str]:
 
 def _files(home: Path) -> dict[str, int]:
     """Artifact files by id: their sizes on disk."""
-    return {p.name.split(".")[0]: p.stat().st_size for p in (home / "artifacts").rglob("*") if p.is_file()}
+    return {p.name.split(".")[0]: p.stat().st_size for p in (home / "artifacts").rglob("*")
+            if p.is_file() and ".refs" not in p.parts}  # (not the reference records)
 
 
 def test_gc_after_deleting_frees_exactly_the_bytes_only_the_deleted_runs_used(home):

@@ -345,6 +345,23 @@ def test_a_run_whose_process_died_reads_crashed_then_is_persisted(store):
     assert store.get_run_by_id(foreign.id).run.status == "running"  # other hosts are never judged
 
 
+def test_a_held_lease_keeps_a_run_alive_whatever_its_pid_and_a_free_one_is_gone(store):
+    """SPEC §11: liveness is not judged by (host, pid) alone. A run whose recorded pid is dead
+    here (another pid namespace) reads running while its lease is held, crashed once free."""
+    run_id = new_id()
+    with store.run_lease(run_id) as lease:
+        if lease is None:
+            pytest.skip(f"{type(store).__name__} has no run leases (liveness by host and pid)")
+        make_run(store, "leased", id=run_id, pid=_dead_pid(), process_start=None, lease=lease)
+        assert store.get_run("leased").run.status == "running"
+        assert [r.name for r in store.list_runs(status="running")] == ["leased"]
+        assert [r.status for r in store.query_runs()] == ["running"]
+        assert store.mark_crashed_runs() == []
+    assert store.get_run("leased").run.status == "crashed"
+    assert store.mark_crashed_runs() == [run_id]
+    assert store.get_run("leased").run.status == "crashed"
+
+
 def test_a_reused_pid_is_not_the_owner(store):
     make_run(store, "reused", process_start="another-boot:1")  # our pid, another process's start
     assert store.get_run("reused").run.status == "crashed"

@@ -488,7 +488,9 @@ def test_runs_list_where_sort_and_tags_on_a_postgres_stack(team, postgres_url):
 
 
 def _files(root: Path) -> set[str]:
-    return {p.name.split(".")[0] for p in root.rglob("*") if p.is_file()}
+    """Artifact files (not the reference records in ``.refs`` nor step logs in ``logs``)."""
+    return {p.name.split(".")[0] for p in root.rglob("*")
+            if p.is_file() and not {".refs", "logs"} & set(p.relative_to(root).parts)}
 
 
 def _outputs(run) -> set[str]:

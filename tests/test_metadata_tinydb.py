@@ -23,6 +23,7 @@ import framework
 from framework.exceptions import DuplicateRunNameError, RecordError, StoreCorruptedError
 from framework.metadata import TinyDBStore
 from framework.metadata.tinydb import layout
+from framework.metadata.tinydb.seal import reseal
 from framework.records import Run
 from tests.test_metadata_contract import HOST, artifact, make_run, new_id, step, ts
 
@@ -157,13 +158,20 @@ def test_bak_restores_last_good_copy(store):
     assert store.get_pipeline("p").id == good.id
 
 
-def test_missing_files_are_empty(store):
+def test_a_missing_cache_file_is_a_miss_other_missing_files_are_named(store):
+    """The cache index is derived (a lost file costs a recomputation); a names shard or an
+    index chunk the store says it wrote is damage, never an empty table (SPEC §11)."""
     files = _populated(store)
-    for kind in ("name", "cache", "index"):
-        os.unlink(Path(store.root, files[kind]))
-    assert store.get_run("r") is None
+    os.unlink(Path(store.root, files["cache"]))
     assert store.cache_candidates("k" * 8) == []
-    assert store.list_runs() == []
+    for kind in ("name", "index", "run", "steps"):
+        path = Path(store.root, files[kind])
+        good = path.read_bytes()
+        path.unlink()
+        with pytest.raises(StoreCorruptedError, match="is missing") as info:
+            READS[kind](store)
+        assert f"'{path}'" in str(info.value) and "framework doctor --repair" in str(info.value)
+        path.write_bytes(good)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -178,11 +186,43 @@ def test_a_run_document_that_does_not_fit_is_a_named_error(store, change, words)
     data = json.loads(path.read_text())
     change(data["run"]["1"])
     path.write_text(json.dumps(data))
+    with pytest.raises(StoreCorruptedError, match="changed outside the framework"):  # an edit by hand is caught
+        store.get_run_by_id(run.id)
+    reseal(str(path))  # ... and one that also wrote a checksum (another program) is still refused
     for read in (lambda: store.get_run_by_id(run.id), lambda: store.list_runs()):
         with pytest.raises(RecordError) as info:
             read()
         assert str(path) in str(info.value) and run.id in str(info.value)
         assert all(word in str(info.value) for word in words)
+
+
+def test_a_store_from_before_checksums_works_and_doctor_seals_it(store):
+    """Upgrading: files without checksums, no store.json, no names-shard record — all read and
+    written as before; `doctor --repair` seals the store, and from then on a file replaced by
+    valid JSON is refused."""
+    from framework.metadata.tinydb.seal import SUM_KEY, unseal
+
+    files = _populated(store)
+    root = Path(store.root)
+    (root / "store.json").unlink()
+    for path in root.rglob("*.json"):
+        data = json.loads(unseal(path.read_bytes())[0])
+        data.pop(SUM_KEY, None)
+        for table in ("store", "shards"):
+            data.pop(table, None)
+        path.write_text(json.dumps(data))
+    old = TinyDBStore(store.root)
+    assert [r.name for r in old.list_runs()] == ["r"] and old.get_run("r").steps
+    make_run(old, "r-after")  # writes store.json (not sealed) and checksums into what it rewrites
+    assert {r.name for r in TinyDBStore(store.root).list_runs()} == {"r", "r-after"}
+    report = TinyDBStore(store.root).doctor()
+    assert report["problems"] == [] and report["sealed"] is False and report["without_checksum"] > 0
+    repaired = TinyDBStore(store.root).doctor(repair=True)
+    assert repaired["problems"] == [] and repaired["sealed"] is True and repaired["without_checksum"] == 0
+    index = root / files["index"]
+    index.write_text("{}")
+    with pytest.raises(StoreCorruptedError, match="no checksum"):
+        TinyDBStore(store.root).list_runs()
 
 
 def test_a_step_document_with_an_unknown_key_names_the_steps_file(store):
@@ -192,6 +232,7 @@ def test_a_step_document_with_an_unknown_key_names_the_steps_file(store):
     data = json.loads(path.read_text())
     data["step_runs"]["1"]["surprise"] = 1
     path.write_text(json.dumps(data))
+    reseal(str(path))
     with pytest.raises(RecordError, match="surprise") as info:
         store.get_run("r")
     assert str(path) in str(info.value)
@@ -364,10 +405,12 @@ def test_rows_of_an_index_written_before_rows_existed_are_read_from_the_run_file
     for entry in data["runs"].values():
         entry.pop("row")
     index.write_text(json.dumps(data))
+    reseal(str(index))
     run_path = Path(store.root) / layout.run_file(run.id)
     run_data = json.loads(run_path.read_text())
     run_data.pop("index")
     run_path.write_text(json.dumps(run_data))
+    reseal(str(run_path))
     assert [(r.name, r.tags) for r in store.query_runs()] == [("old", ["kept"])]
     store.update_run(run.id, add_tags=["new"])  # finds its entry by searching, and gives it a row
     assert json.loads(index.read_text())["runs"]["1"]["row"]["tags"] == ["kept", "new"]

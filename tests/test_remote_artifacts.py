@@ -141,7 +141,9 @@ def test_local_orchestrator_with_artifacts_on_s3(monkeypatch, s3_server, s3_url,
     assert run.steps["loader"].outputs["X_train"].load().shape == (30, 3)
     assert run.steps["new_trainer"].output.load().get_params()["C"] == 0.5
     assert (home / "metadata").is_dir() and not (home / "artifacts").exists()  # metadata stays home
-    assert len([k for k in _keys(s3_server, s3_url) if ".tmp-" not in k]) == 5
+    keys = [k for k in _keys(s3_server, s3_url) if ".tmp-" not in k]
+    assert len([k for k in keys if "/.refs/" not in k]) == 5
+    assert len([k for k in keys if "/.refs/" in k]) == 2  # each run's reference record (docs/sharing.md)
 
 
 def test_dask_orchestrator_with_artifacts_on_s3(monkeypatch, s3_server, s3_url, dask_client):

@@ -102,10 +102,35 @@ class LocalFiles:
     def open_read(self, path: str) -> IO[bytes]:
         return open(path, "rb")
 
-    def list_files(self) -> Iterator[FileEntry]:
-        """Files in the two-character shard directories; nothing if the root is missing."""
+    def list_below(self, rel: str) -> Iterator[FileEntry]:
+        """Every file below ``<root>/<rel>`` (the reference records); nothing if it is missing."""
+        top = self.full(rel)
+        for directory, _dirs, names in os.walk(top):
+            for name in names:
+                path = os.path.join(directory, name)
+                try:
+                    st = os.stat(path, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                yield path, name, st.st_size, st.st_mtime
+
+    def read_bytes(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def has_below(self, rel: str) -> bool:
+        """Is there anything below ``<root>/<rel>``? (One directory read, however much.)"""
         try:
-            shards = [e for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+            with os.scandir(self.full(rel)) as entries:
+                return next(entries, None) is not None
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
+    def list_files(self) -> Iterator[FileEntry]:
+        """Files in the two-character shard directories; nothing if the root is missing.
+        (Dot directories — the reference records in ``.refs`` — are not artifacts.)"""
+        try:
+            shards = [e for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
         except FileNotFoundError:
             return
         for shard in shards:
@@ -198,16 +223,37 @@ class FsspecFiles:
     def open_read(self, path: str) -> IO[bytes]:
         return self.fs.open(path, "rb")
 
+    def list_below(self, rel: str) -> Iterator[FileEntry]:
+        """Every file below ``<root>/<rel>`` (the reference records); nothing if it is missing."""
+        try:
+            found = self.fs.find(self.full(rel), detail=True)
+        except FileNotFoundError:
+            return
+        for path, info in found.items():
+            yield path, posixpath.basename(path), int(info.get("size") or 0), _mtime(info)
+
+    def read_bytes(self, path: str) -> bytes:
+        with self.fs.open(path, "rb") as handle:
+            return handle.read()
+
+    def has_below(self, rel: str) -> bool:
+        """Is there anything below ``<root>/<rel>``? (On S3 one listing request.)"""
+        try:
+            return bool(self.fs.ls(self.full(rel), detail=False))
+        except FileNotFoundError:
+            return False
+
     def list_files(self) -> Iterator[FileEntry]:
         """Files in the shard directories right below the root, as `LocalFiles` lists them
-        (not step logs or extra files deeper down)."""
+        (not step logs or extra files deeper down, nor the reference records in ``.refs``)."""
         try:
             found = self.fs.find(self.root, detail=True)
         except FileNotFoundError:
             return
         prefix = self.root.rstrip("/") + "/"
         for path, info in found.items():
-            if path.startswith(prefix) and path[len(prefix):].count("/") == 1:
+            rel = path[len(prefix):] if path.startswith(prefix) else ""
+            if rel.count("/") == 1 and not rel.startswith("."):
                 yield path, posixpath.basename(path), int(info.get("size") or 0), _mtime(info)
 
 

@@ -104,6 +104,13 @@ class ArtifactStore:
     def __repr__(self) -> str:
         return f"ArtifactStore({self.url!r})"
 
+    @property
+    def references(self) -> Any:
+        """The reference records every home sharing this store keeps in it (``refs``)."""
+        from framework.artifacts.refs import References
+
+        return References(self._files, fsync=self._fsync)
+
     # -- writing -----------------------------------------------------------------------
 
     def save(self, value: Any, *, artifact_id: str,
@@ -295,20 +302,28 @@ class ArtifactStore:
                 yield match.group(1), self._files.display(path), size
 
     def list_files(self) -> Iterator[StoredFile]:
-        """Every artifact and temp file under the root, with size and modification time
-        (``None`` where the backend cannot tell); foreign files are skipped."""
+        """Every artifact and temp file under the root (the temp files of reference records
+        too), with size and modification time (``None`` where the backend cannot tell);
+        foreign files are skipped."""
+        from framework.artifacts.refs import REFS_DIR
+
         for path, name, size, mtime in self._files.list_files():
             temp = is_temp_name(name)
             match = None if temp else _ARTIFACT_FILE.match(name)
             if match or temp:
                 yield StoredFile(path, self._files.display(path), size, mtime,
                                  match.group(1) if match else None, owner_is_dead=temp and _writer_is_dead(name))
+        for path, name, size, mtime in self._files.list_below(REFS_DIR):
+            if is_temp_name(name):
+                yield StoredFile(path, self._files.display(path), size, mtime, None,
+                                 owner_is_dead=_writer_is_dead(name))
 
     def remove_file(self, stored: StoredFile) -> bool:
         """Delete one file `list_files` gave; False if it was already gone."""
         return self._files.remove(stored.path)
 
-    def cleanup_temp_files(self, older_than_seconds: float = 0, *, dead_writers_only: bool = False) -> int:
+    def cleanup_temp_files(self, older_than_seconds: float = 0, *, dead_writers_only: bool = False,
+                           before: float | None = None) -> int:
         """Remove leftover temp files at least this old; return how many were removed.
 
         Temp files belong to saves that crashed — or to saves still running in another
@@ -318,11 +333,15 @@ class ArtifactStore:
         ``dead_writers_only=True`` removes, whatever their age, only temp files whose
         writer process (recorded in the temp name: host and pid) is known to be gone from
         this host — safe while other runs are saving. The launcher does this when it finds
-        a crashed run.
+        a crashed run. ``before`` (seconds since the epoch) keeps every temp file modified at
+        or after it (or of unknown age): the start of the oldest run still live, since a pid
+        in a temp name says nothing across pid namespaces (containers sharing a home).
         """
         now = time.time()
 
         def keep(stored: StoredFile) -> bool:
+            if before is not None and (stored.mtime is None or stored.mtime >= before):
+                return True
             if dead_writers_only:
                 return not stored.owner_is_dead
             return not (older_than_seconds <= 0 or (stored.mtime is not None and now - stored.mtime >= older_than_seconds))

@@ -20,10 +20,11 @@ def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
     """Delete artifact files no run refers to, logs of runs that no longer exist, and temp
     files left by crashed writes.
 
-    A file any run (or the cache) still refers to is never deleted. Files newer than the
-    start of gc, or of the oldest run still in progress, are kept too, so a run that is
-    writing its outputs right now loses nothing. Prints how much space was (or, with
-    --dry-run, would be) freed.
+    A file any run (or the cache) still refers to is never deleted, nor one that the runs
+    of another home sharing the artifact store reference (their records in .refs/). Files
+    newer than the start of gc, or of the oldest run still in progress (here or in such a
+    home), are kept too, so a run that is writing its outputs right now loses nothing.
+    Prints how much space was (or, with --dry-run, would be) freed.
     """
     from framework import stacks
     from framework.gc import collect_garbage
@@ -44,6 +45,9 @@ def gc(dry_run: bool, min_age: float, as_json: bool) -> None:
                f"{kinds['artifact-temp'] + kinds['store-temp']} temp file(s); "
                f"{'would free' if dry_run else 'freed'} {output.format_size(report['freed_bytes'])}. "
                f"{report['referenced_files']} referenced artifact file(s) kept.")
+    if report.get("kept_for_other_stores"):
+        click.echo(f"Kept {report['kept_for_other_stores']} artifact file(s) that other homes sharing this artifact "
+                   f"store still reference ({len(report['other_stores'])} other metadata store(s)).")
     if report["kept_recent"]:
         reason = (f"runs in progress: {', '.join(report['running_runs'])}" if report["running_runs"]
                   else f"younger than {min_age:g}s, or age unknown")

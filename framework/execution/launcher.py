@@ -35,6 +35,7 @@ from framework import run_names
 from framework.artifacts.log_files import log_uri
 from framework.config import RunConfig
 from framework.exceptions import ArtifactVerificationError, DuplicateRunNameError, RunTerminated
+from framework.execution import references
 from framework.execution.cache_policy import CachePolicy
 from framework.execution.progress import ProgressReporter
 from framework.execution.signals import sigterm_raises
@@ -84,6 +85,7 @@ class RunLauncher:
         self.failed_step: str | None = None
         self.run_record: Run | None = None
         self.run_metadata: dict[str, Any] = {}  # logged on the run from inside its steps
+        self.lease: str | None = None  # the kind of lease this run holds (``MetadataStore.run_lease``)
         self._final: dict[str, tuple[StepRun, list[Artifact]]] = {}  # invocation -> last record, for the summary
         self.log_limits = limits_from_env()  # (head, tail) bytes, or None: step output is not captured
         self._positions = {inv_id: i for i, inv_id in enumerate(graph.invocations)}
@@ -226,7 +228,10 @@ class RunLauncher:
         """Run the graph; returns the run's id. SIGTERM during the run (main thread, default
         handler) is turned into `RunTerminated`, so the run is recorded failed before the
         process ends by the signal as usual."""
-        with sigterm_raises():
+        # The lease is held for the run's whole life, from before its record exists to after
+        # its last write: while it is held, no process anywhere reads the run as crashed.
+        with sigterm_raises(), self.metadata.run_lease(self.run_id) as lease:
+            self.lease = lease
             self._launch(pipeline_parameters=pipeline_parameters, unlisted=unlisted)
         return self.run_id
 
@@ -238,8 +243,16 @@ class RunLauncher:
             crashed = self.metadata.mark_crashed_runs()
             if crashed:
                 self.logger.debug("Marked %d run(s) whose process died as crashed: %s", len(crashed), crashed)
+                for run_id in crashed:
+                    detail = self.metadata.get_run_by_id(run_id)
+                    if detail is not None:
+                        references.publish(self.metadata, self.artifacts, detail.run, detail.run.status,
+                                           references.referenced_ids(detail))
                 if "://" not in self.artifacts.url:  # local store: writers are processes of this host
-                    self.artifacts.cleanup_temp_files(dead_writers_only=True)
+                    # ... but a pid in a temp name says nothing across pid namespaces: keep
+                    # every temp file newer than the oldest run still live (its lease held)
+                    self.artifacts.cleanup_temp_files(dead_writers_only=True,
+                                                      before=references.live_since(self.metadata, self.artifacts))
         except FileNotFoundError:
             pass
         except OSError as exc:  # housekeeping never fails a run; `framework gc` can finish the job
@@ -256,7 +269,7 @@ class RunLauncher:
         for attempt in range(5):
             run = new_run(self.run_id, run_names.render(config.run_name, pipeline=graph.name), graph, registration,
                           stack=self.stack.name, run_config=config, pipeline_parameters=pipeline_parameters,
-                          unlisted=unlisted)
+                          unlisted=unlisted, lease=self.lease)
             try:
                 self.run_record = self.metadata.create_run(run)
                 break
@@ -267,6 +280,7 @@ class RunLauncher:
                 if attempt == 4 or not run_names.uses_time(config.run_name):
                     raise
         self.run_name = run.name
+        references.announce(self.metadata, self.artifacts, self.run_record)
         if self.tracking is not None:
             self.tracking.begin(run)
 
@@ -336,8 +350,13 @@ class RunLauncher:
             reason = f"the step records could not be written: {type(exc).__name__}: {exc}"
             self.metadata.finish_run(self.run_id, status="failed", end_time=now(), duration=duration,
                                      error=error or reason, **extras)
+            status = "failed"
             if raising:
                 raise
+        finally:
+            if self.run_record is not None:
+                ids = {a.id for _record, artifacts in self._final.values() for a in artifacts}
+                references.publish(self.metadata, self.artifacts, self.run_record, status, ids)
 
     def _finish_tracking(self, status: str) -> None:
         """End the run's experiment-tracker runs; a tracker that fails here never fails the run."""

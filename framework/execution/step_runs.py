@@ -23,15 +23,15 @@ def now() -> str:
 
 
 def new_run(run_id: str, name: str, graph: PipelineGraph, registration: Registration, *, stack: str,
-            run_config: Any, pipeline_parameters: dict[str, Any], unlisted: bool) -> Run:
-    """The record of a run about to start, owned by this process."""
+            run_config: Any, pipeline_parameters: dict[str, Any], unlisted: bool, lease: str | None = None) -> Run:
+    """The record of a run about to start, owned by this process (holding ``lease``)."""
     return Run(
         id=run_id, name=name, pipeline_name=graph.name, pipeline_id=registration.pipeline_id,
         version=registration.version, status="running", start_time=now(), pid=os.getpid(), host=this_host(),
         stack=stack, api=graph.api, enable_cache=run_config.enable_cache,
         caching_enabled=graph.enable_cache if graph.enable_cache is not None else True,
         pipeline_parameters=pipeline_parameters, config=run_config.model_dump(mode="json"),
-        step_order=list(graph.invocations), unlisted=unlisted,
+        step_order=list(graph.invocations), unlisted=unlisted, lease=lease,
     )
 
 

@@ -125,7 +125,7 @@ MAX_TAG_LENGTH = 100
 #: reader needs to show a dead owner's run as crashed (`framework.liveness.crash_view`).
 ROW_FIELDS = ("id", "name", "pipeline_name", "version", "status", "start_time", "end_time", "duration", "api",
               "unlisted", "tags", "notes", "summary")
-LIVENESS_FIELDS = ("host", "pid", "process_start")
+LIVENESS_FIELDS = ("host", "pid", "process_start", "lease")
 
 
 def check_tags(tags: object, what: str = "tags") -> list[str]:

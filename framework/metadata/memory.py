@@ -55,6 +55,13 @@ class InMemoryStore(MetadataStore):
         self._steps: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> step run id -> doc (first-recorded order)
         self._artifacts: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> artifact id -> doc
         self._cache: dict[str, list[dict[str, Any]]] = {}  # key -> entries, oldest first
+        import uuid
+
+        self._store_id = uuid.uuid4().hex  # every in-memory store is a store of its own
+
+    @property
+    def store_id(self) -> str:
+        return self._store_id
 
     def __repr__(self) -> str:
         return "InMemoryStore()"

@@ -67,6 +67,20 @@ class MetadataStore(abc.ABC):
     #: Where the store lives, for messages: a directory, a URL (without credentials), ``memory``.
     location: str
 
+    @property
+    def store_id(self) -> str:
+        """A stable id of this store: the name of its reference records in shared artifact
+        stores (``framework.artifacts.refs``). This default hashes `location`; a backend
+        whose location can differ between its users (a home mounted elsewhere) keeps a
+        generated id in the store instead."""
+        import hashlib
+
+        return hashlib.sha1(self.location.encode("utf-8")).hexdigest()[:32]
+
+    def known_store_id(self) -> str | None:
+        """`store_id` if the store has one already (None: it would be created by a write)."""
+        return self.store_id
+
     # ------------------------------------------------------------------ pipelines
     @abc.abstractmethod
     def register_pipeline(self, name: str, version_hash: str, spec: dict[str, Any]) -> Registration:
@@ -205,16 +219,14 @@ class MetadataStore(abc.ABC):
 
         This default reads full runs through `list_runs` (right, not fast); backends answer
         from compact rows or indexed columns instead."""
-        from framework.liveness import crash_view
         from framework.metadata import checks
         from framework.records import to_doc
 
         query = checks.RunQuery(pipeline_name=pipeline_name, status=status, tags=tags, since=since, until=until)
 
         def rows() -> Iterator[RunRow]:
-            for run in self.list_runs(pipeline_name):
+            for run in self.list_runs(pipeline_name):  # shown as readers see them (the backend's crash view)
                 doc = to_doc(run)
-                crash_view(doc)
                 if query.accepts(doc):
                     yield checks.row_record(checks.row_document(doc))
 
@@ -252,6 +264,15 @@ class MetadataStore(abc.ABC):
         damaged or altered bytes); return how many. The next run with that key recomputes."""
 
     # ------------------------------------------------------------------ maintenance
+    @contextlib.contextmanager
+    def run_lease(self, run_id: str) -> Iterator[str | None]:
+        """Hold the lease of run ``run_id`` for the block — the launcher's whole run, taken
+        before the run is created — and yield its kind, which the run records as
+        ``Run.lease`` (see ``framework.liveness``). While it is held, every process that reads
+        the store sees the run ``running``, whatever its pid; once its process is gone, free.
+        None: this backend has no leases (liveness is then judged by host and pid)."""
+        yield None
+
     @abc.abstractmethod
     def mark_crashed_runs(self) -> list[str]:
         """Persist ``crashed`` for running runs whose owner is gone; return their ids. A
@@ -275,6 +296,15 @@ class MetadataStore(abc.ABC):
         """Hold off every writer for the block (gc scans and deletes under it, so no run
         can record a reference between the scan and the deletion)."""
         yield
+
+    def doctor(self, *, repair: bool = False) -> dict[str, Any]:
+        """Check the store's integrity (``framework doctor``): ``{"location", "problems": [{"file",
+        "problem", "repairable"}], ...}``; no problems means healthy. ``repair``: first rebuild
+        what the backend can rebuild from its run records, then report what is left (the
+        ``repair`` key says what was done). This default has nothing to check: a database
+        keeps its own integrity (PostgreSQL's constraints and transactions)."""
+        return {"backend": type(self).__name__, "location": self.location, "problems": [],
+                "note": "this backend keeps its own integrity; nothing to check"}
 
     def _not_yet(self, what: str) -> NotImplementedError:
         """The run-history methods have defaults so that a backend written before them still

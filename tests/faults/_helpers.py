@@ -30,9 +30,15 @@ LAYOUT = [re.compile(p) for p in (
     r"artifacts/logs",
     r"artifacts/logs/[0-9a-f]{32}",
     r"artifacts/logs/[0-9a-f]{32}/[0-9]{3,6}-[0-9a-f]{32}\.log",  # step logs
+    r"artifacts/\.refs",  # reference records of the stores using these artifacts (framework.artifacts.refs)
+    r"artifacts/\.refs/[0-9a-f]{32}",
+    r"artifacts/\.refs/[0-9a-f]{32}/[0-9a-f]{32}\.json",
     r"metadata",
     r"artifact\.key",  # the home's key for signing artifact records (framework.artifacts.trust)
     r"metadata/\.lock",
+    r"metadata/store\.json(\.bak)?",  # the store's id (framework.metadata.tinydb.identity)
+    r"metadata/leases",  # leases of runs in progress (framework.metadata.tinydb.leases)
+    r"metadata/leases/[0-9a-f]{32}",
     r"metadata/(pipelines|versions)\.json(\.bak)?",
     r"metadata/(runs|cache)",
     r"metadata/(runs|cache)/[0-9a-f]{2}",
@@ -95,6 +101,26 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.01) -> None:
 def run_files(home: Path) -> list[Path]:
     """Every run record file (not step files), whatever the indexes say."""
     return sorted(p for p in (Path(home) / "metadata" / "runs").glob("*/*.json") if not p.name.endswith(".steps.json"))
+
+
+def rewrite_store_file(path: Path, change) -> None:
+    """Change a metadata file's tables as another program with write access would: parse it,
+    ``change(tables)``, write it back with a checksum of the new content (the checksum is
+    unkeyed: it detects accidents and hand edits, not someone who recomputes it)."""
+    from framework.metadata.tinydb.seal import SUM_KEY, reseal, unseal
+
+    tables = json.loads(unseal(Path(path).read_bytes())[0])
+    tables.pop(SUM_KEY, None)
+    change(tables)
+    Path(path).write_text(json.dumps(tables))
+    reseal(str(path))
+
+
+def artifact_files(home: Path) -> list[Path]:
+    """Files in the artifact store: artifacts and temp files, not the reference records
+    (``.refs``) nor step logs (``logs/``)."""
+    root = Path(home) / "artifacts"
+    return [p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] not in (".refs", "logs")]
 
 
 def temp_files(home: Path) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _helpers import audit, client, temp_files
+from _helpers import artifact_files, audit, client, temp_files
 
 from framework import pipeline, step
 from framework.exceptions import ArtifactError, StepInterfaceError
@@ -64,14 +64,10 @@ def reset():
     MODE["value"] = "ok"
 
 
-def _artifact_files(home: Path) -> list[Path]:
-    """Files below the artifact store, but for step logs (``logs/``: not artifacts)."""
-    return [p for p in (home / "artifacts").rglob("*") if p.is_file() and p.relative_to(home / "artifacts").parts[0] != "logs"]
-
-
 def _unreferenced_artifacts(home: Path) -> set[str]:
     referenced = client(home).metadata_store.referenced_artifact_ids()
-    return {p.name.split(".")[0] for p in _artifact_files(home)} - referenced
+    files = {p.name.split(".")[0] for p in artifact_files(home)}
+    return files - referenced
 
 
 def _assert_failed_cleanly(home: Path, failed_step: str = "faulty") -> None:
@@ -179,7 +175,7 @@ def test_wrong_output_arity_or_types_fail_naming_step_and_output(home, kind, fra
     run = client(home).list_runs()[0]
     assert run.status == "failed"
     assert {k: s.status for k, s in run.steps.items()} == {"two_outputs": "failed", "use_b": "skipped"}
-    assert not _artifact_files(home)  # nothing written for a refused return
+    assert not artifact_files(home)  # nothing written for a refused return
     audit(home)
     assert arity(kind="ok").steps["use_b"].output.load() == 2
 
@@ -190,7 +186,7 @@ def test_values_not_matching_the_annotation_fail(home, pipe, fragment):
         pipe()
     assert fragment in str(info.value)
     assert client(home).list_runs()[0].status == "failed"
-    assert not _artifact_files(home)
+    assert not artifact_files(home)
 
 
 @step

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 from _helpers import audit, client
+from click.testing import CliRunner
 
 from framework import pipeline, step
+from framework.cli import main
 from framework.exceptions import ArtifactVerificationError, StoreCorruptedError
 from framework.metadata.tinydb import layout
 
@@ -125,8 +127,9 @@ def test_every_damaged_store_file_is_named_with_its_recovery_never_read_as_empty
             assert restore.group(2) == str(path) and Path(restore.group(1)).exists()
             shutil.copyfile(restore.group(1), restore.group(2))
         else:
-            assert "No backup" in messages[0] and "move it aside" in messages[0]
-            path.rename(str(path) + ".damaged")
+            assert "No backup" in messages[0] and "framework doctor --repair" in messages[0]
+            repaired = CliRunner().invoke(main, ["doctor", "--repair"])
+            assert repaired.exit_code == 0, repaired.output
         for op, fn in ops.items():
             try:
                 fn()

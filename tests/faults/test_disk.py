@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import audit, client, temp_files
+from _helpers import artifact_files, audit, client, temp_files
 
 from framework import pipeline, step
 from framework.artifacts.filesystems import LocalFiles
@@ -47,17 +47,17 @@ def disky(size: int = BIG):
 
 
 def _digest(root: Path) -> dict[str, str]:
-    """Content hash of every file below ``root`` (temp files excluded)."""
+    """Content hash of every file below ``root`` (temp files excluded, and the lock file, whose
+    holder note every lock rewrites)."""
     out = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and ".tmp" not in path.name:
+        if path.is_file() and ".tmp" not in path.name and path.name != ".lock":
             out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
 def _artifact_files(home: Path) -> set[str]:
-    return {str(p) for p in (home / "artifacts").rglob("*")  # step logs (``logs/``) are not artifacts
-            if p.is_file() and p.relative_to(home / "artifacts").parts[0] != "logs"}
+    return {str(p) for p in artifact_files(home)}
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import client
+from _helpers import client, rewrite_store_file
 from click.testing import CliRunner
 from sklearn.linear_model import LinearRegression
 
@@ -74,18 +74,19 @@ def _plant(home: Path, run_name: str, crafted: bytes) -> None:
     artifact = run.steps["fit"].output
     Path(artifact.path).write_bytes(crafted)
     forged = {"size": len(crafted), "content_hash": hash_bytes(crafted), "signature": None}
-    steps_file = home / "metadata" / layout.steps_file(run.id)
-    tables = json.loads(steps_file.read_text())
-    for doc in tables["artifacts"].values():
-        if doc["id"] == artifact.id:
-            doc.update(forged)
-    steps_file.write_text(json.dumps(tables))
-    cache_file = home / "metadata" / layout.cache_file(run.steps["fit"].cache_key)  # later runs reuse it
-    tables = json.loads(cache_file.read_text())
-    for entry in tables["entries"].values():
-        if artifact.id in entry["artifacts"]:
-            entry["artifacts"][artifact.id].update(forged)
-    cache_file.write_text(json.dumps(tables))
+    def forge_record(tables: dict) -> None:
+        for doc in tables["artifacts"].values():
+            if doc["id"] == artifact.id:
+                doc.update(forged)
+
+    def forge_entry(tables: dict) -> None:
+        for entry in tables["entries"].values():
+            if artifact.id in entry["artifacts"]:
+                entry["artifacts"][artifact.id].update(forged)
+
+    rewrite_store_file(home / "metadata" / layout.steps_file(run.id), forge_record)
+    # later runs reuse it through the cache
+    rewrite_store_file(home / "metadata" / layout.cache_file(run.steps["fit"].cache_key), forge_entry)
 
 
 def test_a_crafted_model_never_runs_its_payload_however_it_is_loaded(home, tmp_path):
@@ -202,15 +203,15 @@ def _rot(home: Path, run_name: str) -> None:
     raw[-8:] = np.float64(666.0).tobytes()
     path.write_bytes(bytes(raw))
     signature = LocalFiles(str(path.parent.parent)).signature(str(path))
-    for relpath in (layout.steps_file(run.id), layout.cache_file(run.steps["numbers"].cache_key)):
-        file = home / "metadata" / relpath
-        tables = json.loads(file.read_text())
+    def resign(tables: dict) -> None:
         for table in tables.values():
             for doc in table.values():
                 for record in [doc, *(doc.get("artifacts") or {}).values()]:
                     if record.get("id") == artifact.id:
                         record["signature"] = signature
-        file.write_text(json.dumps(tables))
+
+    for relpath in (layout.steps_file(run.id), layout.cache_file(run.steps["numbers"].cache_key)):
+        rewrite_store_file(home / "metadata" / relpath, resign)
 
 
 def test_bit_rot_is_detected_once_then_the_step_is_recomputed(home):

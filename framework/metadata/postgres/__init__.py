@@ -29,8 +29,9 @@ How the guarantees are kept:
 * **All or nothing**: each write method is one transaction (``engine.Database.write``).
 * **Order**: step runs keep the ``seq`` of their first recording; runs list by
   ``(start_time, id)`` descending in the "C" collation, like the other backends.
-* **Liveness**: reads show a ``running`` run whose owner is gone as ``crashed``
-  (``framework.liveness``); `mark_crashed_runs` persists it for the runs of this host.
+* **Liveness**: a run holds a session-level advisory lock for its life (``leases``); reads
+  show a ``running`` run whose lease is free (runs without one: whose process on this host
+  is gone) as ``crashed`` (``framework.liveness``), and `mark_crashed_runs` persists it.
 * **Empty means empty; damage is named**: a row whose document does not fit its record is
   a `RecordError` naming the table and the record; the columns are generated from the
   document and ``NOT NULL``, so a document without its keys cannot be stored at all.

@@ -30,6 +30,7 @@ from typing import Any
 from framework.exceptions import RunInProgressError
 from framework.liveness import crash_view
 from framework.metadata import checks
+from framework.metadata.postgres import leases
 
 #: A pipeline's newest run left, by the index ``runs_pipeline_newest``.
 NEWEST_LEFT = ("(SELECT r.id FROM runs r WHERE r.pipeline_name = p.name AND r.pipeline_id = p.id "
@@ -47,7 +48,7 @@ def _checked(conn: Any, wanted: list[Any], where: str) -> dict[str, str]:
         if type(run_id) is not str or run_id not in found:
             raise KeyError(f"no run with id {run_id!r} in {where}")
         listing = found[run_id][1]
-        crash_view(listing)
+        crash_view(listing, lease=leases.tester(conn))
         if listing["status"] == "running":
             raise RunInProgressError(checks.in_progress_message(listing))
     return {run_id: pipeline_id for run_id, (pipeline_id, _listing) in found.items()}

@@ -1,9 +1,9 @@
 """Housekeeping: persisting crashed runs, the full scan gc needs, and what ``store info``
 shows.
 
-Whether a run's owner is gone is decided by ``framework.liveness`` alone (today: host,
-pid and process start; a lease later) — this module only asks it about the runs still
-``running`` on this host, found through the partial index ``runs_running``.
+Whether a run's owner is gone is decided by ``framework.liveness`` (its lease — an advisory
+lock, ``leases``, testable from any machine — else host, pid and process start) — this module
+only asks it about the runs still ``running``, found through the partial index ``runs_running``.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from framework.liveness import is_dead, this_host
-from framework.metadata.postgres import runs, steps
+from framework.metadata.postgres import leases, runs, steps
 
 
-def _owner_gone(doc: dict[str, Any]) -> bool:
-    return doc.get("status") == "running" and is_dead(doc.get("host"), doc.get("pid"), doc.get("process_start"))
+def _owner_gone(conn: Any, doc: dict[str, Any]) -> bool:
+    return doc.get("status") == "running" and is_dead(doc.get("host"), doc.get("pid"), doc.get("process_start"),
+                                                      leases.tester(conn)(doc))
 
 
 def dead_owner_runs(conn: Any) -> list[str]:
-    """Ids of stored ``running`` runs of this host whose owner is gone (a lock-free read)."""
-    rows = conn.exec_driver_sql("SELECT doc FROM runs WHERE status = 'running' AND host = %(host)s",
-                                {"host": this_host()})
-    return [row[0]["id"] for row in rows if _owner_gone(row[0])]
+    """Ids of stored ``running`` runs whose owner is gone: runs with a lease from any host,
+    others of this host only (a lock-free read)."""
+    rows = conn.exec_driver_sql("SELECT doc FROM runs WHERE status = 'running' AND (host = %(host)s OR "
+                                "doc->>'lease' IS NOT NULL)", {"host": this_host()}).all()
+    return [row[0]["id"] for row in rows if _owner_gone(conn, row[0])]
 
 
 def mark_crashed(conn: Any, run_ids: list[str]) -> list[str]:
@@ -31,7 +33,7 @@ def mark_crashed(conn: Any, run_ids: list[str]) -> list[str]:
     marked = []
     for run_id in run_ids:
         doc = runs.locked_doc(conn, run_id)
-        if doc is None or not _owner_gone(doc):
+        if doc is None or not _owner_gone(conn, doc):
             continue
         doc.update(status="crashed", error=f"process {doc.get('pid')} on {doc.get('host')} ended without "
                                            "finishing the run")

@@ -153,10 +153,22 @@ CREATE INDEX runs_pipeline_id ON runs (pipeline_id);
 CREATE INDEX cache_entries_run ON cache_entries (run_id);
 """
 
+#: Version 3: the listing row of a running run also carries its ``lease`` (the kind of lease
+#: the run holds, ``postgres/leases.py``), so a listing tests the lease rather than the
+#: owner's (host, pid). Only running runs' rows change, so only they are regenerated.
+V3 = RUN_LISTING.replace("CREATE FUNCTION run_listing", "CREATE OR REPLACE FUNCTION run_listing", 1) \
+    .replace("'host', r.host, 'pid', r.pid, 'process_start', r.process_start)",
+             "'host', r.host, 'pid', r.pid, 'process_start', r.process_start, 'lease', r.lease)", 1) \
+    .replace("pid json, process_start json)", "pid json, process_start json, lease json)", 1) \
+    .replace("CREATE FUNCTION run_tags", "CREATE OR REPLACE FUNCTION run_tags", 1) + """
+UPDATE runs SET doc = doc WHERE doc ->> 'status' = 'running';
+"""
+
 #: (version, what it does, the SQL or a function of the connection that applies it).
 MIGRATIONS: list[tuple[int, str, str | Callable[[Any], None]]] = [
     (1, "pipelines, versions, runs, step runs, artifacts and the cache index", V1),
     (2, "run history: pipeline tags and notes, runs' listing rows and tags, indexes for deletion", V2),
+    (3, "a running run's listing row names its lease, which the crash view tests", V3),
 ]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from framework.exceptions import DuplicateRunNameError
 from framework.liveness import crash_view
 from framework.metadata import checks
+from framework.metadata.postgres import leases
 
 FOREIGN_KEY_VIOLATION = "23503"
 
@@ -126,6 +127,7 @@ def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit:
         where.append("status = %(status)s")
         params["status"] = status
     size = batch if limit is None else max(limit, 1)
+    lease = leases.tester(conn)
     after: tuple[str, str] | None = None
     skip_in_sql = offset if status is None else 0  # a shown status may differ from the stored one
     skip = offset - skip_in_sql
@@ -139,7 +141,7 @@ def newest_docs(conn: Any, pipeline_name: str | None, status: str | None, limit:
                + (f" OFFSET {int(skip_in_sql)}" if after is None and skip_in_sql else ""))
         rows = conn.exec_driver_sql(sql, params).all()
         for doc, _start, _id in rows:
-            crash_view(doc)
+            crash_view(doc, lease=lease)
             if status is None or doc.get("status") == status:
                 if skip:
                     skip -= 1

@@ -23,6 +23,7 @@ from framework.metadata.postgres import (
     deletion,
     edits,
     imports,
+    leases,
     listing,
     maintenance,
     migrations,
@@ -140,7 +141,7 @@ class PostgresStore(MetadataStore):
         change = edits.RunChange.checked(add_tags, remove_tags, notes, metadata, summary)
         with self._db.write() as conn:
             doc = edits.update_run(conn, run_id, change, self.location)
-        crash_view(doc)
+            crash_view(doc, lease=leases.tester(conn))
         return from_doc(Run, doc, where=self._where("runs"))
 
     def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
@@ -163,12 +164,12 @@ class PostgresStore(MetadataStore):
             return deletion.delete_pipeline(conn, name, self.location)
 
     # ------------------------------------------------------------------ runs: reads
-    def _detail(self, docs: tuple[Any, Any, Any] | None) -> RunDetail | None:
+    def _detail(self, docs: tuple[Any, Any, Any] | None, conn: Any) -> RunDetail | None:
         if docs is None:
             return None
         run_doc, step_docs, artifact_docs = docs
         if isinstance(run_doc, dict) and isinstance(step_docs, list):
-            crash_view(run_doc, [d for d in step_docs if isinstance(d, dict)])
+            crash_view(run_doc, [d for d in step_docs if isinstance(d, dict)], lease=leases.tester(conn))
         return RunDetail(
             run=from_doc(Run, run_doc, where=self._where("runs")),
             steps=tuple(from_doc(StepRun, d, where=self._where("step_runs")) for d in step_docs),
@@ -179,7 +180,7 @@ class PostgresStore(MetadataStore):
         if type(run_id) is not str or not run_id:
             return None
         with self._db.read() as conn:
-            return self._detail(runs.detail_docs(conn, run_id))
+            return self._detail(runs.detail_docs(conn, run_id), conn)
 
     def get_run(self, name_or_id: str) -> RunDetail | None:
         if type(name_or_id) is not str or not name_or_id:
@@ -187,7 +188,7 @@ class PostgresStore(MetadataStore):
         import unicodedata
 
         with self._db.read() as conn:  # names are stored in NFC (see `MetadataStore.get_run`)
-            return self._detail(runs.detail_docs_by_name_or_id(conn, unicodedata.normalize("NFC", name_or_id)))
+            return self._detail(runs.detail_docs_by_name_or_id(conn, unicodedata.normalize("NFC", name_or_id)), conn)
 
     def run_id_for_name(self, name: str) -> str | None:
         with self._db.read() as conn:
@@ -245,9 +246,16 @@ class PostgresStore(MetadataStore):
             return [imports.import_run(conn, *one, self.location) for one in checked]
 
     # ------------------------------------------------------------------ maintenance
+    @contextlib.contextmanager
+    def run_lease(self, run_id: str) -> Iterator[str | None]:
+        """A session-level advisory lock, on a connection of its own for the run (``leases``)."""
+        run_id = checks.check_id(run_id, "run_id")
+        with self._db.read() as conn, leases.hold(conn, run_id):
+            yield leases.KIND
+
     def mark_crashed_runs(self) -> list[str]:
-        """Persist ``crashed`` for running runs of this host whose process died; return their
-        ids. Costs one indexed read when nothing crashed."""
+        """Persist ``crashed`` for running runs whose lease is free (without one: of this host,
+        whose process died); return their ids. Costs one indexed read when nothing crashed."""
         with self._db.read() as conn:
             dead = maintenance.dead_owner_runs(conn)
         if not dead:

@@ -5,10 +5,13 @@ that the operations using it need, so what a run does costs the same with 10,000
 stored as with none. Layout below the store root::
 
     .lock                          the write lock (filelock's native lock; excludes threads too)
+    store.json                     the store's id, format and whether it is sealed (``identity``)
+    leases/<run id>                the lease each run in progress holds (``leases``: an flock)
     pipelines.json                 tables pipelines {id, name, created, latest_version,
-                                   last_run_id, run_count, index_chunk} and running
-                                   {run_id, host, pid, process_start}; grows with
-                                   pipelines and live runs only
+                                   last_run_id, run_count, index_chunk}, running
+                                   {run_id, host, pid, process_start, lease}, shards (which
+                                   names shards were written) and store (a copy of the id);
+                                   grows with pipelines and live runs only
     versions.json                  table versions {pipeline_id, pipeline_name, number, hash,
                                    spec, created}; written only when a new version appears
     runs/<id[:2]>/<id>.json        the run record (table run) and which index chunk lists it
@@ -46,9 +49,15 @@ replaced inode (no bytes copied; a copy where hard links are unsupported). An em
 truncated or unparsable file raises ``StoreCorruptedError`` naming it and the ``.bak`` to
 restore; a missing file is an empty database.
 
-Values must be strict JSON (``framework.metadata.checks``); a run whose process died on
-this host is read back as ``crashed`` (``framework.liveness``; the store adds ``process_start`` to runs it
-creates on this host so a reused pid is caught) and ``mark_crashed_runs()`` persists that.
+Every file ends with a checksum of its content (``seal``), so damage that is still valid
+JSON is refused like a truncated file; a removed file is caught from the files that point at
+it (``presence``); ``framework doctor`` checks every file and ``--repair`` rebuilds what is
+derived from the run records (``doctor``, ``rebuild``).
+
+Values must be strict JSON (``framework.metadata.checks``); a run whose lease is free (or,
+without one, whose process died on this host) is read back as ``crashed``
+(``framework.liveness``; the store adds ``process_start`` to runs it creates on this host so a
+reused pid is caught) and ``mark_crashed_runs()`` persists that.
 Step run ids are the caller's and unique within their run: ``get_step_run(run_id,
 step_run_id)``. A cache key keeps its newest 8 entries; older ones only ever served when
 all newer ones had lost their artifacts.

@@ -16,7 +16,7 @@ from typing import Any
 from framework.exceptions import RunInProgressError
 from framework.liveness import crash_view
 from framework.metadata import checks
-from framework.metadata.tinydb import layout, rows
+from framework.metadata.tinydb import layout, leases, rows
 from framework.metadata.tinydb.files import Transaction
 
 
@@ -26,7 +26,7 @@ def _run_doc(txn: Transaction, run_id: str, root: str) -> dict[str, Any]:
         raise KeyError(f"no run with id {run_id} in the metadata store at {root}")
     doc = dict(docs[0])
     view = dict(doc)
-    crash_view(view)
+    crash_view(view, lease=leases.tester(txn.files.root))
     if view["status"] == "running":
         raise RunInProgressError(checks.in_progress_message(view))
     return doc

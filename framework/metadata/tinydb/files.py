@@ -10,16 +10,17 @@ fresh, once, and buffer writes; on success the changed files are replaced as one
 order the files were first changed, previous versions kept as ``<file>.bak``); on an
 exception nothing is written.
 
-An existing file that is empty, truncated, not valid JSON or not a table mapping raises
-``StoreCorruptedError`` naming the file and the ``.bak`` to restore; a missing file is an
-empty database.
+An existing file that is empty, truncated, not valid JSON, not a table mapping or not what
+its checksum says (``seal``: damage that is still valid JSON) raises ``StoreCorruptedError``
+naming the file and the ``.bak`` to restore; a missing file is an empty database (callers
+that know a file must exist say so: ``presence``). The first transaction of a store
+creates its identity (``identity``: ``store.json``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,59 +28,12 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from framework.exceptions import StoreCorruptedError, StoreWriteError
+from framework.exceptions import StoreWriteError
 from framework.io.atomic import discard, fsync_dirs, temp_path, write_many
+from framework.metadata.tinydb.codec import corrupted, encode_tables, load_tables
 from framework.metadata.tinydb.locking import LOCK_NAME, store_lock
 
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"non-JSON constant {name}")
-
-
-def corrupted(path: str, problem: str) -> StoreCorruptedError:
-    """The error for a damaged store file: what is wrong and how to recover."""
-    backup = path + ".bak"
-    if os.path.exists(backup):
-        fix = (
-            f"To recover, restore the last good copy kept next to it: `cp '{backup}' '{path}'` "
-            "(it lacks only the last write made to this file)."
-        )
-    else:
-        fix = (
-            f"No backup '{backup}' exists; restore the file from your own backup, or move it "
-            "aside to start this part of the store empty (its records are then lost)."
-        )
-    return StoreCorruptedError(
-        f"Metadata store file '{path}' {problem}; refusing to treat it as empty. {fix}"
-    )
-
-
-def load_tables(path: str) -> dict[str, dict[str, Any]] | None:
-    """Parse one store file: its tables, ``None`` if it does not exist, or ``StoreCorruptedError``."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None
-    if not raw.strip():
-        raise corrupted(path, "is empty")
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise corrupted(path, f"is truncated or not valid JSON ({error})") from None
-    if type(data) is not dict or not all(type(table) is dict for table in data.values()):
-        raise corrupted(path, "is valid JSON but not a TinyDB table mapping")
-    for name, table in data.items():
-        for doc_id, doc in table.items():
-            if type(doc) is not dict or not (doc_id.isascii() and doc_id.isdigit()):
-                raise corrupted(path, f"is valid JSON but table {name!r} holds {doc_id!r}: "
-                                      f"{type(doc).__name__}, not a document with a numeric id")
-    return data
-
-
-def encode_tables(data: dict[str, Any]) -> bytes:
-    """Strict, compact JSON bytes (``ValueError`` on NaN/Infinity or non-JSON values)."""
-    return json.dumps(data, allow_nan=False, check_circular=False, separators=(",", ":")).encode("utf-8")
+__all__ = ["StoreFiles", "Transaction", "corrupted", "encode_tables", "load_tables", "write_error"]
 
 
 def write_error(path: str, exc: OSError) -> StoreWriteError:
@@ -102,8 +56,10 @@ class _BufferedStorage(Storage):
 
     _UNREAD = object()
 
-    def __init__(self, path: str, on_write: Callable[[_BufferedStorage], None] | None, durable: bool = True) -> None:
+    def __init__(self, path: str, on_write: Callable[[_BufferedStorage], None] | None, durable: bool = True,
+                 sealed: Callable[[], bool] | None = None) -> None:
         self.path = path
+        self.sealed = sealed
         self.durable = durable  # False: a derived index whose directory need not be fsynced
         self.data: Any = self._UNREAD
         self._on_write = on_write
@@ -111,7 +67,7 @@ class _BufferedStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         if self.data is self._UNREAD:
-            self.data = load_tables(self.path)
+            self.data = load_tables(self.path, self.sealed)
         return self.data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -131,8 +87,10 @@ class Transaction:
     """The files one write touches: each read fresh once, written at commit if changed, and
     the files it removes (`remove`), gone once every rewritten file is in place."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, sealed: Callable[[], bool] | None = None, files: Any = None) -> None:
         self._root = root
+        self._sealed = sealed
+        self.files: Any = files  # the `StoreFiles` it belongs to (for checks that read other files)
         self._dbs: dict[str, TinyDB] = {}
         self._dirty: list[_BufferedStorage] = []
         self._removed: dict[str, None] = {}
@@ -153,9 +111,15 @@ class Transaction:
         """
         db = self._dbs.get(relpath)
         if db is None:
-            storage = _BufferedStorage(os.path.join(self._root, relpath), self._dirty.append, durable=not index)
+            storage = _BufferedStorage(os.path.join(self._root, relpath), self._dirty.append, durable=not index,
+                                       sealed=self._sealed)
             db = self._dbs[relpath] = _tinydb(storage)
         return db
+
+    def changed(self, relpath: str) -> bool:
+        """Has this transaction written to ``<root>/<relpath>`` so far?"""
+        db = self._dbs.get(relpath)
+        return db is not None and db.storage.dirty
 
     def exists(self, relpath: str) -> bool:
         return self.db(relpath).storage.read() is not None
@@ -232,18 +196,36 @@ class StoreFiles:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self._unsynced: set[str] = set()
+        self._sealed: bool | None = None  # from store.json (``identity``), once it exists
+        self.identity: dict[str, Any] | None = None  # store.json as this object last wrote or checked it
+
+    def forget_identity(self) -> None:
+        """Read ``store.json`` again when next needed (after ``doctor --repair`` rewrote it)."""
+        self.identity, self._sealed = None, None
+
+    def sealed(self) -> bool:
+        """Must every file carry a checksum? Asked only of a file without one (``seal``)."""
+        if self._sealed is None:
+            from framework.metadata.tinydb import identity
+
+            self._sealed = identity.is_sealed(self)
+        return bool(self._sealed)
 
     def path(self, relpath: str) -> str:
         return os.path.join(self.root, relpath)
 
     def snapshot(self, relpath: str) -> TinyDB:
         """A read-only TinyDB view of one file, read fresh (once) when first queried."""
-        return _tinydb(_BufferedStorage(self.path(relpath), None))
+        return _tinydb(_BufferedStorage(self.path(relpath), None, sealed=self.sealed))
 
     def tables(self, relpath: str) -> dict[str, dict[str, Any]]:
         """The parsed tables of one file (``{}`` if missing), without TinyDB documents: for
         hot reads that only iterate."""
-        return load_tables(self.path(relpath)) or {}
+        return load_tables(self.path(relpath), self.sealed) or {}
+
+    def load(self, relpath: str) -> dict[str, dict[str, Any]] | None:
+        """`tables`, but ``None`` for a missing file (for readers that must tell the two apart)."""
+        return load_tables(self.path(relpath), self.sealed)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -261,9 +243,16 @@ class StoreFiles:
         object or by ``sync()``. A run's step records use it.
         """
         with self.locked():
-            txn = Transaction(self.root)
+            txn = Transaction(self.root, self.sealed, self)
+            from framework.metadata.tinydb import identity
+
+            identified = self.identity
+            if identified is None:  # the store's first transaction creates store.json (first in commit order)
+                identified = identity.ensure(txn, self)
             yield txn
+            identity.keep_mirror(txn, identified["id"])
             unsynced = txn.commit(sync_dirs=durable)
+            self.identity, self._sealed = identified, bool(identified.get("sealed"))
             if durable:
                 self.sync()
             else:

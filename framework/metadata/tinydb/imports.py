@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from framework.metadata.tinydb import layout, runs
+from framework.metadata.tinydb import layout, presence, runs
 from framework.metadata.tinydb import steps as step_chunks
 from framework.metadata.tinydb.files import Transaction
 
@@ -23,4 +23,6 @@ def import_run(txn: Transaction, run: dict[str, Any], prepared: list[step_chunks
         chunk = step_chunks.write(txn, run["id"], prepared, 0)
         if artifacts:  # artifacts no step output names (rare): kept too
             step_chunks.upsert_by_id(txn.db(layout.steps_file(run["id"], chunk)).table("artifacts"), artifacts)
+    if run.get("status") != "running":
+        presence.record_steps_files(txn, run["id"])
     return "copied"

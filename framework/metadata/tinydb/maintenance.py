@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from framework.io.atomic import is_temp_name, sweep_temp_files
 from framework.liveness import is_dead
-from framework.metadata.tinydb import layout, rows
+from framework.metadata.tinydb import layout, leases, rows
 from framework.metadata.tinydb.files import StoreFiles, Transaction
+
+
+def _gone(entry: dict[str, Any], root: str) -> bool:
+    """Is the owner of a ``running`` table entry gone? (Its lease first: ``leases``.)"""
+    return is_dead(entry.get("host"), entry.get("pid"), entry.get("process_start"), leases.tester(root)(entry))
 
 
 def any_dead_owner(files: StoreFiles) -> bool:
     """A lock-free look at the ``running`` table: is any owner gone? (One small read.)"""
     running = files.tables(layout.PIPELINES).get("running") or {}
-    return any(is_dead(e.get("host"), e.get("pid"), e.get("process_start")) for e in running.values())
+    return any(_gone(entry, files.root) for entry in running.values())
 
 
 def mark_crashed(txn: Transaction) -> tuple[list[str], bool]:
@@ -23,7 +29,7 @@ def mark_crashed(txn: Transaction) -> tuple[list[str], bool]:
     running = txn.db(layout.PIPELINES).table("running")
     marked, done = [], []
     for entry in running.all():
-        if not is_dead(entry.get("host"), entry.get("pid"), entry.get("process_start")):
+        if not _gone(entry, txn.files.root):
             continue
         run_id = entry["run_id"]
         run_table = txn.db(layout.run_file(run_id)).table("run")

@@ -14,7 +14,7 @@ from typing import Any
 from tinydb import TinyDB
 
 from framework.metadata.checks import is_safe_id
-from framework.metadata.tinydb import layout
+from framework.metadata.tinydb import layout, presence
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import Registration
 
@@ -37,7 +37,21 @@ def known_registration(files: StoreFiles, name: str, version_hash: str) -> Regis
     return find_registration(files.snapshot(layout.PIPELINES), files.snapshot(layout.VERSIONS), name, version_hash)
 
 
-def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any], *,
+def _check_lost(txn: Transaction, files: StoreFiles, name: str, pipeline: Any) -> None:
+    """Before registering: a pipeline that ``pipelines.json`` or ``versions.json`` lost must not
+    be registered again as new (a new id would orphan its runs; a reused number, its versions)."""
+    if pipeline is None:
+        if not txn.db(layout.PIPELINES).table("pipelines"):
+            presence.expect_no_runs(files)
+        if any(v.get("pipeline_name") == name for v in txn.db(layout.VERSIONS).table("versions")):
+            raise presence.missing(files.path(layout.PIPELINES), f"'{files.path(layout.VERSIONS)}' holds its "
+                                   "versions", what=f"lacks pipeline `{name}`")
+    else:
+        found = sum(1 for v in txn.db(layout.VERSIONS).table("versions") if v["pipeline_id"] == pipeline["id"])
+        presence.expect_versions(files, pipeline, found)
+
+
+def register(txn: Transaction, files: StoreFiles, name: str, version_hash: str, spec: dict[str, Any], *,
              pipeline_id: str | None = None, pipeline_created: str | None = None,
              version_created: str | None = None) -> Registration:
     """Create the version (and the pipeline if new) unless another writer just did. The
@@ -49,6 +63,7 @@ def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any
     now = datetime.now(timezone.utc).isoformat()
     pipelines = pipelines_db.table("pipelines")
     pipeline = next((doc for doc in pipelines if doc["name"] == name), None)
+    _check_lost(txn, files, name, pipeline)
     if pipeline is None and (pipeline_id is None or not is_safe_id(pipeline_id)
                              or any(doc["id"] == pipeline_id for doc in pipelines)):
         pipeline_id = uuid.uuid4().hex
@@ -67,21 +82,28 @@ def register(txn: Transaction, name: str, version_hash: str, spec: dict[str, Any
 
 
 def pipeline_docs(files: StoreFiles) -> list[dict[str, Any]]:
-    """Every pipeline document, by name."""
+    """Every pipeline document, by name (none in a store with runs: damage, ``presence``)."""
     docs = files.snapshot(layout.PIPELINES).table("pipelines").all()
+    if not docs:
+        presence.expect_no_runs(files)
     return sorted((dict(doc) for doc in docs), key=lambda p: p["name"])
 
 
 def pipeline_doc(files: StoreFiles, name: str) -> dict[str, Any] | None:
-    for doc in files.snapshot(layout.PIPELINES).table("pipelines"):
+    docs = files.snapshot(layout.PIPELINES).table("pipelines").all()
+    for doc in docs:
         if doc["name"] == name:
             return dict(doc)
+    if not docs:
+        presence.expect_no_runs(files)
     return None
 
 
-def version_docs(files: StoreFiles, pipeline_id: str) -> list[dict[str, Any]]:
+def version_docs(files: StoreFiles, pipeline: dict[str, Any]) -> list[dict[str, Any]]:
     versions = files.snapshot(layout.VERSIONS).table("versions")
-    return sorted((dict(v) for v in versions if v["pipeline_id"] == pipeline_id), key=lambda v: v["number"])
+    found = sorted((dict(v) for v in versions if v["pipeline_id"] == pipeline["id"]), key=lambda v: v["number"])
+    presence.expect_versions(files, pipeline, len(found))
+    return found
 
 
 def update(txn: Transaction, name: str, tags: tuple[list[str], list[str]], notes: str | None,

@@ -19,7 +19,7 @@ from typing import Any
 
 from framework.liveness import crash_view
 from framework.metadata import checks
-from framework.metadata.tinydb import layout, run_index
+from framework.metadata.tinydb import layout, leases, run_index
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 
 INDEX_TABLE = "index"  # in the run file: {"chunk": n}, the index chunk holding its entry
@@ -68,6 +68,7 @@ def _row(files: StoreFiles, entry: dict[str, Any]) -> dict[str, Any] | None:
 
 def query(files: StoreFiles, pipelines: list[dict[str, Any]], query: checks.RunQuery) -> Iterator[Any]:
     """`RunRow` records of ``pipelines``' runs passing ``query``, newest first, lazily."""
+    lease = leases.tester(files.root)
     for entry in run_index.newest_first(files, pipelines):
         start = entry.get("start_time")
         if query.too_new(start):
@@ -77,6 +78,6 @@ def query(files: StoreFiles, pipelines: list[dict[str, Any]], query: checks.RunQ
         row = _row(files, entry)
         if row is None:
             continue  # an index entry whose run file never made it (crash mid-commit)
-        crash_view(row)
+        crash_view(row, lease=lease)
         if query.accepts(row):
             yield checks.row_record(row)

@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from framework.metadata.tinydb import layout
+from framework.metadata.tinydb import presence
 from framework.metadata.tinydb.files import StoreFiles
 
 
@@ -21,17 +21,17 @@ def _key(entry: dict[str, Any]) -> tuple[str, str]:
     return (entry.get("start_time") or "", entry.get("run_id") or "")
 
 
-def _chunk(files: StoreFiles, pipeline_id: str, chunk: int) -> list[dict[str, Any]]:
-    docs = (files.tables(layout.index_file(pipeline_id, chunk)).get("runs") or {}).values()
+def _chunk(files: StoreFiles, pipeline: dict[str, Any], chunk: int) -> list[dict[str, Any]]:
+    docs = (presence.index_chunk(files, pipeline, chunk).get("runs") or {}).values()
     return sorted(docs, key=_key, reverse=True)
 
 
 def pipeline_newest_first(files: StoreFiles, pipeline: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One pipeline's index entries by start time, newest first, reading files lazily."""
     chunk = pipeline.get("index_chunk", 0)
-    pending = _chunk(files, pipeline["id"], chunk)
+    pending = _chunk(files, pipeline, chunk)
     for older_chunk in range(chunk - 1, -1, -1):
-        older = _chunk(files, pipeline["id"], older_chunk)
+        older = _chunk(files, pipeline, older_chunk)
         if not older:
             continue
         bound = _key(older[0])

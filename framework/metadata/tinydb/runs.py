@@ -8,12 +8,13 @@ run file nothing points to, or an index entry readers skip.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from framework.exceptions import DuplicateRunNameError
 from framework.liveness import crash_view
 from framework.metadata import checks
-from framework.metadata.tinydb import layout, rows, run_index
+from framework.metadata.tinydb import layout, leases, presence, rows, run_index
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 
 
@@ -33,6 +34,7 @@ def create(txn: Transaction, run: dict[str, Any], *, copied: bool = False) -> No
     ``copied``: a run copied from another store becomes the pipeline's last run only if it
     is its newest (by start time)."""
     run_id, name = run["id"], run["name"]
+    presence.check_claim(txn, txn.files, layout.name_file(name))
     names = txn.db(layout.name_file(name)).table("names")
     taken = next((doc for doc in names if doc["name"] == name), None)
     if taken is not None:
@@ -52,6 +54,8 @@ def create(txn: Transaction, run: dict[str, Any], *, copied: bool = False) -> No
     if txn.exists(layout.run_file(run_id)):
         raise ValueError(f"a run with id {run_id} already exists")
     chunk = pipeline.get("index_chunk", 0)
+    if not txn.exists(layout.index_file(pipeline["id"], chunk)):  # a new pipeline's, or one removed: damage
+        presence.index_chunk(txn.files, pipeline, chunk)
     if len(txn.db(layout.index_file(pipeline["id"], chunk)).table("runs")) >= layout.INDEX_CHUNK:
         chunk += 1
     run_db = txn.db(layout.run_file(run_id))
@@ -60,13 +64,14 @@ def create(txn: Transaction, run: dict[str, Any], *, copied: bool = False) -> No
     names.insert({"name": name, "run_id": run_id})
     txn.db(layout.index_file(pipeline["id"], chunk)).table("runs").insert(
         {"run_id": run_id, "start_time": run["start_time"], "name": name, "row": checks.row_document(run)})
+    presence.record_claim(txn, txn.files, layout.name_file(name))  # pipelines.json: last, as below
     last = run_id if not copied or _newer_than_last(txn, pipeline, run) else pipeline.get("last_run_id")
     pipelines.update({"last_run_id": last, "run_count": pipeline.get("run_count", 0) + 1, "index_chunk": chunk},
                      doc_ids=[pipeline.doc_id])
     if run["status"] == "running":
         txn.db(layout.PIPELINES).table("running").insert({
             "run_id": run_id, "host": run.get("host"), "pid": run.get("pid"),
-            "process_start": run.get("process_start"),
+            "process_start": run.get("process_start"), "lease": run.get("lease"),
         })
 
 
@@ -119,11 +124,51 @@ def run_doc(files: StoreFiles, run_id: str) -> dict[str, Any] | None:
     return dict(next(iter(docs.values()))) if docs else None
 
 
-def run_id_for_name(files: StoreFiles, name: str) -> str | None:
-    for doc in (files.tables(layout.name_file(name)).get("names") or {}).values():
+def run_record(files: StoreFiles, run_id: str) -> tuple[dict[str, Any] | None, int | None]:
+    """The run document (or None) and how many steps files it must have (``presence``)."""
+    tables = files.tables(layout.run_file(run_id))
+    docs = tables.get("run") or {}
+    if not docs:
+        return None, None
+    doc = dict(next(iter(docs.values())))
+    return doc, presence.steps_files_expected(tables, doc)
+
+
+def _claimed(files: StoreFiles, name: str) -> str | None:
+    relpath = layout.name_file(name)
+    tables = files.load(relpath)
+    if tables is None:
+        presence.check_shard(files, relpath)
+        return None
+    for doc in (tables.get("names") or {}).values():
         if doc["name"] == name:
             return doc["run_id"]
     return None
+
+
+def run_id_for_name(files: StoreFiles, name: str) -> str | None:
+    """The id claimed by ``name``; a claim whose run file is gone is damage (``presence``)."""
+    run_id = _claimed(files, name)
+    if run_id is not None and checks.is_safe_id(run_id) and not os.path.exists(files.path(layout.run_file(run_id))):
+        presence.run_file_gone(files, run_id, lambda: _claimed(files, name) == run_id,
+                               f"the name claim of `{name}` in '{files.path(layout.name_file(name))}'")
+        return None
+    return run_id
+
+
+def _running_entries(files: StoreFiles, pipelines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Index-like entries of the runs in the ``running`` table, newest first: every run that
+    can read as running is there (create adds it, finish and the crash marking remove it), so
+    listing running runs — what gc and the temp-file sweep ask — reads no other run."""
+    wanted = {p["id"] for p in pipelines}
+    found = []
+    for entry in (files.tables(layout.PIPELINES).get("running") or {}).values():
+        if not checks.is_safe_id(entry.get("run_id")):
+            continue
+        doc = run_doc(files, entry["run_id"])
+        if doc is not None and doc.get("pipeline_id") in wanted:
+            found.append({"run_id": doc["id"], "start_time": doc.get("start_time"), "name": doc.get("name")})
+    return sorted(found, key=lambda e: (e["start_time"] or "", e["run_id"]), reverse=True)
 
 
 def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | None,
@@ -135,7 +180,9 @@ def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | 
     runs: list[dict[str, Any]] = []
     skipped = 0
     needle = name_contains.casefold() if name_contains else None
-    for entry in run_index.newest_first(files, pipelines):
+    lease = leases.tester(files.root)
+    entries = _running_entries(files, pipelines) if status == "running" else run_index.newest_first(files, pipelines)
+    for entry in entries:
         indexed_name = entry.get("name")
         if needle is not None and indexed_name is not None and needle not in indexed_name.casefold():
             continue
@@ -143,9 +190,12 @@ def list_docs(files: StoreFiles, pipelines: list[dict[str, Any]], status: str | 
             skipped += 1  # no filter the index cannot answer: the index alone decides the page
             continue
         run = run_doc(files, entry["run_id"])
-        if run is None:
-            continue  # an index entry whose run file never made it (crash mid-commit)
-        crash_view(run)
+        if run is None:  # deleted since the index was read — or removed: damage
+            if indexed_name is not None:
+                presence.run_file_gone(files, entry["run_id"], lambda e=entry: _claimed(files, e["name"]) == e["run_id"],
+                                       f"the index entry and name claim of run `{indexed_name}`")
+            continue
+        crash_view(run, lease=lease)
         if status is not None and run.get("status") != status:
             continue
         if needle is not None and needle not in str(run.get("name", "")).casefold():

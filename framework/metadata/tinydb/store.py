@@ -19,7 +19,19 @@ import attrs
 from framework.liveness import crash_view
 from framework.metadata import checks
 from framework.metadata.protocol import MetadataStore, StepRecord
-from framework.metadata.tinydb import cache_index, deletion, imports, layout, maintenance, pipelines, rows, runs
+from framework.metadata.tinydb import (
+    cache_index,
+    deletion,
+    identity,
+    imports,
+    layout,
+    leases,
+    maintenance,
+    pipelines,
+    presence,
+    rows,
+    runs,
+)
 from framework.metadata.tinydb import steps as step_chunks
 from framework.metadata.tinydb.files import StoreFiles, Transaction
 from framework.records import (
@@ -56,6 +68,18 @@ class TinyDBStore(MetadataStore):
     def __repr__(self) -> str:
         return f"TinyDBStore({self.root!r})"
 
+    @property
+    def store_id(self) -> str:
+        """The id in ``store.json`` (``identity``), created with it if the store has none yet."""
+        found = identity.read(self._files)
+        if found is None:
+            found = self._write(lambda txn: identity.ensure(txn, self._files))
+        return found["id"]
+
+    def known_store_id(self) -> str | None:
+        found = identity.read(self._files)
+        return found["id"] if found is not None else None
+
     def _where(self, relpath: str) -> str:
         return f"Metadata store file '{self._files.path(relpath)}'"
 
@@ -74,7 +98,7 @@ class TinyDBStore(MetadataStore):
         found = pipelines.known_registration(self._files, name, version_hash)  # no lock, no write
         if found is not None:
             return found
-        return self._write(lambda txn: pipelines.register(txn, name, version_hash, spec))
+        return self._write(lambda txn: pipelines.register(txn, self._files, name, version_hash, spec))
 
     def _pipeline(self, doc: dict[str, Any]) -> Pipeline:
         for key in pipelines.BACKEND_KEYS:
@@ -93,7 +117,7 @@ class TinyDBStore(MetadataStore):
         if doc is None:
             return []
         where = self._where(layout.VERSIONS)
-        return [from_doc(Version, v, where=where) for v in pipelines.version_docs(self._files, doc["id"])]
+        return [from_doc(Version, v, where=where) for v in pipelines.version_docs(self._files, doc)]
 
     def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
                         notes: str | None = None) -> Pipeline:
@@ -128,9 +152,11 @@ class TinyDBStore(MetadataStore):
 
         def finish(txn: Transaction) -> int | None:
             runs.check_exists(txn, run_id, self.root)
-            chunk = step_chunks.write(txn, run_id, prepared, self._steps_chunk.get(run_id, 0)) if prepared else None
+            known = self._steps_chunk.get(run_id, 0)
+            chunk = step_chunks.write(txn, run_id, prepared, known) if prepared else None
             # after the steps: a crash in between leaves it running→crashed
             runs.finish(txn, run_id, fields, metadata, summary)
+            presence.record_steps_files(txn, run_id, chunk if chunk is not None else known)
             return chunk
 
         chunk = self._write(finish)
@@ -162,7 +188,7 @@ class TinyDBStore(MetadataStore):
             return runs.change(txn, run_id, edit)
 
         doc = self._write(update)
-        crash_view(doc)
+        crash_view(doc, lease=leases.tester(self.root))
         return from_doc(Run, doc, where=self._where(layout.run_file(run_id)))
 
     def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
@@ -185,12 +211,14 @@ class TinyDBStore(MetadataStore):
         deleted = self._write(lambda txn: deletion.delete_runs(txn, wanted, self.root))
         for run_id in deleted:
             self._steps_chunk.pop(run_id, None)
+        self._discard_leases(deleted)
         return deleted
 
     def delete_pipeline(self, name: str) -> list[str]:
         deleted = self._write(lambda txn: deletion.delete_pipeline(txn, name, self.root))
         for run_id in deleted:
             self._steps_chunk.pop(run_id, None)
+        self._discard_leases(deleted)
         return deleted
 
     # ------------------------------------------------------------------ runs: reads
@@ -200,11 +228,12 @@ class TinyDBStore(MetadataStore):
     def get_run_by_id(self, run_id: str) -> RunDetail | None:
         if not checks.is_safe_id(run_id):
             return None
-        doc = runs.run_doc(self._files, run_id)
+        doc, expected = runs.run_record(self._files, run_id)
         if doc is None:
             return None
         step_docs, artifact_docs, read = step_chunks.read(self._files, run_id)
-        crash_view(doc, step_docs)
+        presence.check_steps(self._files, doc, expected, len(read))
+        crash_view(doc, step_docs, lease=leases.tester(self.root))
         where = self._where(read[0] if read else layout.steps_file(run_id))
         return RunDetail(
             run=from_doc(Run, doc, where=self._where(layout.run_file(run_id))),
@@ -246,7 +275,7 @@ class TinyDBStore(MetadataStore):
         if found is not None:
             return found
         return self._write(lambda txn: pipelines.register(
-            txn, name, version_hash, spec, pipeline_id=pipeline_id, pipeline_created=pipeline_created,
+            txn, self._files, name, version_hash, spec, pipeline_id=pipeline_id, pipeline_created=pipeline_created,
             version_created=version.created))
 
     def import_runs(self, details: Sequence[RunDetail]) -> list[str]:
@@ -276,7 +305,18 @@ class TinyDBStore(MetadataStore):
                 maintenance.remove_temp_files(self.root)
             return marked
 
-        return self._write(mark)
+        marked = self._write(mark)
+        self._discard_leases(marked)
+        return marked
+
+    def run_lease(self, run_id: str) -> contextlib.AbstractContextManager[str | None]:
+        """A file lock on ``leases/<run_id>`` below the root (``leases.run_lease``)."""
+        return leases.run_lease(self.root, checks.check_id(run_id, "run_id"))
+
+    def _discard_leases(self, run_ids: Iterable[str]) -> None:
+        """Remove the lease files runs that crashed (or were deleted) left behind."""
+        for run_id in run_ids:
+            leases.discard(leases.lease_file(self.root, run_id))
 
     def cleanup_temp_files(self) -> int:
         """Remove the temp files of writes that crashed; return how many. Taken under the
@@ -304,4 +344,13 @@ class TinyDBStore(MetadataStore):
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "tinydb", "location": self.root}
+
+    def doctor(self, *, repair: bool = False) -> dict[str, Any]:
+        """Every file checked (``doctor``); ``repair`` rebuilds indexes, name claims, pipelines and
+        cache files from the run records and seals the store (``rebuild``)."""
+        from framework.metadata.tinydb import doctor, rebuild
+
+        if not os.path.isdir(self.root):
+            return {"backend": "tinydb", "location": self.root, "files": 0, "runs": 0, "problems": []}
+        return rebuild.repair(self._files) if repair else doctor.report(self._files)
 
