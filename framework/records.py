@@ -19,14 +19,13 @@ it came from (run, step, output). A load needs only the `ArtifactInfo` part, so 
 from __future__ import annotations
 
 import json
-import posixpath
-import re
 from typing import Any, Mapping, TypeVar
 
 import attrs
 
+from framework import record_fields as field_checks
 from framework.exceptions import RecordError
-from framework.hashing import HASH_PREFIX
+from framework.record_fields import ARTIFACT_ID_PATTERN
 
 __all__ = [
     "ARTIFACT_ID_PATTERN", "RUN_STATUSES", "STEP_STATUSES", "Artifact", "ArtifactInfo", "CacheEntry",
@@ -36,83 +35,13 @@ __all__ = [
 RUN_STATUSES = ("running", "completed", "failed", "crashed")
 STEP_STATUSES = ("running", "completed", "failed", "cached", "skipped", "crashed")
 
-#: Artifact ids are generated (`framework.hashing.new_id`), never user given: 32 hex chars.
-ARTIFACT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_<>][\w<>]*)+$")
-
-
-# ---------------------------------------------------------------------- validators
-def _text(_inst: Any, attr: Any, value: Any) -> None:
-    if type(value) is not str or not value:
-        raise ValueError(f"{attr.name} must be a non-empty str, got {value!r}")
-
-
-def _optional_text(_inst: Any, attr: Any, value: Any) -> None:
-    if value is not None and type(value) is not str:
-        raise ValueError(f"{attr.name} must be a str or None, got {value!r}")
-
-
-def _one_of(choices: tuple[str, ...]):
-    def check(_inst: Any, attr: Any, value: Any) -> None:
-        if value not in choices:
-            raise ValueError(f"{attr.name} must be one of {', '.join(choices)}, got {value!r}")
-
-    return check
-
-
-def _mapping(_inst: Any, attr: Any, value: Any) -> None:
-    if not isinstance(value, dict):
-        raise ValueError(f"{attr.name} must be a dict, got {type(value).__name__}")
-
-
-def _artifact_id(_inst: Any, _attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not ARTIFACT_ID_PATTERN.match(value):
-        raise ValueError(f"Artifact id must be 32 lowercase hex characters, got {value!r}.")
-
-
-def _artifact_uri(_inst: Any, _attr: Any, value: str) -> None:
-    # Relative posix path that stays inside the store root, whatever the record says.
-    if (not isinstance(value, str) or not value or value.startswith("/") or "\\" in value
-            or posixpath.normpath(value) != value or value.split("/")[0] == ".."):
-        raise ValueError(f"Artifact uri must be a relative path inside the store, got {value!r}.")
-
-
-def _dotted(_inst: Any, attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not _DOTTED.match(value):
-        raise ValueError(f"ArtifactInfo.{attr.name} must be a dotted 'module.Name', got {value!r}.")
-
-
-def _non_negative_int(_inst: Any, attr: Any, value: int) -> None:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"ArtifactInfo.{attr.name} must be an int >= 0, got {value!r}.")
-
-
-def _content_hash(_inst: Any, _attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not value.startswith(HASH_PREFIX):
-        raise ValueError(f"Artifact content_hash must start with {HASH_PREFIX!r}, got {value!r}.")
-
-
-def _json_metadata(_inst: Any, _attr: Any, value: dict) -> None:
-    if not isinstance(value, dict):
-        raise ValueError(f"Artifact metadata must be a dict, got {type(value).__name__}.")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Artifact metadata must be strict JSON: {exc}") from exc
-
-
-def _signature(_inst: Any, _attr: Any, value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or len(value) > 256):
-        raise ValueError(f"Artifact signature must be None or a short str, got {value!r}.")
-
-
 # ---------------------------------------------------------------------- pipelines
 @attrs.frozen(kw_only=True)
 class Pipeline:
     """A pipeline name and its counters; ``latest_version`` is the newest version's number."""
 
-    id: str = attrs.field(validator=_text)
-    name: str = attrs.field(validator=_text)
+    id: str = attrs.field(validator=field_checks.text)
+    name: str = attrs.field(validator=field_checks.text)
     created: str
     latest_version: int
     last_run_id: str | None = None
@@ -125,11 +54,11 @@ class Pipeline:
 class Version:
     """One definition of a pipeline (``hash`` of its structure); ``spec`` is the compiled graph."""
 
-    pipeline_id: str = attrs.field(validator=_text)
+    pipeline_id: str = attrs.field(validator=field_checks.text)
     pipeline_name: str
     number: int
     hash: str
-    spec: dict = attrs.field(factory=dict, validator=_mapping)
+    spec: dict = attrs.field(factory=dict, validator=field_checks.mapping)
     created: str | None = None
 
 
@@ -154,12 +83,12 @@ class Run:
     holds for its life (``"flock"``, ``"advisory"``; None: no lease), and ``host``/``pid``/
     ``process_start`` identify that process (see ``framework.liveness``)."""
 
-    id: str = attrs.field(validator=_text)
-    name: str = attrs.field(validator=_text)
-    pipeline_name: str = attrs.field(validator=_text)
-    pipeline_id: str = attrs.field(validator=_text)
+    id: str = attrs.field(validator=field_checks.text)
+    name: str = attrs.field(validator=field_checks.text)
+    pipeline_name: str = attrs.field(validator=field_checks.text)
+    pipeline_id: str = attrs.field(validator=field_checks.text)
     version: int
-    status: str = attrs.field(validator=_one_of(RUN_STATUSES))
+    status: str = attrs.field(validator=field_checks.one_of(RUN_STATUSES))
     start_time: str
     end_time: str | None = None
     duration: float | None = None
@@ -171,17 +100,17 @@ class Run:
     api: str | None = None
     enable_cache: bool | None = None  # the run-level override, if one was given
     caching_enabled: bool | None = None  # the pipeline's own setting
-    pipeline_parameters: dict = attrs.field(factory=dict, validator=_mapping)
-    config: dict = attrs.field(factory=dict, validator=_mapping)
+    pipeline_parameters: dict = attrs.field(factory=dict, validator=field_checks.mapping)
+    config: dict = attrs.field(factory=dict, validator=field_checks.mapping)
     step_order: list = attrs.field(factory=list)
     unlisted: bool = False
-    error: str | None = attrs.field(default=None, validator=_optional_text)
+    error: str | None = attrs.field(default=None, validator=field_checks.optional_text)
     tags: list = attrs.field(factory=list)
     notes: str | None = None
-    metadata: dict = attrs.field(factory=dict, validator=_mapping)  # logged on the run (log_metadata(run=...))
+    metadata: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # logged on the run (log_metadata(run=...))
     # What listings show without reading the steps: flat parameters ("step.param", "pipeline:arg")
     # and metrics (numeric metadata and scalar outputs, "step.name"), written when the run closes.
-    summary: dict = attrs.field(factory=dict, validator=_mapping)
+    summary: dict = attrs.field(factory=dict, validator=field_checks.mapping)
 
 
 @attrs.frozen(kw_only=True)
@@ -226,28 +155,28 @@ class StepRun:
     run links to the step run that produced its artifacts (``original_*``).
     """
 
-    id: str = attrs.field(validator=_text)
-    run_id: str = attrs.field(validator=_text)
-    invocation_id: str = attrs.field(validator=_text)
-    step_name: str = attrs.field(validator=_text)
-    status: str = attrs.field(validator=_one_of(STEP_STATUSES))
+    id: str = attrs.field(validator=field_checks.text)
+    run_id: str = attrs.field(validator=field_checks.text)
+    invocation_id: str = attrs.field(validator=field_checks.text)
+    step_name: str = attrs.field(validator=field_checks.text)
+    status: str = attrs.field(validator=field_checks.one_of(STEP_STATUSES))
     slot: str | None = None
     step_class: str | None = None
-    parameters: dict = attrs.field(factory=dict, validator=_mapping)
+    parameters: dict = attrs.field(factory=dict, validator=field_checks.mapping)
     code_fingerprint: str | None = None
-    inputs: dict = attrs.field(factory=dict, validator=_mapping)
-    outputs: dict = attrs.field(factory=dict, validator=_mapping)
+    inputs: dict = attrs.field(factory=dict, validator=field_checks.mapping)
+    outputs: dict = attrs.field(factory=dict, validator=field_checks.mapping)
     start_time: str | None = None
     end_time: str | None = None
     duration: float | None = None
-    cache_key: str | None = attrs.field(default=None, validator=_optional_text)
+    cache_key: str | None = attrs.field(default=None, validator=field_checks.optional_text)
     original_step_run_id: str | None = None
     original_run_id: str | None = None
-    error: str | None = attrs.field(default=None, validator=_optional_text)
-    metadata: dict = attrs.field(factory=dict, validator=_mapping)  # log_metadata(...) inside the step
-    output_metadata: dict = attrs.field(factory=dict, validator=_mapping)  # output name -> metadata added to it
+    error: str | None = attrs.field(default=None, validator=field_checks.optional_text)
+    metadata: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # log_metadata(...) inside the step
+    output_metadata: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # output name -> metadata added to it
     logs: dict | None = None  # where the step's captured output is and what of it was kept
-    extra_files: dict = attrs.field(factory=dict, validator=_mapping)  # output -> its extra files' directory
+    extra_files: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # output -> its extra files' directory
 
 
 # ---------------------------------------------------------------------- artifacts
@@ -272,15 +201,15 @@ class ArtifactInfo:
     Compare with ``==``; ``hash()`` raises TypeError because ``metadata`` is a dict.
     """
 
-    id: str = attrs.field(validator=_artifact_id)
-    uri: str = attrs.field(validator=_artifact_uri)
-    materializer: str = attrs.field(validator=_dotted)
-    data_type: str = attrs.field(validator=_dotted)
-    format_version: int = attrs.field(validator=_non_negative_int)
-    size: int = attrs.field(validator=_non_negative_int)
-    content_hash: str = attrs.field(validator=_content_hash)
-    metadata: dict = attrs.field(factory=dict, validator=_json_metadata)
-    signature: str | None = attrs.field(default=None, validator=_signature)
+    id: str = attrs.field(validator=field_checks.artifact_id)
+    uri: str = attrs.field(validator=field_checks.artifact_uri)
+    materializer: str = attrs.field(validator=field_checks.dotted)
+    data_type: str = attrs.field(validator=field_checks.dotted)
+    format_version: int = attrs.field(validator=field_checks.non_negative_int)
+    size: int = attrs.field(validator=field_checks.non_negative_int)
+    content_hash: str = attrs.field(validator=field_checks.content_hash)
+    metadata: dict = attrs.field(factory=dict, validator=field_checks.json_metadata)
+    signature: str | None = attrs.field(default=None, validator=field_checks.signature)
 
     def to_dict(self) -> dict[str, Any]:
         """A strict-JSON dict (fresh copy; metadata deep-copied through JSON)."""
@@ -329,11 +258,11 @@ class Artifact(ArtifactInfo):
 class CacheEntry:
     """A completed step run that may serve later runs whose cache key matches."""
 
-    cache_key: str = attrs.field(validator=_text)
-    run_id: str = attrs.field(validator=_text)
-    step_run_id: str = attrs.field(validator=_text)
-    outputs: dict = attrs.field(factory=dict, validator=_mapping)  # output name -> artifact id
-    artifacts: dict = attrs.field(factory=dict, validator=_mapping)  # artifact id -> Artifact
+    cache_key: str = attrs.field(validator=field_checks.text)
+    run_id: str = attrs.field(validator=field_checks.text)
+    step_run_id: str = attrs.field(validator=field_checks.text)
+    outputs: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # output name -> artifact id
+    artifacts: dict = attrs.field(factory=dict, validator=field_checks.mapping)  # artifact id -> Artifact
     created: str | None = None
 
 

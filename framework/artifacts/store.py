@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from typing import Any, Iterator
 
 import attrs
@@ -47,12 +46,13 @@ from framework.artifacts.materializers.registry import (
     materializer_for_value,
     remember_materializer,
 )
+from framework.artifacts.stored_files import StoredFile, listing, sweep
 from framework.artifacts.streams import HashingWriter
 from framework.artifacts.trust import ArtifactKey, Trust
 from framework.artifacts.verification import file_problem, read_verified, verification_error
 from framework.exceptions import ArtifactError, ArtifactTrustError, ArtifactVerificationError, MaterializerError
 from framework.hashing import hash_file
-from framework.io.atomic import describe_os_error, is_temp_name, owner_tag, sweep_temp_files, temp_owner
+from framework.io.atomic import describe_os_error, is_temp_name
 from framework.records import ARTIFACT_ID_PATTERN, ArtifactInfo
 
 __all__ = ["ArtifactStore"]
@@ -302,21 +302,8 @@ class ArtifactStore:
                 yield match.group(1), self._files.display(path), size
 
     def list_files(self) -> Iterator[StoredFile]:
-        """Every artifact and temp file under the root (the temp files of reference records
-        too), with size and modification time (``None`` where the backend cannot tell);
-        foreign files are skipped."""
-        from framework.artifacts.refs import REFS_DIR
-
-        for path, name, size, mtime in self._files.list_files():
-            temp = is_temp_name(name)
-            match = None if temp else _ARTIFACT_FILE.match(name)
-            if match or temp:
-                yield StoredFile(path, self._files.display(path), size, mtime,
-                                 match.group(1) if match else None, owner_is_dead=temp and _writer_is_dead(name))
-        for path, name, size, mtime in self._files.list_below(REFS_DIR):
-            if is_temp_name(name):
-                yield StoredFile(path, self._files.display(path), size, mtime, None,
-                                 owner_is_dead=_writer_is_dead(name))
+        """Every artifact and temp file under the root (``stored_files.listing``)."""
+        return listing(self._files, _ARTIFACT_FILE)
 
     def remove_file(self, stored: StoredFile) -> bool:
         """Delete one file `list_files` gave; False if it was already gone."""
@@ -324,29 +311,8 @@ class ArtifactStore:
 
     def cleanup_temp_files(self, older_than_seconds: float = 0, *, dead_writers_only: bool = False,
                            before: float | None = None) -> int:
-        """Remove leftover temp files at least this old; return how many were removed.
-
-        Temp files belong to saves that crashed — or to saves still running in another
-        process, so pass a generous age (e.g. 3600) when other writers may be active.
-        Files whose age the backend cannot tell are removed only when the age is 0.
-
-        ``dead_writers_only=True`` removes, whatever their age, only temp files whose
-        writer process (recorded in the temp name: host and pid) is known to be gone from
-        this host — safe while other runs are saving. The launcher does this when it finds
-        a crashed run. ``before`` (seconds since the epoch) keeps every temp file modified at
-        or after it (or of unknown age): the start of the oldest run still live, since a pid
-        in a temp name says nothing across pid namespaces (containers sharing a home).
-        """
-        now = time.time()
-
-        def keep(stored: StoredFile) -> bool:
-            if before is not None and (stored.mtime is None or stored.mtime >= before):
-                return True
-            if dead_writers_only:
-                return not stored.owner_is_dead
-            return not (older_than_seconds <= 0 or (stored.mtime is not None and now - stored.mtime >= older_than_seconds))
-
-        return len(sweep_temp_files(list(self.list_files()), lambda f: f.name, self.remove_file, keep))
+        """Remove leftover temp files; how many (``stored_files.sweep`` says which)."""
+        return sweep(self, older_than_seconds, dead_writers_only=dead_writers_only, before=before)
 
     def _path(self, info: ArtifactInfo, context: str) -> str:
         """The full path the record points at, after checking its uri has our layout."""
@@ -373,29 +339,3 @@ def _summary(materializer: BaseMaterializer, value: Any) -> dict[str, Any]:
         return dict(summary)
     except Exception as exc:  # a summary is a convenience; record why it is absent
         return {"summary_error": f"{type(exc).__name__}: {exc}"[:200]}
-
-
-def _writer_is_dead(name: str) -> bool:
-    """True only if a temp file's writer ran on this host and is known to be gone."""
-    owner = temp_owner(name)
-    if owner is None or owner[0] != owner_tag().split("-")[0]:
-        return False
-    from framework.liveness import is_dead, this_host
-
-    return is_dead(this_host(), owner[1], None)
-
-
-@attrs.frozen
-class StoredFile:
-    """One file below the store root, as `ArtifactStore.list_files` finds it."""
-
-    path: str  # as the file layer names it (for removing)
-    shown: str  # as users see it: a local path or a URL
-    size: int
-    mtime: float | None
-    artifact_id: str | None  # None: a temp file
-    owner_is_dead: bool = False  # a temp file whose writer process is known to be gone
-
-    @property
-    def name(self) -> str:
-        return self.path.replace("\\", "/").rsplit("/", 1)[-1]

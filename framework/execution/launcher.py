@@ -9,19 +9,16 @@ in ``cache_policy``, how records reach the store in ``step_recorder``, SIGTERM h
 `launch` takes the stack to run on and returns the run's id; the API layer (both pipeline
 APIs) chooses the stack and turns the id into a view.
 
-Each executed step gets a log in the artifact store (``logs/<run id>/<position>-<step run
-id>.log``, limits from the environment: ``framework.orchestrators.log_sink``); its record's
-``logs`` says what was kept (``framework.orchestrators.step_logs``), and a step still
-running after ``RUNNING_AFTER_S`` already has the uri in its `running` record, so a reader
-can follow the file. A hook's error is appended to the step's ``error`` text (a step whose
+Each executed step gets a log in the artifact store (``log_targets``); its record's
+``logs`` says what was kept (``framework.orchestrators.step_logs``). A hook's error is appended to the step's ``error`` text (a step whose
 ``on_success`` hook raised stays `completed`, with that text); the directories handed out
 for extra files are kept in ``extra_files``.
 
 The API layer also hands over the run's experiment tracking (``tracking``: the
 integration's object, checked against the stack before the run; None when no step is
-tracked): ``begin(run)`` once the run record exists,
-``for_step(invocation)`` for each tracked step handed to the orchestrator (what travels in
-its task), ``finish(status)`` when the run ends.
+tracked): ``begin(run)`` once the run record exists, ``for_step(invocation)`` for each
+tracked step handed to the orchestrator (what travels in its task), ``finish(status)``
+when the run ends.
 """
 
 from __future__ import annotations
@@ -32,11 +29,11 @@ from typing import Any, Protocol
 import attrs
 
 from framework import run_names
-from framework.artifacts.log_files import log_uri
 from framework.config import RunConfig
 from framework.exceptions import ArtifactVerificationError, DuplicateRunNameError, RunTerminated
 from framework.execution import references
 from framework.execution.cache_policy import CachePolicy
+from framework.execution.log_targets import LogTargets
 from framework.execution.progress import ProgressReporter
 from framework.execution.signals import sigterm_raises
 from framework.execution.step_recorder import StepRecorder
@@ -44,8 +41,6 @@ from framework.execution.step_runs import StepRuns, new_run, now
 from framework.graph import Invocation, PipelineGraph
 from framework.hashing import new_id
 from framework.logging_setup import ensure_console_handler
-from framework.orchestrators.log_sink import limits_from_env
-from framework.orchestrators.step_logs import LogTarget
 from framework.orchestrators.step_runner import StepOutcome, StepTask
 from framework.records import Artifact, CacheEntry, Run, RunDetail, StepRun
 from framework.summaries import run_summary
@@ -87,32 +82,11 @@ class RunLauncher:
         self.run_metadata: dict[str, Any] = {}  # logged on the run from inside its steps
         self.lease: str | None = None  # the kind of lease this run holds (``MetadataStore.run_lease``)
         self._final: dict[str, tuple[StepRun, list[Artifact]]] = {}  # invocation -> last record, for the summary
-        self.log_limits = limits_from_env()  # (head, tail) bytes, or None: step output is not captured
-        self._positions = {inv_id: i for i, inv_id in enumerate(graph.invocations)}
-        self._log_targets: dict[str, LogTarget] = {}
+        self.logs = LogTargets(graph, self.run_id, self.artifacts)
 
     # ------------------------------------------------------------------ helpers
     def _display(self, inv: Invocation) -> str:
         return inv.step_name if self.graph.api == "legacy" else inv.id
-
-    def _log_target(self, inv_id: str) -> LogTarget | None:
-        if self.log_limits is None:
-            return None
-        uri = log_uri(self.run_id, self._positions[inv_id], self.steps.id_of(inv_id))
-        target = self._log_targets[inv_id] = LogTarget(uri, *self.log_limits)
-        return target
-
-    def _unfinished_log(self, inv_id: str) -> dict[str, Any] | None:
-        """The ``logs`` of a step whose runner never reported (its worker died, the run
-        stopped): the file as far as it got."""
-        target = self._log_targets.get(inv_id)
-        if target is None:
-            return None
-        try:
-            size = self.artifacts.logs.size(target.uri) or 0
-        except (OSError, ValueError):
-            size = 0
-        return {"uri": target.uri, "size": size, "cut": 0, "complete": False}
 
     def _inputs(self, inv: Invocation) -> dict[str, Artifact]:
         """The artifacts bound to ``inv``'s inputs (those produced so far)."""
@@ -139,8 +113,7 @@ class RunLauncher:
             self.progress.step_finished(name, "cached")
             return None
         self._pending[inv_id] = key
-        target = self._log_target(inv_id)
-        logs = {"uri": target.uri, "size": 0, "cut": 0, "complete": False} if target is not None else None
+        target, logs = self.logs.open(inv_id, self.steps.id_of(inv_id))
         self.records.executing(self.steps.record(inv, "running", inputs, finished=False, cache_key=key, logs=logs))
         return StepTask(inv_id, name, self.run_name, inv.step, inv.call_values, inputs,
                         inv.output_materializers, self.artifacts.url, self.artifacts.storage_options,
@@ -159,7 +132,7 @@ class RunLauncher:
         artifacts = list(signed.values())
         status = "failed" if outcome.error is not None else "completed"
         error = "; ".join(text for text in (outcome.error_text, outcome.hook_error) if text) or None
-        logs = outcome.logs if outcome.logs is not None else self._unfinished_log(inv_id)
+        logs = outcome.logs if outcome.logs is not None else self.logs.unfinished(inv_id)
         record = self.steps.record(inv, status, self._inputs(inv), cache_key=key, outputs=outputs,
                                    error=error, logs=logs, extra_files=dict(outcome.extra_files),
                                    metadata=outcome.metadata, output_metadata=outcome.output_metadata)
@@ -327,7 +300,7 @@ class RunLauncher:
         for inv_id, key in list(self._pending.items()):
             inv = self.graph.invocations[inv_id]
             record = self.steps.record(inv, "failed", self._inputs(inv), cache_key=key,
-                                       error=f"the run stopped: {error}", logs=self._unfinished_log(inv_id))
+                                       error=f"the run stopped: {error}", logs=self.logs.unfinished(inv_id))
             self._defer(inv_id, record, [])  # written by `_finish_run`
         self._pending.clear()
 
@@ -339,8 +312,7 @@ class RunLauncher:
         """
         batch = self.records.close()  # after the committer's last transaction
         self._finish_tracking(status)
-        extras = {"metadata": self.run_metadata or None, "summary": self._summary()} \
-            if _closes_with_history(self.metadata) else {}
+        extras = {"metadata": self.run_metadata or None, "summary": self._summary()}
         try:
             self.metadata.finish_run(self.run_id, status=status, end_time=now(), duration=duration,
                                      error=error, steps=batch, **extras)
@@ -366,14 +338,6 @@ class RunLauncher:
             self.tracking.finish(status)
         except Exception as exc:  # noqa: BLE001 - the run's own outcome stands
             self.logger.warning("Could not close the run's experiment tracker runs: %s", exc)
-
-
-def _closes_with_history(store: Any) -> bool:
-    """Does this store's ``finish_run`` take the run's logged metadata and summary? (Every
-    backend of the contract's run history does; one written before it still closes runs.)"""
-    import inspect
-
-    return "summary" in inspect.signature(store.finish_run).parameters
 
 
 def launch(graph: PipelineGraph, *, run_config: RunConfig, pipeline_parameters: dict[str, Any],

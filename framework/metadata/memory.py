@@ -13,16 +13,16 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
 
-from framework.exceptions import DuplicateRunNameError, RunInProgressError
+from framework.exceptions import DuplicateRunNameError
 from framework.liveness import crash_view, is_dead
 from framework.metadata import checks
+from framework.metadata.memory_history import MemoryHistory, copy_doc
 from framework.metadata.protocol import MAX_CACHE_ENTRIES, MetadataStore, StepRecord
-from framework.metadata.strict_json import to_strict_json
 from framework.records import (
     Artifact,
     CacheEntry,
@@ -37,11 +37,7 @@ from framework.records import (
 )
 
 
-def _copy(doc: dict[str, Any]) -> dict[str, Any]:
-    return to_strict_json(doc, "document")  # a deep copy of a strict-JSON document
-
-
-class InMemoryStore(MetadataStore):
+class InMemoryStore(MemoryHistory, MetadataStore):
     """Everything in dicts; gone with the object."""
 
     location = "memory"
@@ -55,8 +51,6 @@ class InMemoryStore(MetadataStore):
         self._steps: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> step run id -> doc (first-recorded order)
         self._artifacts: dict[str, dict[str, dict[str, Any]]] = {}  # run id -> artifact id -> doc
         self._cache: dict[str, list[dict[str, Any]]] = {}  # key -> entries, oldest first
-        import uuid
-
         self._store_id = uuid.uuid4().hex  # every in-memory store is a store of its own
 
     @property
@@ -109,20 +103,7 @@ class InMemoryStore(MetadataStore):
             if pipeline is None:
                 return []
             mine = [v for v in self._versions if v["pipeline_id"] == pipeline["id"]]
-            return [from_doc(Version, _copy(v)) for v in sorted(mine, key=lambda v: v["number"])]
-
-    def update_pipeline(self, name: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                        notes: str | None = None) -> Pipeline:
-        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
-        new_notes = checks.check_notes(notes) if notes is not None else None
-        with self._lock:
-            doc = self._pipelines.get(name)
-            if doc is None:
-                raise KeyError(f"no pipeline named {name!r} in the in-memory metadata store")
-            doc["tags"] = checks.retagged(doc.get("tags") or [], add, remove)
-            if notes is not None:
-                doc["notes"] = new_notes
-            return from_doc(Pipeline, _copy(doc))
+            return [from_doc(Version, copy_doc(v)) for v in sorted(mine, key=lambda v: v["number"])]
 
     # ------------------------------------------------------------------ runs: writes
     def create_run(self, run: Run) -> Run:
@@ -187,93 +168,13 @@ class InMemoryStore(MetadataStore):
             if summary is not None:
                 run["summary"] = summary
 
-    def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
-                   notes: str | None = None, metadata: dict[str, Any] | None = None,
-                   summary: dict[str, Any] | None = None) -> Run:
-        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
-        new_notes = checks.check_notes(notes) if notes is not None else None
-        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
-        _unused, new_summary = checks.closing_extras(None, summary)
-        with self._lock:
-            self._known_run(run_id)
-            run = self._runs[run_id]
-            if new_summary is not None:
-                run["summary"] = new_summary
-            run["tags"] = checks.retagged(run.get("tags") or [], add, remove)
-            if notes is not None:
-                run["notes"] = new_notes
-            if new_metadata:
-                run["metadata"] = checks.merge_metadata(run.get("metadata") or {}, new_metadata)
-            return from_doc(Run, self._run_doc(run_id))
-
-    def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,
-                        output_metadata: dict[str, dict[str, Any]] | None = None) -> StepRun:
-        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
-        new_outputs = checks.check_output_metadata(output_metadata) if output_metadata is not None else None
-        with self._lock:
-            self._known_run(run_id)
-            step = self._steps[run_id].get(step_run_id)
-            if step is None:
-                raise KeyError(f"run {run_id} has no step run {step_run_id} in the in-memory metadata store")
-            if new_metadata:
-                step["metadata"] = checks.merge_metadata(step.get("metadata") or {}, new_metadata)
-            if new_outputs:
-                step["output_metadata"] = checks.merge_output_metadata(step.get("output_metadata") or {},
-                                                                       new_outputs)
-            return from_doc(StepRun, _copy(step))
-
-    def _deletable(self, run_ids: Iterable[str]) -> list[str]:
-        wanted = list(dict.fromkeys(run_ids))
-        for run_id in wanted:
-            self._known_run(run_id)
-            doc = self._run_doc(run_id)
-            if doc["status"] == "running":
-                raise RunInProgressError(checks.in_progress_message(doc))
-        return wanted
-
-    def _delete(self, run_ids: list[str]) -> None:
-        gone = set(run_ids)
-        for run_id in run_ids:
-            doc = self._runs.pop(run_id)
-            self._names.pop(doc["name"], None)
-            del self._steps[run_id], self._artifacts[run_id]
-        for key in list(self._cache):
-            kept = [e for e in self._cache[key] if e["run_id"] not in gone]
-            if kept:
-                self._cache[key] = kept
-            else:
-                del self._cache[key]
-        for pipeline in self._pipelines.values():
-            mine = [d for d in self._runs.values() if d["pipeline_id"] == pipeline["id"]]
-            pipeline["run_count"] = len(mine)
-            if pipeline.get("last_run_id") in gone:
-                newest = max(mine, key=lambda d: (d["start_time"], d["id"]), default=None)
-                pipeline["last_run_id"] = newest["id"] if newest else None
-
-    def delete_runs(self, run_ids: Iterable[str]) -> list[str]:
-        with self._lock:
-            wanted = self._deletable(run_ids)
-            self._delete(wanted)
-            return wanted
-
-    def delete_pipeline(self, name: str) -> list[str]:
-        with self._lock:
-            pipeline = self._pipelines.get(name)
-            if pipeline is None:
-                raise KeyError(f"no pipeline named {name!r} in the in-memory metadata store")
-            wanted = self._deletable([i for i, d in self._runs.items() if d["pipeline_id"] == pipeline["id"]])
-            self._delete(wanted)
-            self._versions = [v for v in self._versions if v["pipeline_id"] != pipeline["id"]]
-            del self._pipelines[name]
-            return wanted
-
     # ------------------------------------------------------------------ runs: reads
     def run_id_for_name(self, name: str) -> str | None:
         with self._lock:
             return self._names.get(name)
 
     def _run_doc(self, run_id: str) -> dict[str, Any]:
-        doc = _copy(self._runs[run_id])
+        doc = copy_doc(self._runs[run_id])
         crash_view(doc)
         return doc
 
@@ -281,9 +182,9 @@ class InMemoryStore(MetadataStore):
         with self._lock:
             if run_id not in self._runs:
                 return None
-            run = _copy(self._runs[run_id])
-            steps = [_copy(d) for d in self._steps[run_id].values()]
-            artifacts = {aid: _copy(d) for aid, d in self._artifacts[run_id].items()}
+            run = copy_doc(self._runs[run_id])
+            steps = [copy_doc(d) for d in self._steps[run_id].values()]
+            artifacts = {aid: copy_doc(d) for aid, d in self._artifacts[run_id].items()}
         crash_view(run, steps)
         return RunDetail(run=from_doc(Run, run), steps=tuple(from_doc(StepRun, d) for d in steps),
                          artifacts={aid: from_doc(Artifact, d) for aid, d in artifacts.items()})
@@ -312,7 +213,7 @@ class InMemoryStore(MetadataStore):
     # ------------------------------------------------------------------ cache
     def cache_candidates(self, cache_key: str) -> list[CacheEntry]:
         with self._lock:
-            entries = [_copy(e) for e in self._cache.get(cache_key, [])]
+            entries = [copy_doc(e) for e in self._cache.get(cache_key, [])]
         return [from_doc(CacheEntry, e) for e in reversed(entries)]
 
     # ------------------------------------------------------------------ copies
