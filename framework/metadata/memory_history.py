@@ -13,6 +13,7 @@ from typing import Any
 
 from framework.exceptions import RunInProgressError
 from framework.metadata import checks
+from framework.metadata.run_changes import RunChange
 from framework.metadata.strict_json import to_strict_json
 from framework.records import Pipeline, Run, StepRun, from_doc
 
@@ -42,20 +43,10 @@ class MemoryHistory:
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
                    notes: str | None = None, metadata: dict[str, Any] | None = None,
                    summary: dict[str, Any] | None = None) -> Run:
-        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
-        new_notes = checks.check_notes(notes) if notes is not None else None
-        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
-        _unused, new_summary = checks.closing_extras(None, summary)
+        change = RunChange.checked(add_tags, remove_tags, notes, metadata, summary)
         with self._lock:
             self._known_run(run_id)
-            run = self._runs[run_id]
-            if new_summary is not None:
-                run["summary"] = new_summary
-            run["tags"] = checks.retagged(run.get("tags") or [], add, remove)
-            if notes is not None:
-                run["notes"] = new_notes
-            if new_metadata:
-                run["metadata"] = checks.merge_metadata(run.get("metadata") or {}, new_metadata)
+            change.apply(self._runs[run_id])
             return from_doc(Run, self._run_doc(run_id))
 
     def update_step_run(self, run_id: str, step_run_id: str, *, metadata: dict[str, Any] | None = None,

@@ -19,6 +19,7 @@ import attrs
 from framework.liveness import crash_view
 from framework.metadata import checks
 from framework.metadata.protocol import MetadataStore, StepRecord
+from framework.metadata.run_changes import RunChange
 from framework.metadata.tinydb import (
     cache_index,
     deletion,
@@ -166,26 +167,13 @@ class TinyDBStore(MetadataStore):
     def update_run(self, run_id: str, *, add_tags: Sequence[str] = (), remove_tags: Sequence[str] = (),
                    notes: str | None = None, metadata: dict[str, Any] | None = None,
                    summary: dict[str, Any] | None = None) -> Run:
-        add, remove = checks.check_tags(add_tags, "add_tags"), checks.check_tags(remove_tags, "remove_tags")
-        new_notes = checks.check_notes(notes) if notes is not None else None
-        new_metadata = checks.check_metadata(metadata) if metadata is not None else None
-        _unused, new_summary = checks.closing_extras(None, summary)
-
-        def edit(doc: dict[str, Any]) -> dict[str, Any]:
-            fields: dict[str, Any] = {"tags": checks.retagged(doc.get("tags") or [], add, remove)}
-            if new_summary is not None:
-                fields["summary"] = new_summary
-            if notes is not None:
-                fields["notes"] = new_notes
-            if new_metadata:
-                fields["metadata"] = checks.merge_metadata(doc.get("metadata") or {}, new_metadata)
-            return fields
+        change = RunChange.checked(add_tags, remove_tags, notes, metadata, summary)
 
         def update(txn: Transaction) -> dict[str, Any]:
             if not checks.is_safe_id(run_id):
                 raise KeyError(f"no run with id {run_id!r} in the metadata store at {self.root}")
             runs.check_exists(txn, run_id, self.root)
-            return runs.change(txn, run_id, edit)
+            return runs.change(txn, run_id, change.fields)
 
         doc = self._write(update)
         crash_view(doc, lease=leases.tester(self.root))
