@@ -35,6 +35,7 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,22 @@ def _artifact(step: str, output: str, run_name: str, materializer: str, data_typ
 NPY = "framework.artifacts.materializers.numpy_arrays.NumpyMaterializer"
 
 
+def history_runs(pipelines: list[dict[str, Any]], template: dict[str, Any], count: int,
+                 base: dt.datetime) -> Iterator[tuple[dict, list, list]]:
+    """``count`` runs spread over ``pipelines`` a minute apart, each pipeline's later runs
+    cached from its first (`_history_run`); shared by the TinyDB and PostgreSQL fills."""
+    firsts: dict[str, dict[str, Any]] = {}
+    for i in range(count):
+        pipeline = pipelines[i % len(pipelines)]
+        first = firsts.get(pipeline["id"])
+        run, steps, artifacts = _history_run(pipeline, template, i // len(pipelines) + 1,
+                                             base + dt.timedelta(seconds=60 * i), first)
+        if first is None:
+            firsts[pipeline["id"]] = {"run": run, "steps": {s["step_name"]: s for s in steps},
+                                      "artifacts": artifacts}
+        yield run, steps, artifacts
+
+
 def _history_run(pipeline: dict[str, Any], template: dict[str, Any], number: int, start: dt.datetime,
                  first: dict[str, Any] | None) -> tuple[dict, list, list]:
     """One run of a history pipeline: ``loader`` and ``scorer`` cached from the first run
@@ -238,17 +255,9 @@ def fill(home: Path, runs: int, chain_length: int) -> dict[str, Any]:
     history = max(0, runs - written - len(real))
     template = to_doc(store.get_run_by_id(real[0].id).run)
     pipelines = [_history_pipeline(files, k, _ts(base, 0)) for k in range(HISTORY_PIPELINES)]
-    firsts: dict[str, dict[str, Any]] = {}
-    for i in range(history):
-        pipeline = pipelines[i % HISTORY_PIPELINES]
-        first = firsts.get(pipeline["id"])
-        run, steps, artifacts = _history_run(pipeline, template, i // HISTORY_PIPELINES + 1,
-                                             base + dt.timedelta(seconds=60 * i), first)
-        if first is None:
-            firsts[pipeline["id"]] = {"run": run, "steps": {s["step_name"]: s for s in steps},
-                                      "artifacts": artifacts}
+    for run, steps, artifacts in history_runs(pipelines, template, history, base):
         _add_run(files, run, steps, artifacts)
-        runs_by_pipeline.setdefault(pipeline["id"], []).append(run)
+        runs_by_pipeline.setdefault(run["pipeline_id"], []).append(run)
         written += 1
     _rebuild_indexes(files, runs_by_pipeline)
     _cap_cache_files(files)

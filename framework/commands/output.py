@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import math
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import click
 
@@ -70,6 +70,22 @@ def _jsonable(value: Any) -> Any:
         except Exception:
             pass
     return str(value)
+
+
+def retagged(kind: str, change: Callable[[], Any]) -> None:
+    """Run a tag change of a run or pipeline (``kind``: "Run", "Pipeline") and print the
+    tags it has now; a tag the store refuses is a usage error naming it."""
+    try:
+        changed = change()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="TAG") from None
+    click.echo(f"{kind} `{changed.name}` tags: {', '.join(changed.tags) or '(none)'}")
+
+
+def noted(kind: str, changed: Any) -> None:
+    """Print the notes a run or pipeline has after `note`."""
+    click.echo(f"{kind} `{changed.name}` notes: {changed.notes}" if changed.notes else
+               f"{kind} `{changed.name}` has no notes now.")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]],

@@ -86,11 +86,8 @@ def tag(name: str, tags: tuple[str, ...], remove: bool) -> None:
 
     client = Client()
     _known(client, name)
-    try:
-        changed = client.untag_pipeline(name, *tags) if remove else client.tag_pipeline(name, *tags)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="TAG") from None
-    click.echo(f"Pipeline `{changed.name}` tags: {', '.join(changed.tags) or '(none)'}")
+    output.retagged("Pipeline", lambda: client.untag_pipeline(name, *tags) if remove
+                    else client.tag_pipeline(name, *tags))
 
 
 @pipelines.command("note")
@@ -102,9 +99,7 @@ def note(name: str, text: str) -> None:
 
     client = Client()
     _known(client, name)
-    changed = client.note_pipeline(name, text)
-    click.echo(f"Pipeline `{changed.name}` notes: {changed.notes}" if changed.notes else
-               f"Pipeline `{changed.name}` has no notes now.")
+    output.noted("Pipeline", client.note_pipeline(name, text))
 
 
 @pipelines.command("delete")

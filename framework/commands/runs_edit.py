@@ -22,11 +22,7 @@ def tag(run: str, tags: tuple[str, ...], remove: bool) -> None:
 
     client = Client()
     view = find_run(client, run)
-    try:
-        changed = client.untag_run(view.id, *tags) if remove else client.tag_run(view.id, *tags)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="TAG") from None
-    click.echo(f"Run `{changed.name}` tags: {', '.join(changed.tags) or '(none)'}")
+    output.retagged("Run", lambda: client.untag_run(view.id, *tags) if remove else client.tag_run(view.id, *tags))
 
 
 @click.command("note")
@@ -37,9 +33,7 @@ def note(run: str, text: str) -> None:
     from framework.client import Client
 
     client = Client()
-    changed = client.note_run(find_run(client, run).id, text)
-    click.echo(f"Run `{changed.name}` notes: {changed.notes}" if changed.notes else
-               f"Run `{changed.name}` has no notes now.")
+    output.noted("Run", client.note_run(find_run(client, run).id, text))
 
 
 def deletion_plan(runs: list[Any]) -> dict[str, Any]:
