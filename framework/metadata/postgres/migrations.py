@@ -135,7 +135,8 @@ LATERAL (SELECT coalesce(r.unlisted::text = 'true', false) AS unlisted,
                     AS steps) AS v
 WHERE json_typeof(doc) = 'object'
 $$;
-CREATE FUNCTION run_tags(doc json) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+"""
+RUN_TAGS = """CREATE FUNCTION run_tags(doc json) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 SELECT coalesce(array_agg(t.tag), '{}')
 FROM json_array_elements_text(CASE json_typeof(doc) WHEN 'object' THEN
     CASE json_typeof(doc -> 'tags') WHEN 'array' THEN doc -> 'tags' END END) AS t(tag)
@@ -144,7 +145,7 @@ $$;
 
 V2 = f"""
 ALTER TABLE pipelines ADD COLUMN tags text[] COLLATE "C" NOT NULL DEFAULT '{{}}', ADD COLUMN notes text;
-{RUN_LISTING}
+{RUN_LISTING}{RUN_TAGS}
 ALTER TABLE runs
     ADD COLUMN listing json GENERATED ALWAYS AS (run_listing(doc)) STORED,
     ADD COLUMN tags text[] COLLATE "C" GENERATED ALWAYS AS (run_tags(doc)) STORED;
@@ -153,14 +154,25 @@ CREATE INDEX runs_pipeline_id ON runs (pipeline_id);
 CREATE INDEX cache_entries_run ON cache_entries (run_id);
 """
 
+
+def _edited(sql: str, *changes: tuple[str, str]) -> str:
+    """``sql`` with each ``(old, new)`` applied once; an ``old`` not found is an error here,
+    at import, never a migration that silently changes nothing."""
+    for old, new in changes:
+        if old not in sql:
+            raise RuntimeError(f"migration text: {old!r} not found")
+        sql = sql.replace(old, new, 1)
+    return sql
+
+
 #: Version 3: the listing row of a running run also carries its ``lease`` (the kind of lease
 #: the run holds, ``postgres/leases.py``), so a listing tests the lease rather than the
 #: owner's (host, pid). Only running runs' rows change, so only they are regenerated.
-V3 = RUN_LISTING.replace("CREATE FUNCTION run_listing", "CREATE OR REPLACE FUNCTION run_listing", 1) \
-    .replace("'host', r.host, 'pid', r.pid, 'process_start', r.process_start)",
-             "'host', r.host, 'pid', r.pid, 'process_start', r.process_start, 'lease', r.lease)", 1) \
-    .replace("pid json, process_start json)", "pid json, process_start json, lease json)", 1) \
-    .replace("CREATE FUNCTION run_tags", "CREATE OR REPLACE FUNCTION run_tags", 1) + """
+V3 = _edited(RUN_LISTING,
+             ("CREATE FUNCTION run_listing", "CREATE OR REPLACE FUNCTION run_listing"),
+             ("'host', r.host, 'pid', r.pid, 'process_start', r.process_start)",
+              "'host', r.host, 'pid', r.pid, 'process_start', r.process_start, 'lease', r.lease)"),
+             ("pid json, process_start json)", "pid json, process_start json, lease json)")) + """
 UPDATE runs SET doc = doc WHERE doc ->> 'status' = 'running';
 """
 
